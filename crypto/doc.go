@@ -1,0 +1,24 @@
+// Package crypto owns Tally's account keys: secp256k1 key pairs (btcec/v2),
+// ECDSA signatures over SHA-256 in the 64-byte low-S form, addresses and
+// BIP-39 mnemonics with HD derivation.
+//
+// It knows nothing about transactions or consensus: it signs and verifies
+// byte strings, and names keys by address.
+//
+// Signatures are r||s, 32 bytes each, big-endian, with s in the lower half
+// of the curve order. High-S signatures are rejected: a signature and its
+// "mirror" (r, N-s) would otherwise both be valid, and a relayer could
+// change a transaction's bytes (and hash) without its signer.
+//
+// Addresses are RIPEMD-160(SHA-256(compressed public key)), 20 bytes, shown
+// as bech32 with the human-readable prefix "tally":
+//
+//	key, _ := crypto.GenerateKey(rand.Reader)
+//	sig := key.Sign([]byte("message"))
+//	err := key.PubKey().Verify([]byte("message"), sig[:]) // nil
+//	fmt.Println(key.PubKey().Address()) // tally1...
+//
+// Keys derived from a mnemonic follow BIP-32/BIP-44 on the path
+// m/44'/118'/0'/0/i (DerivationPath), the path most secp256k1 wallets of
+// BFT chains use, so a mnemonic can be recovered in other tools.
+package crypto

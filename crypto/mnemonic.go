@@ -1,0 +1,65 @@
+package crypto
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+	"github.com/btcsuite/btcd/chaincfg"
+	bip39 "github.com/cosmos/go-bip39"
+)
+
+// DerivationPath is the BIP-44 path of the i-th key of a mnemonic, printed
+// with %d for the index.
+const DerivationPath = "m/44'/118'/0'/0/%d"
+
+// ErrBadMnemonic is returned for phrases that are not valid BIP-39 English
+// mnemonics.
+var ErrBadMnemonic = errors.New("invalid mnemonic")
+
+// NewMnemonic returns a fresh 24-word BIP-39 mnemonic (256 bits of entropy).
+func NewMnemonic() (string, error) {
+	entropy, err := bip39.NewEntropy(256)
+	if err != nil {
+		return "", err
+	}
+	return bip39.NewMnemonic(entropy)
+}
+
+// NormalizeMnemonic folds whitespace and case so that a phrase typed by a
+// person matches the one that was written down.
+func NormalizeMnemonic(m string) string {
+	return strings.Join(strings.Fields(strings.ToLower(m)), " ")
+}
+
+// KeyFromMnemonic derives the private key at DerivationPath with the given
+// index from a BIP-39 mnemonic and optional passphrase.
+func KeyFromMnemonic(mnemonic, passphrase string, index uint32) (*PrivKey, error) {
+	m := NormalizeMnemonic(mnemonic)
+	seed, err := bip39.NewSeedWithErrorChecking(m, passphrase)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadMnemonic, err)
+	}
+	master, err := hdkeychain.NewMaster(seed, &chaincfg.MainNetParams)
+	if err != nil {
+		return nil, fmt.Errorf("derive master key: %w", err)
+	}
+	k := master
+	for _, step := range []uint32{
+		hdkeychain.HardenedKeyStart + 44,
+		hdkeychain.HardenedKeyStart + 118,
+		hdkeychain.HardenedKeyStart + 0,
+		0,
+		index,
+	} {
+		if k, err = k.Derive(step); err != nil {
+			return nil, fmt.Errorf("derive %s: %w", fmt.Sprintf(DerivationPath, index), err)
+		}
+	}
+	ec, err := k.ECPrivKey()
+	if err != nil {
+		return nil, fmt.Errorf("derive %s: %w", fmt.Sprintf(DerivationPath, index), err)
+	}
+	return PrivKeyFromBytes(ec.Serialize())
+}
