@@ -1,0 +1,267 @@
+package smt
+
+import (
+	"fmt"
+)
+
+// Tree is a binary sparse Merkle tree over SHA-256 paths of keys.
+//
+// A Tree is not safe for concurrent writers. A Snapshot is an independent
+// Tree that shares the origin's nodes: it may be read from any number of
+// goroutines while the origin is written, as long as nobody writes to the
+// snapshot itself.
+//
+// The zero Tree is an empty tree ready to use.
+type Tree struct {
+	root *node
+	size int
+}
+
+// node is a leaf (leaf != nil) or an inner node (leaf == nil, at least one
+// child set). A subtree with exactly one leaf is always that leaf itself, so
+// every inner node has at least two leaves below it.
+//
+// Nodes are shared between a tree and its snapshots, so a node whose hash is
+// known (dirty == false) is never changed again. A dirty node was created by
+// a write since the owning tree last computed its root; Snapshot computes the
+// root first, so a dirty node is reachable from one tree only and that tree
+// may update it in place.
+type node struct {
+	hash  [32]byte
+	left  *node
+	right *node
+	leaf  *leaf
+	dirty bool
+}
+
+// leaf is what a leaf keeps: its original key, so proofs can name it, and
+// the hash of its value. The value itself lives in the caller's store.
+type leaf struct {
+	key       string
+	valueHash [32]byte
+}
+
+// New returns an empty tree.
+func New() *Tree {
+	return &Tree{}
+}
+
+// newLeaf returns a leaf node with its hash computed; leaves are never dirty.
+func newLeaf(key string, path, valueHash *[32]byte) *node {
+	return &node{hash: leafHash(path, valueHash), leaf: &leaf{key: key, valueHash: *valueHash}}
+}
+
+// Len returns the number of keys in the tree.
+func (t *Tree) Len() int {
+	return t.size
+}
+
+// Set commits value under key, replacing any earlier value.
+func (t *Tree) Set(key, value []byte) error {
+	if len(value) == 0 {
+		return fmt.Errorf("%w for key %X (delete the key instead)", ErrEmptyValue, key)
+	}
+	return t.SetHash(key, valueHashOf(value))
+}
+
+// SetHash commits a value given only its SHA-256 hash, replacing any earlier
+// value. It is what Set does after hashing the value.
+func (t *Tree) SetHash(key []byte, valueHash [32]byte) error {
+	if len(key) == 0 {
+		return ErrEmptyKey
+	}
+	path := pathOf(key)
+	root, err := t.insert(t.root, 0, &path, string(key), &valueHash)
+	if err != nil {
+		return err
+	}
+	t.root = root
+	return nil
+}
+
+// insert returns n with the leaf for key set to valueHash. It returns n
+// itself when nothing changes, so an unchanged write copies no nodes.
+func (t *Tree) insert(n *node, depth int, path *[32]byte, key string, valueHash *[32]byte) (*node, error) {
+	if n == nil {
+		t.size++
+		return newLeaf(key, path, valueHash), nil
+	}
+	if n.leaf != nil {
+		if n.leaf.key == key {
+			if n.leaf.valueHash == *valueHash {
+				return n, nil
+			}
+			return newLeaf(n.leaf.key, path, valueHash), nil
+		}
+		return t.split(n, depth, path, key, valueHash)
+	}
+	if bitAt(path, depth) == 0 {
+		child, err := t.insert(n.left, depth+1, path, key, valueHash)
+		if err != nil || child == n.left {
+			return n, err
+		}
+		n = own(n)
+		n.left = child
+	} else {
+		child, err := t.insert(n.right, depth+1, path, key, valueHash)
+		if err != nil || child == n.right {
+			return n, err
+		}
+		n = own(n)
+		n.right = child
+	}
+	return n, nil
+}
+
+// split replaces the leaf old, met at depth on the way to path, by the
+// smallest subtree holding both old and a new leaf for key: inner nodes with
+// one empty side down to the first bit where the two paths part.
+func (t *Tree) split(old *node, depth int, path *[32]byte, key string, valueHash *[32]byte) (*node, error) {
+	oldPath := pathOfString(old.leaf.key)
+	fork := firstDifferingBit(&oldPath, path, depth)
+	if fork == maxDepth {
+		return nil, fmt.Errorf("%w: keys %X and %X", ErrPathCollision, old.leaf.key, key)
+	}
+	added := newLeaf(key, path, valueHash)
+	sub := &node{dirty: true}
+	if bitAt(path, fork) == 0 {
+		sub.left, sub.right = added, old
+	} else {
+		sub.left, sub.right = old, added
+	}
+	for d := fork - 1; d >= depth; d-- {
+		if bitAt(path, d) == 0 {
+			sub = &node{left: sub, dirty: true}
+		} else {
+			sub = &node{right: sub, dirty: true}
+		}
+	}
+	t.size++
+	return sub, nil
+}
+
+// own returns a node of the writing tree that can be changed in place: n
+// itself if it is dirty (so not shared), else a dirty copy of it.
+func own(n *node) *node {
+	if n.dirty {
+		return n
+	}
+	c := *n
+	c.dirty = true
+	return &c
+}
+
+// Delete removes key from the tree. Deleting an absent key does nothing.
+func (t *Tree) Delete(key []byte) {
+	if len(key) == 0 || t.root == nil {
+		return
+	}
+	path := pathOf(key)
+	t.root = t.remove(t.root, 0, &path, string(key))
+}
+
+// remove returns n without the leaf for key, collapsing any subtree left with
+// a single leaf into that leaf. It returns n itself when key is absent.
+func (t *Tree) remove(n *node, depth int, path *[32]byte, key string) *node {
+	if n == nil {
+		return nil
+	}
+	if n.leaf != nil {
+		if n.leaf.key == key {
+			t.size--
+			return nil
+		}
+		return n
+	}
+	left, right := n.left, n.right
+	if bitAt(path, depth) == 0 {
+		left = t.remove(n.left, depth+1, path, key)
+		if left == n.left {
+			return n
+		}
+	} else {
+		right = t.remove(n.right, depth+1, path, key)
+		if right == n.right {
+			return n
+		}
+	}
+	// A leaf left alone in this subtree moves up to take its place. Its hash
+	// does not depend on its depth, so the node is reused as it is.
+	switch {
+	case left == nil && right == nil:
+		return nil
+	case left == nil && right.leaf != nil:
+		return right
+	case right == nil && left.leaf != nil:
+		return left
+	}
+	n = own(n)
+	n.left, n.right = left, right
+	return n
+}
+
+// Has reports whether key is in the tree.
+func (t *Tree) Has(key []byte) bool {
+	_, ok := t.ValueHash(key)
+	return ok
+}
+
+// ValueHash returns the SHA-256 hash of the value committed under key, and
+// whether key is in the tree.
+func (t *Tree) ValueHash(key []byte) ([32]byte, bool) {
+	if len(key) == 0 {
+		return [32]byte{}, false
+	}
+	path := pathOf(key)
+	n := t.root
+	for depth := 0; n != nil; depth++ {
+		if n.leaf != nil {
+			if n.leaf.key == string(key) {
+				return n.leaf.valueHash, true
+			}
+			return [32]byte{}, false
+		}
+		if bitAt(&path, depth) == 0 {
+			n = n.left
+		} else {
+			n = n.right
+		}
+	}
+	return [32]byte{}, false
+}
+
+// Root returns the root hash: 32 zero bytes for an empty tree. It hashes
+// only the nodes written since the last call, bottom-up.
+func (t *Tree) Root() [32]byte {
+	if t.root == nil {
+		return emptyHash
+	}
+	rehash(t.root)
+	return t.root.hash
+}
+
+// rehash computes the hashes of the dirty nodes under n and of n itself.
+func rehash(n *node) {
+	if !n.dirty {
+		return
+	}
+	left, right := &emptyHash, &emptyHash
+	if n.left != nil {
+		rehash(n.left)
+		left = &n.left.hash
+	}
+	if n.right != nil {
+		rehash(n.right)
+		right = &n.right.hash
+	}
+	n.hash = innerHash(left, right)
+	n.dirty = false
+}
+
+// Snapshot returns a copy of the tree in O(1) after the root is computed.
+// Later writes to either tree never affect the other; the snapshot can be
+// read (Root, Has, proofs) from many goroutines while the origin is written.
+func (t *Tree) Snapshot() *Tree {
+	t.Root()
+	return &Tree{root: t.root, size: t.size}
+}
