@@ -65,12 +65,18 @@ func (a *Address) UnmarshalText(b []byte) error {
 }
 
 // ParseAddress parses a bech32 tally1... address, checking its prefix,
-// checksum and length. Mixed case is rejected, as bech32 requires.
+// checksum and length. Mixed case is rejected, as bech32 requires; an
+// all-upper-case address is accepted (BIP-173) and means the same bytes.
+// A bech32m checksum is rejected, so that each address has one lower-case
+// spelling.
 func ParseAddress(s string) (Address, error) {
 	var a Address
-	hrp, data, err := bech32.Decode(s)
+	hrp, data, version, err := bech32.DecodeGeneric(s)
 	if err != nil {
 		return a, fmt.Errorf("%w %q: %v", ErrBadAddress, s, err)
+	}
+	if version != bech32.Version0 {
+		return a, fmt.Errorf("%w %q: bech32m checksum, expected bech32", ErrBadAddress, s)
 	}
 	if hrp != AddressPrefix {
 		return a, fmt.Errorf("%w %q: prefix %q, expected %q", ErrBadAddress, s, hrp, AddressPrefix)

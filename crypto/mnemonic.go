@@ -37,6 +37,9 @@ func NormalizeMnemonic(m string) string {
 // index from a BIP-39 mnemonic and optional passphrase.
 func KeyFromMnemonic(mnemonic, passphrase string, index uint32) (*PrivKey, error) {
 	m := NormalizeMnemonic(mnemonic)
+	if err := checkMnemonic(m); err != nil {
+		return nil, err
+	}
 	seed, err := bip39.NewSeedWithErrorChecking(m, passphrase)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMnemonic, err)
@@ -62,4 +65,25 @@ func KeyFromMnemonic(mnemonic, passphrase string, index uint32) (*PrivKey, error
 		return nil, fmt.Errorf("derive %s: %w", fmt.Sprintf(DerivationPath, index), err)
 	}
 	return PrivKeyFromBytes(ec.Serialize())
+}
+
+// checkMnemonic explains what is wrong with a normalized phrase: the word
+// count, the first word that is not in the English list, or the checksum.
+// go-bip39's own messages ("Invalid mnemonic") say none of that.
+func checkMnemonic(m string) error {
+	words := strings.Fields(m)
+	switch len(words) {
+	case 12, 15, 18, 21, 24:
+	default:
+		return fmt.Errorf("%w: %d words, expected 12, 15, 18, 21 or 24", ErrBadMnemonic, len(words))
+	}
+	for i, w := range words {
+		if _, ok := bip39.ReverseWordMap[w]; !ok {
+			return fmt.Errorf("%w: word %d (%q) is not in the BIP-39 English word list", ErrBadMnemonic, i+1, w)
+		}
+	}
+	if _, err := bip39.MnemonicToByteArray(m); err != nil {
+		return fmt.Errorf("%w: checksum does not match (a word is wrong or out of order)", ErrBadMnemonic)
+	}
+	return nil
 }
