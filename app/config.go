@@ -1,0 +1,247 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/libs/cli/flags"
+	"github.com/cometbft/cometbft/libs/log"
+	"github.com/spf13/viper"
+)
+
+// Files and directories of a node home, relative to the home directory.
+const (
+	ConfigDir     = "config"
+	ConfigFile    = "config/config.toml" // CometBFT's own configuration
+	AppConfigFile = "config/app.toml"    // Tally's settings (Config)
+	GenesisFile   = "config/genesis.json"
+	LedgerDBName  = "ledger.db" // inside CometBFT's db_dir (data/ by default)
+)
+
+// Default listen addresses. The ledger API sits two ports above CometBFT's
+// RPC (26657), leaving 26658 to CometBFT's out-of-process ABCI convention.
+const (
+	DefaultAPIListenAddr = "tcp://127.0.0.1:26659"
+	DefaultRPCListenAddr = "tcp://127.0.0.1:26657"
+	DefaultP2PListenAddr = "tcp://0.0.0.0:26656"
+)
+
+// Config holds Tally's own node settings, read from config/app.toml. CometBFT's
+// settings stay in config/config.toml (see LoadConfig).
+type Config struct {
+	// APIListenAddr is where the ledger JSON-RPC API listens, as
+	// tcp://host:port; empty disables the API.
+	APIListenAddr string `mapstructure:"api_laddr"`
+	// VerifyWorkers is the number of goroutines verifying signatures of a
+	// block in parallel; 0 uses every core.
+	VerifyWorkers int `mapstructure:"verify_workers"`
+	// SigCacheSize is how many verified transaction hashes the ledger keeps,
+	// so that a transaction checked in CheckTx is not verified again when its
+	// block executes; 0 uses the ledger's default.
+	SigCacheSize int `mapstructure:"sig_cache_size"`
+}
+
+// DefaultConfig returns the production defaults: the API on localhost.
+func DefaultConfig() Config {
+	return Config{APIListenAddr: DefaultAPIListenAddr}
+}
+
+// Validate checks the settings and says which one is wrong.
+func (c Config) Validate() error {
+	var errs []error
+	if c.APIListenAddr != "" {
+		if _, err := tcpHostPort(c.APIListenAddr); err != nil {
+			errs = append(errs, fmt.Errorf("api_laddr: %w", err))
+		}
+	}
+	if c.VerifyWorkers < 0 {
+		errs = append(errs, fmt.Errorf("verify_workers is %d, expected 0 (all cores) or more", c.VerifyWorkers))
+	}
+	if c.SigCacheSize < 0 {
+		errs = append(errs, fmt.Errorf("sig_cache_size is %d, expected 0 (default) or more", c.SigCacheSize))
+	}
+	return errors.Join(errs...)
+}
+
+var appConfigTemplate = template.Must(template.New("app.toml").Parse(`# Tally node settings. CometBFT's settings are in config.toml beside this file.
+
+# Listen address of the ledger JSON-RPC API (POST JSON-RPC 2.0 at /,
+# GET /<method>?arg=..., websocket at /websocket). Keep it on localhost unless
+# a proxy in front of it handles access control. Empty disables the API.
+# Request limits (body size, batch size, connections) follow [rpc] in
+# config.toml.
+api_laddr = "{{ .APIListenAddr }}"
+
+# Goroutines verifying the signatures of a block in parallel; 0 = all cores.
+verify_workers = {{ .VerifyWorkers }}
+
+# Verified transactions remembered between CheckTx and block execution;
+# 0 = the ledger's default.
+sig_cache_size = {{ .SigCacheSize }}
+`))
+
+// DefaultCometConfig returns CometBFT's configuration with Tally's production
+// defaults for a node at home: peers filtered by the ledger's allowed-node
+// list, peer exchange off (validators dial persistent peers), RPC on
+// localhost, logs at info level in plain text.
+func DefaultCometConfig(home, moniker string) *cmtcfg.Config {
+	c := cmtcfg.DefaultConfig()
+	c.SetRoot(home)
+	c.Moniker = moniker
+	c.FilterPeers = true
+	c.P2P.PexReactor = false
+	c.P2P.ListenAddress = DefaultP2PListenAddr
+	c.RPC.ListenAddress = DefaultRPCListenAddr
+	c.LogLevel = "info"
+	c.LogFormat = cmtcfg.LogFormatPlain
+	c.ProxyApp = "" // the ledger runs in-process
+	return c
+}
+
+// LoadConfig reads home's config/config.toml (CometBFT) and config/app.toml
+// (Tally; defaults when the file is absent) and validates both.
+func LoadConfig(home string) (*cmtcfg.Config, *Config, error) {
+	path := filepath.Join(home, ConfigFile)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("config file %s not found: run tallyd init first (or pass the right --home)", path)
+		}
+		return nil, nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	v := viper.New()
+	v.SetConfigFile(path)
+	v.SetConfigType("toml")
+	if err := v.ReadInConfig(); err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	c := cmtcfg.DefaultConfig()
+	if err := v.Unmarshal(c); err != nil {
+		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	c.SetRoot(home) // RootDir is not stored in the file
+	if err := c.ValidateBasic(); err != nil {
+		return nil, nil, fmt.Errorf("invalid %s: %w", path, err)
+	}
+
+	ac := DefaultConfig()
+	apath := filepath.Join(home, AppConfigFile)
+	if _, err := os.Stat(apath); err == nil {
+		av := viper.New()
+		av.SetConfigFile(apath)
+		av.SetConfigType("toml")
+		if err := av.ReadInConfig(); err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", apath, err)
+		}
+		if err := av.Unmarshal(&ac); err != nil {
+			return nil, nil, fmt.Errorf("parse %s: %w", apath, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("config file %s: %w", apath, err)
+	}
+	if err := ac.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("invalid %s: %w", apath, err)
+	}
+	return c, &ac, nil
+}
+
+// WriteConfig writes both configuration files of home: c to
+// config/config.toml and ac to config/app.toml.
+func WriteConfig(home string, c *cmtcfg.Config, ac *Config) error {
+	if err := ac.Validate(); err != nil {
+		return fmt.Errorf("app config: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(home, ConfigDir), 0o700); err != nil {
+		return fmt.Errorf("create config directory: %w", err)
+	}
+	if err := catchPanic(func() { cmtcfg.WriteConfigFile(filepath.Join(home, ConfigFile), c) }); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(home, ConfigFile), err)
+	}
+	var buf bytes.Buffer
+	if err := appConfigTemplate.Execute(&buf, ac); err != nil {
+		return fmt.Errorf("render app.toml: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(home, AppConfigFile), buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(home, AppConfigFile), err)
+	}
+	return nil
+}
+
+// NewLogger builds a CometBFT logger writing to w. level is "info", "debug",
+// "error", "none" or per module ("consensus:debug,*:info"); format is
+// "plain" or "json".
+func NewLogger(w io.Writer, level, format string) (log.Logger, error) {
+	var l log.Logger
+	switch format {
+	case "", cmtcfg.LogFormatPlain:
+		l = log.NewTMLogger(log.NewSyncWriter(w))
+	case cmtcfg.LogFormatJSON:
+		l = log.NewTMJSONLogger(log.NewSyncWriter(w))
+	default:
+		return nil, fmt.Errorf("log format %q, expected plain or json", format)
+	}
+	if level == "" {
+		level = cmtcfg.DefaultLogLevel
+	}
+	l, err := flags.ParseLogLevel(level, l, cmtcfg.DefaultLogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return l, nil
+}
+
+// tcpHostPort parses "tcp://host:port" (the scheme may be omitted) into
+// "host:port".
+func tcpHostPort(addr string) (string, error) {
+	hp := addr
+	if i := strings.Index(addr, "://"); i >= 0 {
+		if scheme := addr[:i]; scheme != "tcp" {
+			return "", fmt.Errorf("address %q uses scheme %q, expected tcp://host:port", addr, scheme)
+		}
+		hp = addr[i+3:]
+	}
+	host, port, err := net.SplitHostPort(hp)
+	if err != nil {
+		return "", fmt.Errorf("address %q: %v, expected tcp://host:port", addr, err)
+	}
+	if port == "" {
+		return "", fmt.Errorf("address %q has no port, expected tcp://host:port", addr)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// httpURL turns a listen address into a URL a local client can call:
+// tcp://0.0.0.0:26659 becomes http://127.0.0.1:26659.
+func httpURL(laddr string) string {
+	hp, err := tcpHostPort(laddr)
+	if err != nil {
+		return ""
+	}
+	host, port, _ := net.SplitHostPort(hp)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
+	return u.String()
+}
+
+// catchPanic runs f and turns a panic into an error. CometBFT's file helpers
+// panic (or exit) on I/O errors; the node reports them instead.
+func catchPanic(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	f()
+	return nil
+}
