@@ -36,6 +36,10 @@ func NormalizeMnemonic(m string) string {
 // KeyFromMnemonic derives the private key at DerivationPath with the given
 // index from a BIP-39 mnemonic and optional passphrase.
 func KeyFromMnemonic(mnemonic, passphrase string, index uint32) (*PrivKey, error) {
+	if index >= hdkeychain.HardenedKeyStart {
+		return nil, fmt.Errorf("key index %d is too large: expected less than %d (the last step of %s is not hardened)",
+			index, uint32(hdkeychain.HardenedKeyStart), DerivationPath)
+	}
 	m := NormalizeMnemonic(mnemonic)
 	if err := checkMnemonic(m); err != nil {
 		return nil, err
