@@ -1,0 +1,130 @@
+package ledger
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/tallyledger/tally/crypto"
+)
+
+// The storage layout. Every key the ledger reads or writes is declared and
+// built here; nothing else concatenates key bytes.
+//
+// State keys (committed by the app hash) are printable ASCII, start with
+// "/" and contain no other "/" or "%", so a raw key is also a valid
+// CometBFT key path (light clients check absence proofs with the raw key as
+// the path). Binary parts are lower-case hex, symbols upper case, numbers
+// fixed-width hex so that key order is numeric order: every value has
+// exactly one key.
+//
+// Metadata keys (height, app hash) start with "!" and live outside the
+// tree.
+const (
+	// StatePrefix prefixes every key committed by the app hash.
+	StatePrefix = "/"
+
+	PrefixAccount      = "/acct:"     // + hex(address) -> Account
+	PrefixBalance      = "/bal:"      // + hex(address) + ":" + symbol -> amount (never 0)
+	PrefixAsset        = "/asset:"    // + symbol -> Asset
+	PrefixValidator    = "/val:"      // + hex(ed25519 public key) -> Validator
+	PrefixNode         = "/node:"     // + node ID (40 hex digits) -> true
+	PrefixProposal     = "/prop:"     // + 16 hex digits of the ID -> Proposal
+	PrefixOpenProposal = "/openprop:" // + 16 hex digits of the ID -> expiry height
+	PrefixAdmin        = "/admin:"    // + hex(address) -> true (index of admins)
+	PrefixRetiredNonce = "/retired:"  // + hex(address) -> next nonce of a removed account
+	KeyParams          = "/params"    // -> Params
+	KeyChainID         = "/chain_id"  // -> chain ID string
+	KeyNextProposalID  = "/next_prop" // -> next proposal ID (absent = 1)
+	metaHeightKey      = "!height"    // -> last committed height (8 bytes big endian)
+	metaAppHashKey     = "!app_hash"  // -> last committed app hash
+	balanceSep         = ':'
+)
+
+// AccountKey is the key of addr's Account record.
+func AccountKey(addr crypto.Address) []byte {
+	return appendHex([]byte(PrefixAccount), addr[:])
+}
+
+// BalancePrefix prefixes every balance key of addr.
+func BalancePrefix(addr crypto.Address) []byte {
+	return append(appendHex([]byte(PrefixBalance), addr[:]), balanceSep)
+}
+
+// BalanceKey is the key of addr's balance of asset.
+func BalanceKey(addr crypto.Address, asset string) []byte {
+	return append(BalancePrefix(addr), asset...)
+}
+
+// AssetKey is the key of the Asset record with the given symbol.
+func AssetKey(symbol string) []byte { return []byte(PrefixAsset + symbol) }
+
+// ValidatorKey is the key of the validator with the given ed25519 key.
+func ValidatorKey(pubKey []byte) []byte { return appendHex([]byte(PrefixValidator), pubKey) }
+
+// NodeKey is the key marking node ID id as allowed to connect.
+func NodeKey(id string) []byte { return []byte(PrefixNode + id) }
+
+// ProposalKey is the key of proposal id.
+func ProposalKey(id uint64) []byte { return appendUint(PrefixProposal, id) }
+
+// OpenProposalKey indexes open proposals so that expiry is found without
+// scanning every proposal.
+func OpenProposalKey(id uint64) []byte { return appendUint(PrefixOpenProposal, id) }
+
+// AdminKey indexes admins so that the admin count is found without
+// scanning every account.
+func AdminKey(addr crypto.Address) []byte { return appendHex([]byte(PrefixAdmin), addr[:]) }
+
+// ParamsKey is the key of the Params record.
+func ParamsKey() []byte { return []byte(KeyParams) }
+
+// ChainIDKey is the key of the chain ID.
+func ChainIDKey() []byte { return []byte(KeyChainID) }
+
+// NextProposalIDKey is the key of the next proposal ID.
+func NextProposalIDKey() []byte { return []byte(KeyNextProposalID) }
+
+// IsStateKey reports whether k is a key committed by the app hash.
+func IsStateKey(k []byte) bool { return len(k) > 0 && k[0] == StatePrefix[0] }
+
+func appendHex(dst, b []byte) []byte { return hex.AppendEncode(dst, b) }
+
+func appendUint(prefix string, n uint64) []byte {
+	return fmt.Appendf([]byte(prefix), "%016x", n)
+}
+
+// parseHexSuffix decodes the hex part of a key after prefix.
+func parseHexSuffix(key []byte, prefix string, size int) ([]byte, error) {
+	s := key[len(prefix):]
+	if len(s) != 2*size {
+		return nil, fmt.Errorf("key %q: %d hex digits after %q, expected %d", key, len(s), prefix, 2*size)
+	}
+	return hex.DecodeString(string(s))
+}
+
+// parseUintSuffix decodes the fixed-width number after prefix.
+func parseUintSuffix(key []byte, prefix string) (uint64, error) {
+	return strconv.ParseUint(string(key[len(prefix):]), 16, 64)
+}
+
+// addressFromKey decodes the address at the start of the key after prefix
+// (account, balance and admin keys).
+func addressFromKey(key []byte, prefix string) (crypto.Address, error) {
+	var a crypto.Address
+	if len(key) < len(prefix)+2*crypto.AddressSize {
+		return a, fmt.Errorf("key %q too short for an address after %q", key, prefix)
+	}
+	b, err := hex.DecodeString(string(key[len(prefix) : len(prefix)+2*crypto.AddressSize]))
+	if err != nil {
+		return a, fmt.Errorf("key %q: %v", key, err)
+	}
+	copy(a[:], b)
+	return a, nil
+}
+
+// RetiredNonceKey holds the next nonce of a removed account, so that
+// re-registering it does not make its old transactions valid again.
+func RetiredNonceKey(addr crypto.Address) []byte {
+	return appendHex([]byte(PrefixRetiredNonce), addr[:])
+}

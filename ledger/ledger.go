@@ -1,0 +1,533 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/ledger/smt"
+)
+
+// Ledger is the deterministic state machine: blocks of transactions in,
+// results, events, validator updates and an app hash out. Its state lives in
+// a Store; the app hash is the root of a sparse Merkle tree over every state
+// key/value, kept in memory and rebuilt by Open.
+//
+// InitChain, PrepareTxs, ProcessTxs, FinalizeBlock, Commit and Close are
+// serialized by the Ledger; CheckTx and PendingNonce run against the check
+// state under their own lock; View and the metadata getters never block on
+// either and may be called from any goroutine.
+type Ledger struct {
+	store  Store
+	verify *verifier
+
+	mu         sync.Mutex // block execution and commit
+	tree       *smt.Tree  // committed tree; never written (FinalizeBlock writes a snapshot)
+	nextHeight int64      // height of the next block; 0 before InitChain on a fresh store
+	genesis    *overlay   // state staged by InitChain, written by the first Commit
+	pending    *pendingBlock
+	closed     bool
+
+	view    atomic.Pointer[View] // last committed state
+	chainID atomic.Pointer[string]
+
+	checkMu     sync.Mutex
+	check       *overlay // committed state + admitted mempool transactions
+	checkHeight int64
+}
+
+// pendingBlock is a finalized block waiting for Commit.
+type pendingBlock struct {
+	height  int64
+	changes []change
+	tree    *smt.Tree
+	appHash []byte
+}
+
+// Open loads the ledger in store: it reads the last committed height and
+// app hash, rebuilds the state tree from the flat entries and refuses to
+// start if the rebuilt root differs from the committed app hash. Close
+// closes the store.
+func Open(store Store, opts Options) (*Ledger, error) {
+	snap, err := store.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	height, appHash, err := readMeta(snap)
+	if err != nil {
+		snap.Release()
+		return nil, err
+	}
+	tree, err := buildTree(snap)
+	if err != nil {
+		snap.Release()
+		return nil, err
+	}
+	root := tree.Root()
+	switch {
+	case height == 0 && tree.Len() > 0:
+		snap.Release()
+		return nil, fmt.Errorf("ledger state holds %d entries but no committed height: the database is corrupt or not a Tally ledger", tree.Len())
+	case height > 0 && !bytes.Equal(root[:], appHash):
+		snap.Release()
+		return nil, fmt.Errorf("ledger state does not match its app hash at height %d: committed %X, rebuilt from the stored entries %X (the database is corrupt or was changed outside tallyd)", height, appHash, root[:])
+	}
+	chainID, err := getChainID(snap)
+	if err != nil {
+		snap.Release()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l := &Ledger{store: store, verify: newVerifier(opts), tree: tree}
+	l.chainID.Store(&chainID)
+	if height > 0 {
+		l.nextHeight = height + 1
+	}
+	v := &View{height: height, appHash: appHash, chainID: chainID, snap: snap, tree: tree.Snapshot()}
+	l.view.Store(v)
+	l.resetCheck(v.snap, l.nextHeight)
+	return l, nil
+}
+
+func readMeta(r Reader) (int64, []byte, error) {
+	hb, err := r.Get([]byte(metaHeightKey))
+	if err != nil {
+		return 0, nil, fmt.Errorf("open ledger: read height: %w", err)
+	}
+	if hb == nil {
+		return 0, nil, nil
+	}
+	height, err := decodeHeight(hb)
+	if err != nil {
+		return 0, nil, fmt.Errorf("open ledger: %w", err)
+	}
+	appHash, err := r.Get([]byte(metaAppHashKey))
+	if err != nil {
+		return 0, nil, fmt.Errorf("open ledger: read app hash: %w", err)
+	}
+	if len(appHash) != 32 {
+		return 0, nil, fmt.Errorf("open ledger: committed app hash at height %d is %d bytes, expected 32", height, len(appHash))
+	}
+	return height, appHash, nil
+}
+
+// buildTree rebuilds the state tree from every state entry of r.
+func buildTree(r Reader) (*smt.Tree, error) {
+	var entries []smt.Entry
+	err := r.Iterate([]byte(StatePrefix), func(key, value []byte) error {
+		if len(value) == 0 {
+			return fmt.Errorf("state key %q has an empty value", key)
+		}
+		entries = append(entries, smt.Entry{Key: bytes.Clone(key), ValueHash: sha256.Sum256(value)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: read state: %w", err)
+	}
+	tree, err := smt.Build(entries)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: rebuild state tree: %w", err)
+	}
+	return tree, nil
+}
+
+// Close closes the store. Views taken before stay readable only as far as
+// the store allows (a closed LevelDB store fails reads with ErrClosed).
+func (l *Ledger) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	return l.store.Close()
+}
+
+// ChainID returns the chain ID (set by InitChain), or "" before.
+func (l *Ledger) ChainID() string { return *l.chainID.Load() }
+
+// LastHeight returns the last committed height (0 before the first block).
+func (l *Ledger) LastHeight() int64 { return l.view.Load().height }
+
+// LastAppHash returns the app hash of the last committed state (nil before
+// the first block).
+func (l *Ledger) LastAppHash() []byte { return bytes.Clone(l.view.Load().appHash) }
+
+// View returns a read-only view of the last committed state. It never shows
+// a half-applied block and stays consistent however long it is held.
+func (l *Ledger) View() *View { return l.view.Load() }
+
+// InitChain stages the genesis state of a fresh ledger and returns its app
+// hash. Nothing is written until the first Commit, which stores the genesis
+// state together with block initialHeight, so a crash before it leaves an
+// empty ledger for InitChain to run again.
+func (l *Ledger) InitChain(chainID string, initialHeight int64, g GenesisState) ([]byte, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h := l.LastHeight(); h != 0 {
+		return nil, fmt.Errorf("InitChain on a ledger that already holds height %d: reset the node's data first", h)
+	}
+	if chainID == "" || len(chainID) > MaxChainIDBytes {
+		return nil, fmt.Errorf("chain ID %q must be 1 to %d bytes", chainID, MaxChainIDBytes)
+	}
+	if initialHeight == 0 {
+		initialHeight = 1
+	}
+	if initialHeight < 0 {
+		return nil, fmt.Errorf("initial height %d, expected at least 1", initialHeight)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid genesis state: %w", err)
+	}
+	ov := newOverlay(l.view.Load().snap)
+	writeGenesis(ov, chainID, &g)
+	changes, err := ov.changes()
+	if err != nil {
+		return nil, err
+	}
+	tree := l.tree.Snapshot()
+	if err := applyChanges(tree, changes); err != nil {
+		return nil, err
+	}
+	root := tree.Root()
+	l.genesis = ov
+	l.nextHeight = initialHeight
+	l.pending = nil
+	l.chainID.Store(&chainID)
+	l.resetCheck(ov, initialHeight)
+	return root[:], nil
+}
+
+// execBase is the state blocks execute on: the staged genesis state before
+// the first commit, the committed state after.
+func (l *Ledger) execBase() Reader {
+	if l.genesis != nil {
+		return l.genesis
+	}
+	return l.view.Load().snap
+}
+
+func (l *Ledger) ready(height int64) error {
+	if l.closed {
+		return ErrClosed
+	}
+	if l.nextHeight == 0 {
+		return errors.New("ledger has no chain: InitChain has not run")
+	}
+	if height != l.nextHeight {
+		return fmt.Errorf("block height %d, expected %d (last committed %d)", height, l.nextHeight, l.LastHeight())
+	}
+	return nil
+}
+
+// CheckTx validates a transaction for the mempool against the check state:
+// the committed state plus the effects of transactions already admitted, so
+// an account may have several pending transactions in nonce order. A
+// transaction is admitted only if it would succeed; its effects then stay
+// in the check state until the next Commit resets it. After a Commit the
+// mempool's remaining transactions are rechecked (recheck=true) in order.
+func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
+	d := decodeTx(raw)
+	l.verify.verifyOne(l.ChainID(), d)
+
+	l.checkMu.Lock()
+	defer l.checkMu.Unlock()
+	if l.check == nil {
+		return TxResult{Code: CodeInternal, Log: "ledger has no chain yet: InitChain has not run"}
+	}
+	env := &execEnv{height: uint64(l.checkHeight)}
+	tx := newOverlay(l.check)
+	res, err := runTx(tx, env, d)
+	if err != nil {
+		return TxResult{Code: CodeInternal, Log: err.Error()}
+	}
+	if res.Code == CodeOK {
+		tx.mergeInto(l.check)
+	}
+	return res
+}
+
+// PendingNonce returns the next nonce of addr in the check state (counting
+// admitted mempool transactions) and whether the account is registered.
+func (l *Ledger) PendingNonce(addr crypto.Address) (uint64, bool) {
+	l.checkMu.Lock()
+	defer l.checkMu.Unlock()
+	if l.check == nil {
+		return 0, false
+	}
+	acct, err := getAccount(l.check, addr)
+	if err != nil || acct == nil {
+		return 0, false
+	}
+	return acct.Nonce, true
+}
+
+func (l *Ledger) resetCheck(base Reader, nextHeight int64) {
+	l.checkMu.Lock()
+	defer l.checkMu.Unlock()
+	if nextHeight == 0 {
+		l.check = nil
+		return
+	}
+	l.check = newOverlay(base)
+	l.checkHeight = nextHeight
+}
+
+// PrepareTxs chooses a block proposal's transactions: in order, it keeps
+// those that would succeed, as long as their total size (sizeOf each)
+// stays within maxBytes. The validators' signatures of the last commit are
+// not known here, so the validator-change check is the one of CheckTx.
+func (l *Ledger) PrepareTxs(height int64, txs [][]byte, maxBytes int64, sizeOf func([]byte) int64) [][]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ready(height) != nil {
+		return nil
+	}
+	decoded := make([]*decodedTx, len(txs))
+	for i, raw := range txs {
+		decoded[i] = decodeTx(raw)
+	}
+	l.verify.verifyAll(l.ChainID(), decoded)
+	blk := newOverlay(l.execBase())
+	env := newExecEnv(BlockInfo{Height: height}, false)
+	if _, err := beginBlock(blk, env); err != nil {
+		return nil
+	}
+	var out [][]byte
+	var size int64
+	for _, d := range decoded {
+		n := sizeOf(d.raw)
+		if size+n > maxBytes {
+			continue
+		}
+		tx := newOverlay(blk)
+		res, err := runTx(tx, env, d)
+		if err != nil {
+			return out
+		}
+		if res.Code != CodeOK {
+			continue
+		}
+		tx.mergeInto(blk)
+		out = append(out, d.raw)
+		size += n
+	}
+	return out
+}
+
+// ProcessTxs checks a proposed block: it returns an error naming the first
+// transaction that is undecodable, unauthenticated or would fail.
+func (l *Ledger) ProcessTxs(height int64, txs [][]byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.ready(height); err != nil {
+		return err
+	}
+	decoded := make([]*decodedTx, len(txs))
+	for i, raw := range txs {
+		decoded[i] = decodeTx(raw)
+	}
+	l.verify.verifyAll(l.ChainID(), decoded)
+	blk := newOverlay(l.execBase())
+	env := newExecEnv(BlockInfo{Height: height}, false)
+	if _, err := beginBlock(blk, env); err != nil {
+		return err
+	}
+	for i, d := range decoded {
+		res, err := runTx(blk, env, d)
+		if err != nil {
+			return err
+		}
+		if res.Code != CodeOK {
+			return Errorf(res.Code, "transaction %d (%s) would fail: %s", i, TxHashString(d.raw), res.Log)
+		}
+	}
+	return nil
+}
+
+// FinalizeBlock executes a block on an overlay of the committed state and
+// returns its results and app hash; Commit makes it durable. Signatures not
+// verified by CheckTx are verified first, in parallel, then the
+// transactions run in order, so the results never depend on the cache or on
+// scheduling. The error is for storage failures only: rejected transactions
+// are results.
+func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.ready(b.Height); err != nil {
+		return nil, err
+	}
+	l.pending = nil
+	chainID := l.ChainID()
+	decoded := make([]*decodedTx, len(txs))
+	for i, raw := range txs {
+		decoded[i] = decodeTx(raw)
+	}
+	l.verify.verifyAll(chainID, decoded)
+
+	base := l.execBase()
+	blk := newOverlay(base)
+	env := newExecEnv(b, true)
+	res := &BlockResult{TxResults: make([]TxResult, len(txs))}
+	events, err := beginBlock(blk, env)
+	if err != nil {
+		return nil, fmt.Errorf("block %d: %w", b.Height, err)
+	}
+	res.Events = events
+	for i, d := range decoded {
+		r, err := runTx(blk, env, d)
+		if err != nil {
+			return nil, fmt.Errorf("block %d, transaction %d: %w", b.Height, i, err)
+		}
+		res.TxResults[i] = r
+		if d.decodeErr == nil {
+			l.verify.cache.forget(sigCacheKey(chainID, d.raw))
+		}
+	}
+
+	blockChanges, err := blk.changes()
+	if err != nil {
+		return nil, fmt.Errorf("block %d: %w", b.Height, err)
+	}
+	if res.ValidatorUpdates, err = validatorUpdates(blockChanges); err != nil {
+		return nil, fmt.Errorf("block %d: %w", b.Height, err)
+	}
+	changes := blockChanges
+	if l.genesis != nil {
+		all := newOverlay(l.view.Load().snap)
+		l.genesis.mergeInto(all)
+		blk.mergeInto(all)
+		if changes, err = all.changes(); err != nil {
+			return nil, fmt.Errorf("block %d: %w", b.Height, err)
+		}
+	}
+	tree := l.tree.Snapshot()
+	if err := applyChanges(tree, changes); err != nil {
+		return nil, fmt.Errorf("block %d: %w", b.Height, err)
+	}
+	root := tree.Root()
+	res.AppHash = root[:]
+	l.pending = &pendingBlock{height: b.Height, changes: changes, tree: tree, appHash: res.AppHash}
+	return res, nil
+}
+
+func applyChanges(tree *smt.Tree, changes []change) error {
+	for _, c := range changes {
+		if c.Value == nil {
+			tree.Delete(c.Key)
+			continue
+		}
+		if err := tree.Set(c.Key, c.Value); err != nil {
+			return fmt.Errorf("update state tree: %w", err)
+		}
+	}
+	return nil
+}
+
+// validatorUpdates turns the block's changes of validator records into
+// CometBFT validator updates, sorted by public key.
+func validatorUpdates(changes []change) ([]ValidatorUpdate, error) {
+	var out []ValidatorUpdate
+	for _, c := range changes {
+		if !bytes.HasPrefix(c.Key, []byte(PrefixValidator)) {
+			continue
+		}
+		pub, err := parseHexSuffix(c.Key, PrefixValidator, 32)
+		if err != nil {
+			return nil, err
+		}
+		var power uint64
+		if c.Value != nil {
+			var v Validator
+			if err := decodeState(c.Value, &v); err != nil {
+				return nil, err
+			}
+			power = v.Power
+		}
+		out = append(out, ValidatorUpdate{PubKey: pub, Power: int64(power)})
+	}
+	return out, nil
+}
+
+// Commit writes the finalized block (and, for the first block, the genesis
+// state) with the new height and app hash in one synced batch, then makes
+// it the state that views, CheckTx and the next block see. If the write
+// fails, nothing changes: the block can be finalized and committed again.
+func (l *Ledger) Commit() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	p := l.pending
+	if p == nil {
+		return errors.New("commit without a finalized block")
+	}
+	var batch Batch
+	for _, c := range p.changes {
+		if c.Value == nil {
+			batch.Delete(c.Key)
+		} else {
+			batch.Set(c.Key, c.Value)
+		}
+	}
+	batch.Set([]byte(metaHeightKey), encodeHeight(p.height))
+	batch.Set([]byte(metaAppHashKey), p.appHash)
+	if err := l.store.Write(&batch, true); err != nil {
+		return fmt.Errorf("commit block %d: %w", p.height, err)
+	}
+	snap, err := l.store.Snapshot()
+	if err != nil {
+		return fmt.Errorf("commit block %d: written, but cannot read it back: %w", p.height, err)
+	}
+	l.tree = p.tree
+	l.pending = nil
+	l.genesis = nil
+	l.nextHeight = p.height + 1
+	v := &View{height: p.height, appHash: p.appHash, chainID: l.ChainID(), snap: snap, tree: p.tree.Snapshot()}
+	l.view.Store(v)
+	l.resetCheck(snap, l.nextHeight)
+	return nil
+}
+
+// beginBlock runs what every block does before its transactions: open
+// proposals whose expiry height has passed are closed as expired.
+func beginBlock(blk *overlay, env *execEnv) ([]Event, error) {
+	type expiring struct{ id, expiry uint64 }
+	var due []expiring
+	err := blk.Iterate([]byte(PrefixOpenProposal), func(key, value []byte) error {
+		id, err := parseUintSuffix(key, PrefixOpenProposal)
+		if err != nil {
+			return err
+		}
+		var expiry uint64
+		if err := decodeState(value, &expiry); err != nil {
+			return err
+		}
+		if expiry < env.height {
+			due = append(due, expiring{id, expiry})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var events []Event
+	for _, e := range due {
+		p, err := getProposal(blk, e.id)
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			return nil, fmt.Errorf("open proposal index names proposal %d, which does not exist", e.id)
+		}
+		p.Status = ProposalExpired
+		p.ClosedHeight = env.height
+		putProposal(blk, p)
+		events = append(events, newEvent("proposal_status", "id", u64(e.id), "status", ProposalExpired))
+	}
+	return events, nil
+}

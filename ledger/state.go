@@ -1,0 +1,274 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/tallyledger/tally/crypto"
+)
+
+// Typed reads and writes of the records in a Reader or an overlay. State
+// values are decoded without the canonical re-encoding check that proven
+// values get (DecodeAccount...): the ledger wrote them itself, and the app
+// hash guards them.
+
+func decodeState(b []byte, v any) error {
+	if err := decMode.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode state value %T: %w", v, err)
+	}
+	return nil
+}
+
+func mustMarshal(v any) []byte {
+	b, err := Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("ledger: encode %T: %v", v, err)) // plain structs only: cannot fail
+	}
+	return b
+}
+
+// getRecord reads key into v; it reports false when the key is absent.
+func getRecord(r Reader, key []byte, v any) (bool, error) {
+	b, err := r.Get(key)
+	if err != nil {
+		return false, err
+	}
+	if b == nil {
+		return false, nil
+	}
+	return true, decodeState(b, v)
+}
+
+func getAccount(r Reader, a crypto.Address) (*Account, error) {
+	var acct Account
+	ok, err := getRecord(r, AccountKey(a), &acct)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &acct, nil
+}
+
+func getBalance(r Reader, a crypto.Address, asset string) (uint64, error) {
+	var amount uint64
+	_, err := getRecord(r, BalanceKey(a, asset), &amount)
+	return amount, err
+}
+
+func getAsset(r Reader, symbol string) (*Asset, error) {
+	var asset Asset
+	ok, err := getRecord(r, AssetKey(symbol), &asset)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &asset, nil
+}
+
+func getParams(r Reader) (Params, error) {
+	var p Params
+	ok, err := getRecord(r, ParamsKey(), &p)
+	if err == nil && !ok {
+		err = fmt.Errorf("state has no params record")
+	}
+	return p, err
+}
+
+func getProposal(r Reader, id uint64) (*Proposal, error) {
+	var p Proposal
+	ok, err := getRecord(r, ProposalKey(id), &p)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func getValidator(r Reader, pub []byte) (*Validator, error) {
+	var v Validator
+	ok, err := getRecord(r, ValidatorKey(pub), &v)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func getChainID(r Reader) (string, error) {
+	var id string
+	_, err := getRecord(r, ChainIDKey(), &id)
+	return id, err
+}
+
+func getNextProposalID(r Reader) (uint64, error) {
+	id := uint64(1)
+	_, err := getRecord(r, NextProposalIDKey(), &id)
+	return id, err
+}
+
+func nodeAllowed(r Reader, id string) (bool, error) {
+	b, err := r.Get(NodeKey(id))
+	return b != nil, err
+}
+
+func listValidators(r Reader) ([]Validator, error) {
+	var out []Validator
+	err := r.Iterate([]byte(PrefixValidator), func(_, value []byte) error {
+		var v Validator
+		if err := decodeState(value, &v); err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+func listBalances(r Reader, a crypto.Address) ([]Balance, error) {
+	prefix := BalancePrefix(a)
+	var out []Balance
+	err := r.Iterate(prefix, func(key, value []byte) error {
+		var amount uint64
+		if err := decodeState(value, &amount); err != nil {
+			return err
+		}
+		out = append(out, Balance{Asset: string(key[len(prefix):]), Amount: amount})
+		return nil
+	})
+	return out, err
+}
+
+func listAdmins(r Reader) ([]crypto.Address, error) {
+	var out []crypto.Address
+	err := r.Iterate([]byte(PrefixAdmin), func(key, _ []byte) error {
+		a, err := addressFromKey(key, PrefixAdmin)
+		if err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+// present marks index entries and allowed nodes (values are never empty).
+var present = []byte{0xf5} // CBOR true
+
+// Writers on the block or transaction overlay.
+
+func putAccount(o *overlay, acct *Account) {
+	o.set(AccountKey(acct.Address), mustMarshal(acct))
+	if acct.HasRole(RoleAdmin) {
+		o.set(AdminKey(acct.Address), present)
+	} else {
+		o.del(AdminKey(acct.Address))
+	}
+}
+
+func deleteAccount(o *overlay, a crypto.Address) {
+	o.del(AccountKey(a))
+	o.del(AdminKey(a))
+}
+
+// putBalance stores a balance; zero balances are deleted so that every
+// state has one representation.
+func putBalance(o *overlay, a crypto.Address, asset string, amount uint64) {
+	if amount == 0 {
+		o.del(BalanceKey(a, asset))
+		return
+	}
+	o.set(BalanceKey(a, asset), mustMarshal(amount))
+}
+
+func putAsset(o *overlay, asset *Asset) { o.set(AssetKey(asset.Symbol), mustMarshal(asset)) }
+
+func putParams(o *overlay, p Params) { o.set(ParamsKey(), mustMarshal(p)) }
+
+func putValidator(o *overlay, v Validator) {
+	if v.Power == 0 {
+		o.del(ValidatorKey(v.PubKey))
+		return
+	}
+	o.set(ValidatorKey(v.PubKey), mustMarshal(v))
+}
+
+func putProposal(o *overlay, p *Proposal) {
+	o.set(ProposalKey(p.ID), mustMarshal(p))
+	if p.Status == ProposalOpen {
+		o.set(OpenProposalKey(p.ID), mustMarshal(p.Expiry))
+	} else {
+		o.del(OpenProposalKey(p.ID))
+	}
+}
+
+func putNode(o *overlay, id string, allowed bool) {
+	if allowed {
+		o.set(NodeKey(id), present)
+	} else {
+		o.del(NodeKey(id))
+	}
+}
+
+// Metadata values.
+
+func encodeHeight(h int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(h)) }
+
+func decodeHeight(b []byte) (int64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("stored height is %d bytes, expected 8", len(b))
+	}
+	return int64(binary.BigEndian.Uint64(b)), nil
+}
+
+// Decoders for values read from proofs or raw queries: they accept only the
+// canonical encoding the ledger writes.
+
+// DecodeAccount decodes an Account record value.
+func DecodeAccount(b []byte) (*Account, error) {
+	var a Account
+	if err := Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("decode account: %w", err)
+	}
+	return &a, nil
+}
+
+// DecodeBalance decodes a balance value (the amount).
+func DecodeBalance(b []byte) (uint64, error) {
+	var n uint64
+	if err := Unmarshal(b, &n); err != nil {
+		return 0, fmt.Errorf("decode balance: %w", err)
+	}
+	return n, nil
+}
+
+// DecodeAsset decodes an Asset record value.
+func DecodeAsset(b []byte) (*Asset, error) {
+	var a Asset
+	if err := Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("decode asset: %w", err)
+	}
+	return &a, nil
+}
+
+// DecodeProposal decodes a Proposal record value.
+func DecodeProposal(b []byte) (*Proposal, error) {
+	var p Proposal
+	if err := Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("decode proposal: %w", err)
+	}
+	return &p, nil
+}
+
+// DecodeValidator decodes a Validator record value.
+func DecodeValidator(b []byte) (*Validator, error) {
+	var v Validator
+	if err := Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("decode validator: %w", err)
+	}
+	return &v, nil
+}
+
+// DecodeParams decodes the Params record value.
+func DecodeParams(b []byte) (Params, error) {
+	var p Params
+	if err := Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("decode params: %w", err)
+	}
+	return p, nil
+}

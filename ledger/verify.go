@@ -1,0 +1,182 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// decodedTx is a transaction of a block or a CheckTx call on its way to
+// execution.
+type decodedTx struct {
+	raw       []byte
+	tx        *Tx   // nil when decodeErr is set
+	decodeErr error // undecodable or fails ValidateBasic
+	sigErr    error // signature does not verify
+}
+
+func decodeTx(raw []byte) *decodedTx {
+	tx, err := DecodeTx(raw)
+	return &decodedTx{raw: raw, tx: tx, decodeErr: err}
+}
+
+// sigCacheKey binds a cached verification to the exact transaction bytes
+// and the chain: the same bytes verified for another chain do not count.
+func sigCacheKey(chainID string, raw []byte) [32]byte {
+	h := TxHash(raw)
+	buf := make([]byte, 0, len(chainID)+binary.MaxVarintLen64+len(h))
+	buf = binary.AppendUvarint(buf, uint64(len(chainID)))
+	buf = append(buf, chainID...)
+	buf = append(buf, h[:]...)
+	return sha256.Sum256(buf)
+}
+
+// sigCache remembers transactions whose signatures verified, so that a
+// transaction checked by CheckTx is not verified again in its block. It is
+// bounded: once full, the oldest entries go first. Only successful
+// verifications are cached, and a cached key names the exact bytes, so a
+// hit gives the same answer a verification would: block results never
+// depend on the cache.
+type sigCache struct {
+	mu    sync.Mutex
+	set   map[[32]byte]struct{}
+	ring  [][32]byte
+	next  int
+	limit int
+}
+
+func newSigCache(limit int) *sigCache {
+	if limit <= 0 {
+		return nil
+	}
+	return &sigCache{set: make(map[[32]byte]struct{}), limit: limit}
+}
+
+func (c *sigCache) has(k [32]byte) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.set[k]
+	return ok
+}
+
+func (c *sigCache) add(k [32]byte) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.set[k]; ok {
+		return
+	}
+	if len(c.ring) < c.limit {
+		c.ring = append(c.ring, k)
+	} else {
+		delete(c.set, c.ring[c.next])
+		c.ring[c.next] = k
+		c.next = (c.next + 1) % c.limit
+	}
+	c.set[k] = struct{}{}
+}
+
+// forget drops the entries of transactions that cannot run again (their
+// nonce is used), to keep room for the mempool's.
+func (c *sigCache) forget(k [32]byte) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.set, k) // the ring slot stays until overwritten; has() looks at the set only
+}
+
+func (c *sigCache) len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.set)
+}
+
+// verifier checks transaction signatures, through the cache and in
+// parallel.
+type verifier struct {
+	cache   *sigCache
+	workers int
+}
+
+func newVerifier(opts Options) *verifier {
+	size := opts.SigCacheSize
+	if size == 0 {
+		size = DefaultSigCacheSize
+	}
+	workers := opts.VerifyWorkers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return &verifier{cache: newSigCache(size), workers: workers}
+}
+
+// verifyOne checks one decoded transaction's signature and caches success.
+func (v *verifier) verifyOne(chainID string, d *decodedTx) {
+	if d.decodeErr != nil {
+		return
+	}
+	k := sigCacheKey(chainID, d.raw)
+	if v.cache.has(k) {
+		return
+	}
+	if d.sigErr = d.tx.VerifySignature(chainID); d.sigErr == nil {
+		v.cache.add(k)
+	}
+}
+
+// verifyAll sets sigErr on every decoded transaction. Transactions whose
+// verification is cached are skipped; the others are verified by up to
+// v.workers goroutines, each writing only its own transactions' slots, so
+// the outcome is the same whatever the scheduling.
+func (v *verifier) verifyAll(chainID string, txs []*decodedTx) {
+	var todo []*decodedTx
+	for _, d := range txs {
+		if d.decodeErr != nil {
+			continue
+		}
+		if v.cache.has(sigCacheKey(chainID, d.raw)) {
+			continue
+		}
+		todo = append(todo, d)
+	}
+	workers := min(v.workers, len(todo))
+	if workers <= 1 {
+		for _, d := range todo {
+			if d.sigErr = d.tx.VerifySignature(chainID); d.sigErr == nil {
+				v.cache.add(sigCacheKey(chainID, d.raw))
+			}
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(todo)) {
+					return
+				}
+				d := todo[i]
+				if d.sigErr = d.tx.VerifySignature(chainID); d.sigErr == nil {
+					v.cache.add(sigCacheKey(chainID, d.raw))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
