@@ -1,0 +1,210 @@
+package client
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/tallyledger/tally/ledger"
+)
+
+// ErrAlreadySubmitted matches a broadcast of a transaction the node has
+// already seen: it is in the mempool or in a block.
+var ErrAlreadySubmitted = errors.New("transaction already submitted")
+
+// TxResult is a transaction in a block, decoded, with its result.
+type TxResult struct {
+	Hash     string   `json:"hash"`
+	Height   int64    `json:"height"`
+	Index    uint32   `json:"index"`
+	Code     uint32   `json:"code"`
+	CodeName string   `json:"code_name"`
+	Log      string   `json:"log"`
+	Sender   string   `json:"sender"`
+	Body     BodyView `json:"body"`
+	Events   []Event  `json:"events"`
+}
+
+// Event is an ABCI event of a transaction; attributes keep their order.
+type Event struct {
+	Type       string      `json:"type"`
+	Attributes []Attribute `json:"attributes"`
+}
+
+// Attribute is one key/value of an event.
+type Attribute struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// OK reports whether the transaction succeeded.
+func (r *TxResult) OK() bool { return r.Code == 0 }
+
+// Err returns the transaction's failure as a *TxError, or nil if it
+// succeeded.
+func (r *TxResult) Err() error {
+	if r.OK() {
+		return nil
+	}
+	return &TxError{Hash: r.Hash, Height: r.Height, Code: ledger.Code(r.Code), Log: r.Log}
+}
+
+// parseHash reads a transaction hash in hex (either case, optional 0x).
+func parseHash(hash string) ([]byte, error) {
+	h := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(hash), "0x"), "0X")
+	b, err := hex.DecodeString(h)
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("bad transaction hash %q: expected 64 hex digits", hash)
+	}
+	return b, nil
+}
+
+// BroadcastSync submits tx bytes to the node's mempool and returns the
+// transaction hash once CheckTx accepted it. A rejection is a *TxError
+// carrying the ledger's code and log. While the node is still catching up
+// (it refuses broadcasts then), it retries until ctx is done.
+func (c *Client) BroadcastSync(ctx context.Context, tx []byte) (string, error) {
+	hash := ledger.TxHashString(tx)
+	for {
+		reqCtx, cancel := c.withTimeout(ctx)
+		res, err := c.rpc.BroadcastTxSync(reqCtx, tx)
+		cancel()
+		if err == nil {
+			if res.Code != 0 {
+				return hash, &TxError{Hash: hash, Code: ledger.Code(res.Code), Log: res.Log}
+			}
+			return hash, nil
+		}
+		err = wrapErr(c.nodeURL, "broadcast_tx_sync", err)
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "tx already exists in cache"):
+			return hash, fmt.Errorf("transaction %s was already submitted to %s (it is in the mempool or in a block): %w",
+				hash, c.nodeURL, ErrAlreadySubmitted)
+		case strings.Contains(msg, "catching up"):
+			if !c.pause(ctx) {
+				return hash, fmt.Errorf("node %s is still catching up with the chain and refuses transactions: %w", c.nodeURL, ctx.Err())
+			}
+		default:
+			return hash, err
+		}
+	}
+}
+
+// pause waits one poll interval; false if ctx ended first.
+func (c *Client) pause(ctx context.Context) bool {
+	t := time.NewTimer(c.poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Tx returns a committed transaction by hash; a hash not in any block
+// gives an error matching ErrNotFound.
+func (c *Client) Tx(ctx context.Context, hash string) (*TxResult, error) {
+	h, err := parseHash(hash)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	res, err := c.rpc.Tx(ctx, h, false)
+	if err != nil {
+		err = wrapErr(c.nodeURL, "tx", err)
+		if isNotFound(err) {
+			return nil, fmt.Errorf("transaction %s is not in any block: %w", strings.ToUpper(hex.EncodeToString(h)), ErrNotFound)
+		}
+		return nil, err
+	}
+	return decodeTxResult(res.Hash.String(), res.Height, res.Index, res.Tx, res.TxResult.Code, res.TxResult.Log, res.TxResult.Events)
+}
+
+// WaitTx waits until the transaction is in a block and returns it. The
+// wait ends with a *TimeoutError ("transaction <hash> not in a block after
+// 30s") when ctx's deadline passes. A transaction that failed in its block
+// is returned together with its *TxError.
+func (c *Client) WaitTx(ctx context.Context, hash string) (*TxResult, error) {
+	start := time.Now()
+	if _, err := parseHash(hash); err != nil {
+		return nil, err
+	}
+	for {
+		res, err := c.Tx(ctx, hash)
+		switch {
+		case err == nil:
+			return res, res.Err()
+		case errors.Is(err, ErrNotFound):
+		case ctx.Err() != nil:
+		default:
+			return nil, err
+		}
+		if !c.pause(ctx) {
+			after := time.Since(start)
+			if dl, ok := ctx.Deadline(); ok {
+				after = dl.Sub(start)
+			}
+			return nil, &TimeoutError{Hash: strings.ToUpper(hash), After: after}
+		}
+	}
+}
+
+// History returns one page (from 1) of the transactions that touched the
+// account, newest first, and the total number of such transactions.
+func (c *Client) History(ctx context.Context, addr string, page, perPage int) ([]TxResult, int, error) {
+	if page < 1 {
+		return nil, 0, fmt.Errorf("page %d: expected 1 or more", page)
+	}
+	if perPage < 1 || perPage > 100 {
+		return nil, 0, fmt.Errorf("per-page %d: expected 1 to 100", perPage)
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	query := fmt.Sprintf("account.address='%s'", addr)
+	res, err := c.rpc.TxSearch(ctx, query, false, &page, &perPage, "desc")
+	if err != nil {
+		err = wrapErr(c.nodeURL, "tx_search", err)
+		if strings.Contains(err.Error(), "page should be within") {
+			return []TxResult{}, 0, nil
+		}
+		return nil, 0, err
+	}
+	out := make([]TxResult, 0, len(res.Txs))
+	for _, t := range res.Txs {
+		r, err := decodeTxResult(t.Hash.String(), t.Height, t.Index, t.Tx, t.TxResult.Code, t.TxResult.Log, t.TxResult.Events)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, *r)
+	}
+	return out, res.TotalCount, nil
+}
+
+func decodeTxResult(hash string, height int64, index uint32, txBytes []byte, code uint32, log string, events []abci.Event) (*TxResult, error) {
+	r := &TxResult{
+		Hash: strings.ToUpper(hash), Height: height, Index: index,
+		Code: code, CodeName: ledger.Code(code).String(), Log: log, Events: make([]Event, 0, len(events)),
+	}
+	tx, err := ledger.DecodeTx(txBytes)
+	if err != nil {
+		return nil, fmt.Errorf("transaction %s in block %d cannot be decoded: %v", r.Hash, height, err)
+	}
+	r.Sender = tx.Sender().String()
+	r.Body = ViewBody(tx.Body)
+	for _, e := range events {
+		ev := Event{Type: e.Type, Attributes: make([]Attribute, 0, len(e.Attributes))}
+		for _, a := range e.Attributes {
+			ev.Attributes = append(ev.Attributes, Attribute{Key: a.Key, Value: a.Value})
+		}
+		r.Events = append(r.Events, ev)
+	}
+	return r, nil
+}

@@ -1,0 +1,285 @@
+package client
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/ledger"
+)
+
+// BodyView is the readable JSON form of a transaction body. It converts
+// both ways without loss (ViewBody, BodyView.Body), so an unsigned
+// transaction file can be read and edited by a person before it is signed.
+// Nonce is nil while it is not yet known (a transaction generated offline).
+type BodyView struct {
+	Nonce  *uint64 `json:"nonce"`
+	Expiry uint64  `json:"expiry_height,omitempty"`
+	Memo   string  `json:"memo,omitempty"`
+	Msg    MsgView `json:"msg"`
+}
+
+// MsgView is the readable form of a message; Type says which fields apply:
+// transfer and mint (to, asset, amount), burn (asset, amount), propose
+// (action, expiry_height), vote (proposal, approve).
+type MsgView struct {
+	Type     string      `json:"type"`
+	To       string      `json:"to,omitempty"`
+	Asset    string      `json:"asset,omitempty"`
+	Amount   string      `json:"amount,omitempty"`
+	Action   *ActionView `json:"action,omitempty"`
+	Expiry   uint64      `json:"expiry_height,omitempty"`
+	Proposal uint64      `json:"proposal,omitempty"`
+	Approve  *bool       `json:"approve,omitempty"`
+}
+
+// ActionView is the readable form of a governance action; Type is the
+// action's name as the CLI spells it (register-account, freeze...).
+type ActionView struct {
+	Type      string   `json:"type"`
+	Address   string   `json:"address,omitempty"`
+	Roles     []string `json:"roles,omitempty"`
+	Role      string   `json:"role,omitempty"`
+	Reason    string   `json:"reason,omitempty"`
+	Symbol    string   `json:"symbol,omitempty"`
+	Issuer    string   `json:"issuer,omitempty"`
+	PubKey    string   `json:"pub_key,omitempty"` // ed25519, base64
+	Power     *uint64  `json:"power,omitempty"`
+	NodeID    string   `json:"node_id,omitempty"`
+	Threshold uint32   `json:"threshold,omitempty"`
+}
+
+// ViewBody returns the readable form of b.
+func ViewBody(b ledger.Body) BodyView {
+	n := b.Nonce
+	return BodyView{Nonce: &n, Expiry: b.Expiry, Memo: b.Memo, Msg: viewMsg(b.Msg)}
+}
+
+func viewMsg(m ledger.Msg) MsgView {
+	v := MsgView{Type: m.Type()}
+	switch v.Type {
+	case "transfer":
+		v.To, v.Asset, v.Amount = m.Transfer.To.String(), m.Transfer.Asset, strconv.FormatUint(m.Transfer.Amount, 10)
+	case "mint":
+		v.To, v.Asset, v.Amount = m.Mint.To.String(), m.Mint.Asset, strconv.FormatUint(m.Mint.Amount, 10)
+	case "burn":
+		v.Asset, v.Amount = m.Burn.Asset, strconv.FormatUint(m.Burn.Amount, 10)
+	case "propose":
+		a := viewAction(m.Propose.Action)
+		v.Action, v.Expiry = &a, m.Propose.Expiry
+	case "vote":
+		approve := m.Vote.Approve
+		v.Proposal, v.Approve = m.Vote.Proposal, &approve
+	}
+	return v
+}
+
+func viewAction(a ledger.Action) ActionView {
+	v := ActionView{Type: a.Type()}
+	switch v.Type {
+	case "register-account":
+		v.Address = a.RegisterAccount.Address.String()
+		for _, r := range a.RegisterAccount.Roles {
+			v.Roles = append(v.Roles, string(r))
+		}
+	case "remove-account":
+		v.Address = a.RemoveAccount.Address.String()
+	case "grant-role":
+		v.Address, v.Role = a.GrantRole.Address.String(), string(a.GrantRole.Role)
+	case "revoke-role":
+		v.Address, v.Role = a.RevokeRole.Address.String(), string(a.RevokeRole.Role)
+	case "freeze":
+		v.Address, v.Reason = a.Freeze.Address.String(), a.Freeze.Reason
+	case "unfreeze":
+		v.Address = a.Unfreeze.Address.String()
+	case "create-asset":
+		v.Symbol, v.Issuer = a.CreateAsset.Symbol, a.CreateAsset.Issuer.String()
+	case "pause-asset":
+		v.Symbol = a.PauseAsset.Symbol
+	case "unpause-asset":
+		v.Symbol = a.UnpauseAsset.Symbol
+	case "set-validator-power":
+		p := a.SetValidatorPower.Power
+		v.PubKey, v.Power = base64.StdEncoding.EncodeToString(a.SetValidatorPower.PubKey), &p
+	case "allow-node":
+		v.NodeID = a.AllowNode.NodeID
+	case "deny-node":
+		v.NodeID = a.DenyNode.NodeID
+	case "set-threshold":
+		v.Threshold = a.SetThreshold.Threshold
+	}
+	return v
+}
+
+// Body converts the readable form back into a ledger body. A nil nonce
+// becomes 0; callers that need a real nonce check v.Nonce first.
+func (v BodyView) Body() (ledger.Body, error) {
+	m, err := v.Msg.msg()
+	if err != nil {
+		return ledger.Body{}, err
+	}
+	b := ledger.Body{Expiry: v.Expiry, Memo: v.Memo, Msg: m}
+	if v.Nonce != nil {
+		b.Nonce = *v.Nonce
+	}
+	return b, nil
+}
+
+func (v MsgView) msg() (ledger.Msg, error) {
+	var m ledger.Msg
+	switch v.Type {
+	case "transfer", "mint":
+		to, err := crypto.ParseAddress(v.To)
+		if err != nil {
+			return m, fmt.Errorf("msg.to: %w", err)
+		}
+		amount, err := parseAmountField(v.Amount)
+		if err != nil {
+			return m, err
+		}
+		if v.Type == "transfer" {
+			m.Transfer = &ledger.Transfer{To: to, Asset: v.Asset, Amount: amount}
+		} else {
+			m.Mint = &ledger.Mint{To: to, Asset: v.Asset, Amount: amount}
+		}
+	case "burn":
+		amount, err := parseAmountField(v.Amount)
+		if err != nil {
+			return m, err
+		}
+		m.Burn = &ledger.Burn{Asset: v.Asset, Amount: amount}
+	case "propose":
+		if v.Action == nil {
+			return m, fmt.Errorf("msg.action missing for a propose message")
+		}
+		a, err := v.Action.action()
+		if err != nil {
+			return m, err
+		}
+		m.Propose = &ledger.Propose{Action: a, Expiry: v.Expiry}
+	case "vote":
+		if v.Approve == nil {
+			return m, fmt.Errorf("msg.approve missing for a vote message, expected true or false")
+		}
+		m.Vote = &ledger.Vote{Proposal: v.Proposal, Approve: *v.Approve}
+	default:
+		return m, fmt.Errorf("msg.type %q unknown, expected transfer, mint, burn, propose or vote", v.Type)
+	}
+	return m, nil
+}
+
+func parseAmountField(s string) (uint64, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("msg.amount %q: expected a decimal integer below 2^64", s)
+	}
+	return n, nil
+}
+
+func (v ActionView) action() (ledger.Action, error) {
+	var a ledger.Action
+	addr := func() (crypto.Address, error) {
+		ad, err := crypto.ParseAddress(v.Address)
+		if err != nil {
+			return ad, fmt.Errorf("action.address: %w", err)
+		}
+		return ad, nil
+	}
+	switch v.Type {
+	case "register-account":
+		ad, err := addr()
+		if err != nil {
+			return a, err
+		}
+		ra := &ledger.RegisterAccount{Address: ad}
+		for _, r := range v.Roles {
+			ra.Roles = append(ra.Roles, ledger.Role(r))
+		}
+		a.RegisterAccount = ra
+	case "remove-account", "unfreeze":
+		ad, err := addr()
+		if err != nil {
+			return a, err
+		}
+		if v.Type == "unfreeze" {
+			a.Unfreeze = &ledger.AccountRef{Address: ad}
+		} else {
+			a.RemoveAccount = &ledger.AccountRef{Address: ad}
+		}
+	case "grant-role", "revoke-role":
+		ad, err := addr()
+		if err != nil {
+			return a, err
+		}
+		rc := &ledger.RoleChange{Address: ad, Role: ledger.Role(v.Role)}
+		if v.Type == "grant-role" {
+			a.GrantRole = rc
+		} else {
+			a.RevokeRole = rc
+		}
+	case "freeze":
+		ad, err := addr()
+		if err != nil {
+			return a, err
+		}
+		a.Freeze = &ledger.Freeze{Address: ad, Reason: v.Reason}
+	case "create-asset":
+		issuer, err := crypto.ParseAddress(v.Issuer)
+		if err != nil {
+			return a, fmt.Errorf("action.issuer: %w", err)
+		}
+		a.CreateAsset = &ledger.CreateAsset{Symbol: v.Symbol, Issuer: issuer}
+	case "pause-asset":
+		a.PauseAsset = &ledger.AssetRef{Symbol: v.Symbol}
+	case "unpause-asset":
+		a.UnpauseAsset = &ledger.AssetRef{Symbol: v.Symbol}
+	case "set-validator-power":
+		pk, err := ParseValidatorPubKey(v.PubKey)
+		if err != nil {
+			return a, fmt.Errorf("action.pub_key: %w", err)
+		}
+		if v.Power == nil {
+			return a, fmt.Errorf("action.power missing, expected a number (0 removes the validator)")
+		}
+		a.SetValidatorPower = &ledger.SetValidatorPower{PubKey: pk, Power: *v.Power}
+	case "allow-node":
+		a.AllowNode = &ledger.NodeRef{NodeID: v.NodeID}
+	case "deny-node":
+		a.DenyNode = &ledger.NodeRef{NodeID: v.NodeID}
+	case "set-threshold":
+		a.SetThreshold = &ledger.SetThreshold{Threshold: v.Threshold}
+	default:
+		return a, fmt.Errorf("action.type %q unknown, expected one of %s", v.Type, strings.Join(ActionTypes(), ", "))
+	}
+	return a, nil
+}
+
+// ActionTypes lists the governance actions by their CLI names.
+func ActionTypes() []string {
+	return []string{
+		"register-account", "remove-account", "grant-role", "revoke-role", "freeze", "unfreeze",
+		"create-asset", "pause-asset", "unpause-asset", "set-validator-power", "allow-node", "deny-node",
+		"set-threshold",
+	}
+}
+
+// ParseValidatorPubKey reads a 32-byte ed25519 consensus public key written
+// in base64 (as CometBFT's JSON shows it) or in hex (64 digits).
+func ParseValidatorPubKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if len(s) == 64 {
+		if b, err := hex.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		if len(b) != 32 {
+			return nil, fmt.Errorf("validator public key %q is %d bytes, expected 32 (ed25519)", s, len(b))
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("validator public key %q: expected 32-byte ed25519 key in base64 or 64 hex digits", s)
+}
