@@ -90,7 +90,7 @@ type TimeoutError struct {
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("transaction %s not in a block after %s", e.Hash, e.After.Round(time.Second))
+	return fmt.Sprintf("transaction %s not in a block after %s", e.Hash, e.After.Round(100*time.Millisecond))
 }
 
 // Is matches context.DeadlineExceeded.
