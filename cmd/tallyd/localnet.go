@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tallyledger/tally/localnet"
+)
+
+// defaultLocalnetDir is where `tallyd localnet` keeps its network.
+const defaultLocalnetDir = "./localnet-data"
+
+func newLocalnetCmd(e env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "localnet",
+		Short: "Run a network of validators on this machine",
+		Long: `Generate and run a network of validators (four by default) as local
+processes, with a wallet whose keys are registered and funded in genesis.
+Node i listens on base+100i (p2p), base+1+100i (CometBFT RPC) and
+base+3+100i (ledger API).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newLocalnetInitCmd(e), newLocalnetStartCmd(e), newLocalnetBenchCmd(e))
+	return cmd
+}
+
+// addNetworkFlags adds the flags that shape a generated network.
+func addNetworkFlags(fs *pflag.FlagSet, users int) {
+	fs.String("dir", defaultLocalnetDir, "directory of the network")
+	fs.Int("validators", localnet.DefaultValidators, "number of validators")
+	fs.Int("base-port", localnet.DefaultBasePort, "node0's p2p port; node i uses base+100i upward")
+	fs.String("chain-id", localnet.DefaultChainID, "chain ID")
+	fs.Int("admins", 1, "number of admin keys (admin, admin2..); the threshold is admins/2+1")
+	fs.Int("users", users, "extra funded member keys user1..userN")
+	fs.Duration("timeout-commit", localnet.DefaultTimeoutCommit, "consensus timeout_commit")
+	fs.Bool("reset", false, "delete the directory first and make a new network")
+}
+
+// networkOptions reads the network flags. Flags left at their defaults are
+// not passed on, so that an existing network is reused as it is.
+func networkOptions(cmd *cobra.Command) (dir string, o localnet.Options, err error) {
+	fs := cmd.Flags()
+	dir, _ = fs.GetString("dir")
+	if dir == "" {
+		return "", o, &usageError{cmd: cmd, err: errors.New("--dir is empty, expected a directory")}
+	}
+	if fs.Changed("validators") {
+		o.Validators, _ = fs.GetInt("validators")
+	}
+	if fs.Changed("base-port") {
+		o.BasePort, _ = fs.GetInt("base-port")
+	}
+	if fs.Changed("chain-id") {
+		o.ChainID, _ = fs.GetString("chain-id")
+	}
+	if fs.Changed("admins") {
+		o.Admins, _ = fs.GetInt("admins")
+	}
+	if fs.Changed("users") {
+		o.Users, _ = fs.GetInt("users")
+	}
+	if fs.Changed("timeout-commit") {
+		o.TimeoutCommit, _ = fs.GetDuration("timeout-commit")
+	}
+	o.Reset, _ = fs.GetBool("reset")
+	if fs.Lookup("hosts") != nil && fs.Changed("hosts") {
+		hosts, _ := fs.GetStringSlice("hosts")
+		o.Hosts = hosts
+		if !fs.Changed("validators") {
+			o.Validators = len(hosts)
+		}
+	}
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"validators", o.Validators}, {"admins", o.Admins}} {
+		if fs.Changed(v.name) && v.n < 1 {
+			return "", o, &usageError{cmd: cmd, err: fmt.Errorf("--%s %d, expected at least 1", v.name, v.n)}
+		}
+	}
+	return dir, o, nil
+}
+
+func newLocalnetInitCmd(e env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Write a network's files (node homes, genesis, wallet) without starting it",
+		Long: `Write a network's files without starting it: DIR/node0..node{N-1} (node
+homes sharing one genesis), DIR/wallet (unencrypted test keys admin, alice,
+bob, registered and funded in genesis) and DIR/localnet.json.
+
+With --hosts, the network is for several machines: node i listens on all
+interfaces at --base-port and its peers reach it at the i-th host; copy
+DIR/nodeI to host i and run "tallyd start --home <that dir>" there.`,
+		Example: `  tallyd localnet init
+  tallyd localnet init --dir ./net --hosts 10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, o, err := networkOptions(cmd)
+			if err != nil {
+				return err
+			}
+			if err := localnet.Init(dir, o); err != nil {
+				return err
+			}
+			m, err := localnet.LoadManifest(dir)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Localnet %q in %s: %d validators.\n", m.ChainID, dir, len(m.Nodes))
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "  node\thome\tnode ID\tp2p address")
+			for _, nd := range m.Nodes {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s:%d\n", nd.Name, filepath.Join(dir, nd.Home), nd.NodeID, nd.Host, nd.Ports.P2P)
+			}
+			tw.Flush()
+			fmt.Fprintf(e.stdout, "Wallet: %s (keys %s)\n", filepath.Join(dir, m.Wallet), keyNames(m))
+			if len(m.Hosts()) > 0 {
+				fmt.Fprintln(e.stdout, "Copy each node's home to its host and run `tallyd start --home <home>` there.")
+			} else {
+				fmt.Fprintf(e.stdout, "Start it with `tallyd localnet start --dir %s`.\n", dir)
+			}
+			return nil
+		},
+	}
+	addNetworkFlags(cmd.Flags(), 0)
+	cmd.Flags().StringSlice("hosts", nil, "one address per validator, for a network spread over several machines")
+	return cmd
+}
+
+func newLocalnetStartCmd(e env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Create the network if absent, start every validator, and run until Ctrl-C",
+		Long: `Create the network in --dir if it does not exist (an existing one is resumed
+where it stopped; --reset starts over), start one tallyd process per
+validator, wait for the first block and print the endpoints. Ctrl-C stops
+every node cleanly. Node logs go to DIR/nodeI/tallyd.log.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, o, err := networkOptions(cmd)
+			if err != nil {
+				return err
+			}
+			if o.Binary, err = e.executable(); err != nil {
+				return fmt.Errorf("find the tallyd executable: %w", err)
+			}
+			o.LogLevel, _ = cmd.Flags().GetString("log-level")
+
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				select {
+				case <-sigs:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+
+			if err := localnet.Init(dir, o); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Starting the localnet in %s...\n", dir)
+			net, err := localnet.Start(ctx, dir, o)
+			if err != nil {
+				if ctx.Err() != nil {
+					return errors.New("interrupted before the first block; every node stopped")
+				}
+				return err
+			}
+			printSummary(e.stdout, dir, net)
+			return superviseUntilDone(ctx, e.stdout, net)
+		},
+	}
+	addNetworkFlags(cmd.Flags(), 0)
+	cmd.Flags().String("log-level", "", "node log level (info, debug, error...); default from each node's config.toml")
+	return cmd
+}
+
+// superviseUntilDone waits for ctx's end (Ctrl-C), reporting nodes that
+// exit on their own meanwhile, then stops every node.
+func superviseUntilDone(ctx context.Context, w io.Writer, net *localnet.Net) error {
+	reported := make([]bool, net.Len())
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-t.C:
+			for i := range reported {
+				if !reported[i] && !net.Running(i) {
+					reported[i] = true
+					fmt.Fprintf(w, "warning: node%d exited; see %s\n", i, net.LogFile(i))
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nStopping %d nodes...\n", net.Len())
+	if err := net.Stop(); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	fmt.Fprintf(w, "All %d nodes stopped cleanly. Resume the chain with the same command; --reset starts a new one.\n", net.Len())
+	return nil
+}
+
+func printSummary(w io.Writer, dir string, net *localnet.Net) {
+	m := net.Manifest()
+	fmt.Fprintf(w, "\nLocalnet %q is running: %d validators; first block %s after start (a block on every node after %s).\n\n",
+		m.ChainID, net.Len(), net.FirstBlock.Round(time.Millisecond), net.AllStarted.Round(time.Millisecond))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  node\tCometBFT RPC\tledger API\tlog")
+	for i := 0; i < net.Len(); i++ {
+		fmt.Fprintf(tw, "  node%d\t%s\t%s\t%s\n", i, net.RPCURL(i), net.APIURL(i), net.LogFile(i))
+	}
+	tw.Flush()
+	wallet := net.WalletDir()
+	fmt.Fprintf(w, "\nWallet: %s (unencrypted test keys: %s)\n", wallet, keyNames(m))
+	nodeFlag := ""
+	if net.RPCURL(0) != "http://127.0.0.1:26657" {
+		nodeFlag = " --node " + net.RPCURL(0)
+	}
+	fmt.Fprintln(w, "\nTry:")
+	fmt.Fprintf(w, "  go run ./cmd/tally --home %s%s send alice bob 25%s\n", wallet, nodeFlag, localnet.Asset)
+	fmt.Fprintf(w, "  go run ./cmd/tally --home %s%s query account bob\n", wallet, nodeFlag)
+	fmt.Fprintln(w, "\nPress Ctrl-C to stop every node.")
+}
+
+func keyNames(m *localnet.Manifest) string {
+	names := make([]string, 0, len(m.Keys))
+	for _, k := range m.Keys {
+		names = append(names, k.Name)
+	}
+	if len(names) > 8 {
+		names = append(names[:8], fmt.Sprintf("... (%d in all)", len(m.Keys)))
+	}
+	return strings.Join(names, ", ")
+}

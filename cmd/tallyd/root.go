@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/tallyledger/tally/localnet"
+)
+
+// EnvHome is the environment variable that overrides the default home.
+const EnvHome = "TALLYD_HOME"
+
+// defaultHomeName is the home directory's name under the user's home.
+const defaultHomeName = ".tallyd"
+
+// newRootCmd builds the whole command tree.
+func newRootCmd(e env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tallyd",
+		Short: "Tally ledger node: a permissioned ledger under CometBFT consensus",
+		Long: `tallyd runs a Tally ledger node: the deterministic ledger application under
+CometBFT consensus, its CometBFT JSON-RPC and the ledger JSON-RPC API.
+
+Set up a node with "tallyd init", shape the genesis with "tallyd genesis",
+run it with "tallyd start". "tallyd localnet start" runs a network of four
+validators on this machine.`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		Args:              noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{cmd: cmd, err: err}
+	})
+	root.PersistentFlags().String("home", defaultHome(e), "node home directory (env "+EnvHome+")")
+
+	root.AddCommand(
+		newInitCmd(e),
+		newStartCmd(e),
+		newGenesisCmd(e),
+		newShowNodeIDCmd(e),
+		newShowValidatorCmd(e),
+		newResetCmd(e),
+		newLocalnetCmd(e),
+		newVersionCmd(e),
+	)
+	return root
+}
+
+// defaultHome is $TALLYD_HOME, else ~/.tallyd.
+func defaultHome(e env) string {
+	if h := e.getenv(EnvHome); h != "" {
+		return h
+	}
+	if dir, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(dir, defaultHomeName)
+	}
+	return defaultHomeName
+}
+
+// homeFlag returns the --home value of cmd.
+func homeFlag(cmd *cobra.Command) (string, error) {
+	home, err := cmd.Flags().GetString("home")
+	if err != nil {
+		return "", err
+	}
+	if home == "" {
+		return "", &usageError{cmd: cmd, err: errors.New("--home is empty, expected a directory")}
+	}
+	return home, nil
+}
+
+// usageError is a command line the command cannot parse.
+type usageError struct {
+	cmd *cobra.Command
+	err error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// noArgs, exactArgs and rangeArgs check positional arguments and report
+// a mismatch as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		if cmd.HasSubCommands() {
+			return &usageError{cmd: cmd, err: fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+		}
+		return &usageError{cmd: cmd, err: fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))}
+	}
+	return nil
+}
+
+func exactArgs(n int, names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &usageError{cmd: cmd, err: fmt.Errorf("%s expects %d argument(s) (%s), got %d", cmd.CommandPath(), n, strings.Join(names, " "), len(args))}
+		}
+		return nil
+	}
+}
+
+// reportError prints err as one line on w (plus a usage hint for usage
+// errors) and returns the exit code.
+func reportError(err error, w io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(w, "Error: %s\n", firstLine(ue.err.Error()))
+		fmt.Fprintf(w, "Run '%s --help' for usage.\n", ue.cmd.CommandPath())
+		return 2
+	}
+	// Cobra reports an unknown command of the root itself as a plain
+	// error with suggestions on further lines.
+	if msg := err.Error(); strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") {
+		fmt.Fprintf(w, "Error: %s\n", firstLine(msg))
+		fmt.Fprintln(w, "Run 'tallyd --help' for usage.")
+		return 2
+	}
+	msg := err.Error()
+	var ne *localnet.NodeError
+	if !errors.As(err, &ne) {
+		// Joined errors (every problem of a genesis file...) on one line;
+		// a node failure keeps the tail of its log below the message.
+		msg = strings.ReplaceAll(msg, "\n", "; ")
+	}
+	fmt.Fprintf(w, "Error: %s\n", msg)
+	return 1
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

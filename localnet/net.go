@@ -1,0 +1,433 @@
+package localnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
+	cmttypes "github.com/cometbft/cometbft/types"
+)
+
+// pollInterval is how often Start and WaitHeight ask a node for its height.
+const pollInterval = 100 * time.Millisecond
+
+// Net is a running localnet: one `tallyd start` process per validator,
+// supervised by this process. Its methods are safe for concurrent use.
+type Net struct {
+	dir      string
+	manifest *Manifest
+	opts     Options
+	nodes    []*node
+
+	// FirstBlock is how long it took from launching the processes until a
+	// node committed a block (block 1 of a new chain, or the first block
+	// after a resumed chain's last).
+	FirstBlock time.Duration
+	// AllStarted is how long it took until every node had committed one.
+	AllStarted time.Duration
+}
+
+type node struct {
+	index  int
+	info   NodeInfo
+	home   string
+	client *rpchttp.HTTP
+
+	mu   sync.Mutex
+	proc *process // nil when not started
+}
+
+// Start launches every validator of the localnet in dir (made by Init) as
+// a `tallyd start --home dir/nodeI` process of opts.Binary, with its output
+// in dir/nodeI/tallyd.log, and waits until every node has committed a new
+// block (block 1 of a new chain; the next one of a resumed chain).
+// On failure it stops what it started and the error carries the tail of the
+// failing node's log.
+func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
+	opts = opts.withDefaults()
+	if opts.Binary == "" {
+		return nil, errors.New("localnet: no tallyd binary given (Options.Binary)")
+	}
+	m, err := LoadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	n := &Net{dir: dir, manifest: m, opts: opts}
+	for i, info := range m.Nodes {
+		c, err := newRPCClient(rpcURL(info))
+		if err != nil {
+			return nil, err
+		}
+		n.nodes = append(n.nodes, &node{index: i, info: info, home: filepath.Join(dir, info.Home), client: c})
+	}
+	if hosts := m.Hosts(); len(hosts) > 0 {
+		return nil, fmt.Errorf("%s is a network for %d hosts (%s): copy each node's home to its host and run `tallyd start --home <home>` there", dir, len(hosts), strings.Join(hosts, ", "))
+	}
+	for i, nd := range n.nodes {
+		for _, np := range nd.info.Ports.all() {
+			if err := portFree(nd.info.Host, np.port); err != nil {
+				return nil, &PortInUseError{Node: i, Name: np.name, Port: np.port, Err: err}
+			}
+		}
+	}
+	began := time.Now()
+	for i := range n.nodes {
+		if err := n.startNode(i); err != nil {
+			n.Stop()
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
+	defer cancel()
+	first := make(chan time.Duration, len(n.nodes))
+	errs := make(chan error, len(n.nodes))
+	for i := range n.nodes {
+		go func(i int) {
+			err := n.waitNewBlock(ctx, i)
+			if err == nil {
+				first <- time.Since(began)
+			}
+			errs <- err
+		}(i)
+	}
+	var failed error
+	for range n.nodes {
+		if err := <-errs; err != nil && failed == nil {
+			failed = err
+			cancel() // one failure is enough
+		}
+	}
+	if failed != nil {
+		n.Stop()
+		return nil, failed
+	}
+	n.FirstBlock = <-first
+	n.AllStarted = time.Since(began)
+	return n, nil
+}
+
+// waitNewBlock waits until node i's RPC answers and the node then commits
+// a block: block 1 on a new chain, the next block on a resumed one.
+func (n *Net) waitNewBlock(ctx context.Context, i int) error {
+	var h0 int64 = -1
+	for h0 < 0 {
+		if p := n.proc(i); p != nil && p.exited() {
+			return n.nodeError(i, fmt.Errorf("exited (%v) during start-up", exitDescription(p)))
+		}
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		h, err := n.Height(qctx, i)
+		cancel()
+		if err == nil {
+			h0 = h
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return n.nodeError(i, fmt.Errorf("RPC %s did not answer: %v: %w", n.RPCURL(i), err, ctx.Err()))
+		case <-time.After(pollInterval):
+		}
+	}
+	return n.WaitHeight(ctx, i, max(1, h0+1))
+}
+
+// Hosts returns the per-node hosts of a multi-host network, or nil for a
+// network on one machine.
+func (m *Manifest) Hosts() []string {
+	var hosts []string
+	for _, nd := range m.Nodes {
+		if nd.Host != "127.0.0.1" {
+			hosts = append(hosts, nd.Host)
+		}
+	}
+	if len(hosts) == 0 {
+		return nil
+	}
+	return hosts
+}
+
+func newRPCClient(remote string) (*rpchttp.HTTP, error) {
+	hc, err := jsonrpcclient.DefaultHTTPClient(remote)
+	if err != nil {
+		return nil, err
+	}
+	hc.Timeout = 10 * time.Second
+	return rpchttp.NewWithClient(remote, "/websocket", hc)
+}
+
+func rpcURL(info NodeInfo) string {
+	return "http://" + net.JoinHostPort(info.Host, strconv.Itoa(info.Ports.RPC))
+}
+
+func apiURL(info NodeInfo) string {
+	return "http://" + net.JoinHostPort(info.Host, strconv.Itoa(info.Ports.API))
+}
+
+func (n *Net) node(i int) *node {
+	if i < 0 || i >= len(n.nodes) {
+		panic(fmt.Sprintf("localnet: node %d out of range [0,%d)", i, len(n.nodes)))
+	}
+	return n.nodes[i]
+}
+
+func (n *Net) startNode(i int) error {
+	nd := n.node(i)
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if nd.proc != nil && !nd.proc.exited() {
+		return fmt.Errorf("node%d is already running (pid %d)", i, nd.proc.pid())
+	}
+	var extra []string
+	if n.opts.LogLevel != "" {
+		extra = append(extra, "--log-level", n.opts.LogLevel)
+	}
+	if n.opts.LogFormat != "" {
+		extra = append(extra, "--log-format", n.opts.LogFormat)
+	}
+	p, err := startProcess(n.opts.Binary, nd.home, extra)
+	if err != nil {
+		return fmt.Errorf("node%d: %w", i, err)
+	}
+	nd.proc = p
+	return nil
+}
+
+func (n *Net) proc(i int) *process {
+	nd := n.node(i)
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	return nd.proc
+}
+
+// Len is the number of validators.
+func (n *Net) Len() int { return len(n.nodes) }
+
+// Dir is the localnet directory.
+func (n *Net) Dir() string { return n.dir }
+
+// Manifest describes the network.
+func (n *Net) Manifest() *Manifest { return n.manifest }
+
+// ChainID is the chain's ID.
+func (n *Net) ChainID() string { return n.manifest.ChainID }
+
+// Home is node i's home directory.
+func (n *Net) Home(i int) string { return n.node(i).home }
+
+// LogFile is the file receiving node i's output.
+func (n *Net) LogFile(i int) string { return filepath.Join(n.node(i).home, LogFileName) }
+
+// NodeID is node i's CometBFT node ID.
+func (n *Net) NodeID(i int) string { return n.node(i).info.NodeID }
+
+// RPCURL is node i's CometBFT JSON-RPC address.
+func (n *Net) RPCURL(i int) string { return rpcURL(n.node(i).info) }
+
+// APIURL is node i's ledger JSON-RPC API address.
+func (n *Net) APIURL(i int) string { return apiURL(n.node(i).info) }
+
+// Client is a CometBFT RPC client for node i.
+func (n *Net) Client(i int) *rpchttp.HTTP { return n.node(i).client }
+
+// WalletDir is the wallet home holding the genesis keys.
+func (n *Net) WalletDir() string { return filepath.Join(n.dir, n.manifest.Wallet) }
+
+// Running reports whether node i's process is running (paused counts as
+// running).
+func (n *Net) Running(i int) bool {
+	p := n.proc(i)
+	return p != nil && !p.exited()
+}
+
+// Pid is node i's process ID, or 0 when it is not running.
+func (n *Net) Pid(i int) int {
+	if p := n.proc(i); p != nil && !p.exited() {
+		return p.pid()
+	}
+	return 0
+}
+
+// Stop stops every node (SIGTERM, then SIGKILL after StopTimeout) and
+// waits for them. It returns an error naming each node that did not exit
+// cleanly. Stopping a stopped net does nothing.
+func (n *Net) Stop() error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(n.nodes))
+	for i := range n.nodes {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = n.StopNode(i)
+		}(i)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// StopNode stops node i cleanly (SIGTERM, then SIGKILL after StopTimeout)
+// and waits for it. It returns an error with the log tail if the node did
+// not exit with status 0.
+func (n *Net) StopNode(i int) error {
+	p := n.proc(i)
+	if p == nil || p.exited() {
+		return nil
+	}
+	if err := p.stop(n.opts.StopTimeout); err != nil {
+		return n.nodeError(i, err)
+	}
+	return nil
+}
+
+// KillNode kills node i with SIGKILL and waits for it to be reaped.
+func (n *Net) KillNode(i int) {
+	if p := n.proc(i); p != nil {
+		p.kill()
+	}
+}
+
+// RestartNode starts node i again after StopNode or KillNode (stopping it
+// first if it still runs). It does not wait for the node to catch up: use
+// WaitHeight.
+func (n *Net) RestartNode(i int) error {
+	if err := n.StopNode(i); err != nil {
+		return err
+	}
+	return n.startNode(i)
+}
+
+// PauseNode freezes node i's process (SIGSTOP): it stops voting, answering
+// RPC and gossiping, as a hung machine would.
+func (n *Net) PauseNode(i int) error { return n.signalNode(i, syscall.SIGSTOP) }
+
+// ResumeNode continues a paused node (SIGCONT).
+func (n *Net) ResumeNode(i int) error { return n.signalNode(i, syscall.SIGCONT) }
+
+func (n *Net) signalNode(i int, sig syscall.Signal) error {
+	p := n.proc(i)
+	if p == nil || p.exited() {
+		return fmt.Errorf("node%d is not running", i)
+	}
+	return p.signal(sig)
+}
+
+// Height is node i's latest committed height as its RPC reports it.
+func (n *Net) Height(ctx context.Context, i int) (int64, error) {
+	st, err := n.node(i).client.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}
+
+// WaitHeight waits until node i has committed block h. It fails early
+// when the node's process exits, and on ctx's end with the node's last
+// known height and log tail.
+func (n *Net) WaitHeight(ctx context.Context, i int, h int64) error {
+	var last int64 = -1
+	var lastErr error
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		if p := n.proc(i); p != nil && p.exited() {
+			return n.nodeError(i, fmt.Errorf("exited (%v) before reaching height %d", exitDescription(p), h))
+		}
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		got, err := n.Height(qctx, i)
+		cancel()
+		if err == nil {
+			last, lastErr = got, nil
+			if got >= h {
+				return nil
+			}
+		} else {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			what := fmt.Sprintf("at height %d", last)
+			if last < 0 {
+				what = fmt.Sprintf("RPC %s not answering: %v", n.RPCURL(i), lastErr)
+			}
+			return n.nodeError(i, fmt.Errorf("did not reach height %d (%s): %w", h, what, ctx.Err()))
+		case <-t.C:
+		}
+	}
+}
+
+// WaitAll waits until every running node has committed block h.
+func (n *Net) WaitAll(ctx context.Context, h int64) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(n.nodes))
+	for i := range n.nodes {
+		if !n.Running(i) {
+			continue
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = n.WaitHeight(ctx, i, h)
+		}(i)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Header returns node i's block header at height h.
+func (n *Net) Header(ctx context.Context, i int, h int64) (*cmttypes.Header, error) {
+	res, err := n.node(i).client.Header(ctx, &h)
+	if err != nil {
+		return nil, fmt.Errorf("node%d header %d: %w", i, h, err)
+	}
+	return res.Header, nil
+}
+
+// AppHash returns the app hash node i computed by executing block h (the
+// hash that header h+1 carries), from CometBFT's /block_results.
+func (n *Net) AppHash(ctx context.Context, i int, h int64) ([]byte, error) {
+	res, err := n.node(i).client.BlockResults(ctx, &h)
+	if err != nil {
+		return nil, fmt.Errorf("node%d block results %d: %w", i, h, err)
+	}
+	return res.AppHash, nil
+}
+
+func exitDescription(p *process) string {
+	err := p.exitErr()
+	if err == nil {
+		return "status 0"
+	}
+	return err.Error()
+}
+
+// nodeError prefixes err with the node's name and appends its log tail.
+func (n *Net) nodeError(i int, err error) error {
+	return &NodeError{Node: i, Log: n.LogFile(i), Tail: tailFile(n.LogFile(i), 20), Err: err}
+}
+
+// NodeError is a failure of one node, with the end of its log.
+type NodeError struct {
+	Node int
+	Log  string // path of the node's log file
+	Tail string // its last lines
+	Err  error
+}
+
+func (e *NodeError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "node%d: %v (log %s)", e.Node, e.Err, e.Log)
+	if e.Tail != "" {
+		b.WriteString("; last lines:\n")
+		b.WriteString(e.Tail)
+	}
+	return b.String()
+}
+
+func (e *NodeError) Unwrap() error { return e.Err }

@@ -1,0 +1,108 @@
+package localnet
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultValidators    = 4
+	DefaultChainID       = "tally-localnet"
+	DefaultTimeoutCommit = 500 * time.Millisecond
+	DefaultStartTimeout  = 90 * time.Second
+	DefaultStopTimeout   = 15 * time.Second
+)
+
+// Options configure Init and Start. The zero value means the defaults.
+type Options struct {
+	// Init.
+
+	// Validators is the number of validator nodes (default 4).
+	Validators int
+	// BasePort is node0's p2p port (default 26656); node i listens on
+	// BasePort+100i (p2p), +1 (CometBFT RPC) and +3 (ledger API). When
+	// Hosts is set every node uses the same ports on its own host.
+	BasePort int
+	// ChainID of the new chain (default "tally-localnet").
+	ChainID string
+	// Admins is the number of admin keys (admin, admin2..adminN; default
+	// 1); the admin threshold is Admins/2+1.
+	Admins int
+	// Users adds funded member keys user1..userN to the wallet and genesis
+	// (used by load generation).
+	Users int
+	// Hosts, when set, has one address per validator (IP or DNS name) for
+	// a network spread over several machines: nodes listen on all
+	// interfaces and reach each other at Hosts[i]:BasePort.
+	Hosts []string
+	// TimeoutCommit is the consensus timeout_commit (default 500ms, fit
+	// for one machine); the other consensus timeouts are scaled from it.
+	TimeoutCommit time.Duration
+	// Reset removes the directory before generating a new network.
+	Reset bool
+
+	// Start.
+
+	// Binary is the tallyd executable that Start runs (required).
+	Binary string
+	// StartTimeout bounds how long Start waits for every node to commit
+	// its first block (default 90s).
+	StartTimeout time.Duration
+	// StopTimeout is how long a node gets to exit after SIGTERM before it
+	// is killed (default 15s).
+	StopTimeout time.Duration
+	// LogLevel and LogFormat are passed to `tallyd start` when set.
+	LogLevel, LogFormat string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Validators == 0 {
+		o.Validators = DefaultValidators
+	}
+	if o.BasePort == 0 {
+		o.BasePort = DefaultBasePort
+	}
+	if o.ChainID == "" {
+		o.ChainID = DefaultChainID
+	}
+	if o.Admins == 0 {
+		o.Admins = 1
+	}
+	if o.TimeoutCommit == 0 {
+		o.TimeoutCommit = DefaultTimeoutCommit
+	}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = DefaultStartTimeout
+	}
+	if o.StopTimeout == 0 {
+		o.StopTimeout = DefaultStopTimeout
+	}
+	return o
+}
+
+func (o Options) validateInit() error {
+	if o.Validators < 1 || o.Validators > 50 {
+		return fmt.Errorf("validators: %d, expected 1 to 50", o.Validators)
+	}
+	top := o.BasePort + PortStride*(o.Validators-1) + 3
+	if len(o.Hosts) > 0 {
+		top = o.BasePort + 3
+	}
+	if o.BasePort < 1024 || top > 65535 {
+		return fmt.Errorf("base port %d: the ports of %d nodes must lie in 1024-65535", o.BasePort, o.Validators)
+	}
+	if o.Admins < 1 || o.Admins > 20 {
+		return fmt.Errorf("admins: %d, expected 1 to 20", o.Admins)
+	}
+	if o.Users < 0 || o.Users > 1000 {
+		return fmt.Errorf("users: %d, expected 0 to 1000", o.Users)
+	}
+	if len(o.Hosts) > 0 && len(o.Hosts) != o.Validators {
+		return fmt.Errorf("hosts: %d given, expected one per validator (%d)", len(o.Hosts), o.Validators)
+	}
+	if o.TimeoutCommit < 0 {
+		return fmt.Errorf("timeout commit %s is negative", o.TimeoutCommit)
+	}
+	return nil
+}

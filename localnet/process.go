@@ -1,0 +1,174 @@
+package localnet
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// LogFileName is the name of the file in each node's home that receives the
+// node process's stdout and stderr.
+const LogFileName = "tallyd.log"
+
+// process is one running `tallyd start` child.
+type process struct {
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan struct{} // closed when the process has exited and been reaped
+
+	mu      sync.Mutex
+	err     error // the exit status, valid after done
+	killed  bool  // we sent SIGKILL
+	stopped bool  // we sent SIGTERM
+	paused  bool  // we sent SIGSTOP and no SIGCONT yet
+}
+
+// startProcess runs `binary start --home home` with its output appended to
+// home/tallyd.log.
+func startProcess(binary, home string, extraArgs []string) (*process, error) {
+	logPath := filepath.Join(home, LogFileName)
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open node log: %w", err)
+	}
+	fmt.Fprintf(lf, "=== %s: %s start --home %s\n", time.Now().UTC().Format(time.RFC3339Nano), filepath.Base(binary), home)
+	args := append([]string{"start", "--home", home}, extraArgs...)
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout = lf
+	cmd.Stderr = lf
+	cmd.SysProcAttr = childSysProcAttr()
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("start %s: %w", binary, err)
+	}
+	p := &process{cmd: cmd, log: lf, done: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		lf.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) pid() int { return p.cmd.Process.Pid }
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// exitErr is the process's exit error once it has exited (nil for exit 0).
+func (p *process) exitErr() error {
+	<-p.done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+func (p *process) signal(sig syscall.Signal) error {
+	if p.exited() {
+		return nil
+	}
+	p.mu.Lock()
+	switch sig {
+	case syscall.SIGKILL:
+		p.killed = true
+	case syscall.SIGTERM, syscall.SIGINT:
+		p.stopped = true
+	case syscall.SIGSTOP:
+		p.paused = true
+	case syscall.SIGCONT:
+		p.paused = false
+	}
+	p.mu.Unlock()
+	err := p.cmd.Process.Signal(sig)
+	if errors.Is(err, os.ErrProcessDone) {
+		return nil
+	}
+	return err
+}
+
+// stop sends SIGTERM (after SIGCONT if paused) and waits up to grace for
+// the process to exit, then kills it. It returns the exit error of a
+// process that did not exit cleanly on SIGTERM.
+func (p *process) stop(grace time.Duration) error {
+	p.mu.Lock()
+	paused := p.paused
+	p.mu.Unlock()
+	if paused {
+		_ = p.signal(syscall.SIGCONT)
+	}
+	if err := p.signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+		_ = p.signal(syscall.SIGKILL)
+		<-p.done
+		return fmt.Errorf("did not stop within %s of SIGTERM; killed", grace)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.killed {
+		return nil
+	}
+	if p.err != nil {
+		return fmt.Errorf("exited with %v on SIGTERM", p.err)
+	}
+	return nil
+}
+
+// kill sends SIGKILL and waits for the process to be reaped.
+func (p *process) kill() {
+	_ = p.signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// tailFile returns the last n lines of a file, or a note that it could not
+// be read.
+func tailFile(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	defer f.Close()
+	const maxRead = 64 << 10
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	off := st.Size() - maxRead
+	if off < 0 {
+		off = 0
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	b = bytes.TrimRight(b, "\n")
+	lines := bytes.Split(b, []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}
