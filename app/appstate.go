@@ -1,24 +1,29 @@
 package app
 
 import (
-	"encoding/json"
-	"fmt"
+	"github.com/tallyledger/tally/genesis"
 )
 
+// WithGenesis lets the caller edit the app_state InitHome writes (add
+// accounts, assets, balances, allowed nodes) before it is saved. Edits run in
+// order; the first error fails InitHome.
+func WithGenesis(edit func(s *genesis.AppState) error) InitOption {
+	return func(st *initSettings) { st.genesisEdits = append(st.genesisEdits, edit) }
+}
+
 // initialAppState is the app_state InitHome writes: default parameters and
-// this node as the only allowed peer. Accounts, assets and balances are added
-// with tallyd genesis commands.
-func initialAppState(nodeID string) (json.RawMessage, error) {
-	st := map[string]any{
-		"params":        map[string]any{"admin_threshold": 1, "freeze_blocks_receive": false},
-		"accounts":      []any{},
-		"assets":        []any{},
-		"balances":      []any{},
-		"allowed_nodes": []string{nodeID},
+// this node as the only allowed peer, then the caller's edits. A node starts
+// only once the genesis has at least one admin account (tallyd genesis
+// add-account ... --roles admin, or WithGenesis).
+func initialAppState(nodeID string, edits []func(*genesis.AppState) error) (*genesis.AppState, error) {
+	st := genesis.Default()
+	if err := st.AllowNode(nodeID); err != nil {
+		return nil, err
 	}
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode app_state: %w", err)
+	for _, edit := range edits {
+		if err := edit(st); err != nil {
+			return nil, err
+		}
 	}
-	return b, nil
+	return st, nil
 }

@@ -19,6 +19,7 @@ import (
 	cmttime "github.com/cometbft/cometbft/types/time"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 
+	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
 )
 
@@ -30,8 +31,9 @@ const DefaultValidatorPower = 10
 type InitOption func(*initSettings)
 
 type initSettings struct {
-	basePort int
-	edits    []func(*cmtcfg.Config, *Config)
+	basePort     int
+	edits        []func(*cmtcfg.Config, *Config)
+	genesisEdits []func(*genesis.AppState) error
 }
 
 // WithBasePort lays the node's ports out from base as the localnet does: p2p
@@ -111,9 +113,9 @@ func InitHome(home, moniker, chainID string, opts ...InitOption) error {
 		return fmt.Errorf("validator key: %w", err)
 	}
 
-	appState, err := initialAppState(string(nodeKey.ID()))
+	appState, err := initialAppState(string(nodeKey.ID()), s.genesisEdits)
 	if err != nil {
-		return err
+		return fmt.Errorf("genesis app_state: %w", err)
 	}
 	doc := &cmttypes.GenesisDoc{
 		GenesisTime:     cmttime.Now(),
@@ -126,15 +128,11 @@ func InitHome(home, moniker, chainID string, opts ...InitOption) error {
 			Power:   DefaultValidatorPower,
 			Name:    moniker,
 		}},
-		AppState: appState,
 	}
 	if err := doc.ValidateAndComplete(); err != nil {
 		return fmt.Errorf("genesis: %w", err)
 	}
-	if err := doc.SaveAs(genFile); err != nil {
-		return fmt.Errorf("write %s: %w", genFile, err)
-	}
-	return nil
+	return genesis.Write(genFile, doc, appState)
 }
 
 // ResetHome deletes the node's chain data, CometBFT's (blocks, state, WAL,

@@ -1,0 +1,224 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cometbft/cometbft/libs/log"
+	rpcserver "github.com/cometbft/cometbft/rpc/jsonrpc/server"
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
+	"github.com/rs/cors"
+)
+
+// apiServer serves the ledger JSON-RPC API with CometBFT's JSON-RPC server:
+// JSON-RPC 2.0 over POST /, URI requests GET /<method>?arg=value, and the
+// same methods over a websocket at /websocket. Its limits mirror the node's
+// [rpc] settings: body size, header size, batch size, open connections.
+type apiServer struct {
+	n      *Node
+	logger log.Logger
+	laddr  string
+	conf   *rpcserver.Config
+
+	mu        sync.Mutex
+	ln        net.Listener
+	srv       *http.Server
+	hijacked  map[net.Conn]struct{} // websocket connections, which Server.Close does not close
+	serveDone chan struct{}
+}
+
+func newAPIServer(n *Node, logger log.Logger) *apiServer {
+	rc := n.cfg.RPC
+	conf := rpcserver.DefaultConfig()
+	conf.MaxBodyBytes = rc.MaxBodyBytes
+	conf.MaxHeaderBytes = rc.MaxHeaderBytes
+	conf.MaxRequestBatchSize = rc.MaxRequestBatchSize
+	conf.MaxOpenConnections = rc.MaxOpenConnections
+	if conf.WriteTimeout <= rc.TimeoutBroadcastTxCommit {
+		conf.WriteTimeout = rc.TimeoutBroadcastTxCommit + time.Second
+	}
+	return &apiServer{n: n, logger: logger, laddr: n.appCfg.APIListenAddr, conf: conf, hijacked: map[net.Conn]struct{}{}}
+}
+
+// listen binds the listen address (before CometBFT starts, so that a taken
+// port fails the start cleanly).
+func (s *apiServer) listen() error {
+	ln, err := rpcserver.Listen(s.laddr, s.conf.MaxOpenConnections)
+	if err != nil {
+		return fmt.Errorf("ledger API address %s: %w", s.laddr, err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	return nil
+}
+
+// handler is the API's HTTP handler with CometBFT's middleware (body limit,
+// batch limit, panic recovery).
+func (s *apiServer) handler() http.Handler {
+	routes := s.routes()
+	mux := http.NewServeMux()
+	wm := rpcserver.NewWebsocketManager(routes,
+		rpcserver.ReadLimit(s.conf.MaxBodyBytes),
+		rpcserver.WriteChanCapacity(s.n.cfg.RPC.WebSocketWriteBufferSize),
+	)
+	wm.SetLogger(s.logger.With("protocol", "websocket"))
+	mux.HandleFunc("/websocket", wm.WebsocketHandler)
+	rpcserver.RegisterRPCFuncs(mux, routes, s.logger)
+
+	var h http.Handler = fillMissingParams(mux)
+	if rc := s.n.cfg.RPC; rc.IsCorsEnabled() {
+		h = cors.New(cors.Options{
+			AllowedOrigins: rc.CORSAllowedOrigins,
+			AllowedMethods: rc.CORSAllowedMethods,
+			AllowedHeaders: rc.CORSAllowedHeaders,
+		}).Handler(h)
+	}
+	return rpcserver.PreChecksHandler(rpcserver.RecoverAndLogHandler(h, s.logger), s.conf)
+}
+
+// serve starts serving on the listener bound by listen.
+func (s *apiServer) serve() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return
+	}
+	s.srv = &http.Server{
+		Handler:           s.handler(),
+		ReadTimeout:       s.conf.ReadTimeout,
+		ReadHeaderTimeout: s.conf.ReadTimeout,
+		WriteTimeout:      s.conf.WriteTimeout,
+		MaxHeaderBytes:    s.conf.MaxHeaderBytes,
+		ConnState:         s.trackHijacked,
+	}
+	s.serveDone = make(chan struct{})
+	srv, ln, done := s.srv, s.ln, s.serveDone
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			s.logger.Error("ledger API server stopped", "err", err)
+		}
+	}()
+	s.logger.Info("ledger API listening", "addr", ln.Addr().String())
+}
+
+func (s *apiServer) trackHijacked(c net.Conn, state http.ConnState) {
+	if state != http.StateHijacked {
+		return
+	}
+	s.mu.Lock()
+	s.hijacked[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+// close stops serving and closes every connection, websockets included.
+func (s *apiServer) close() {
+	s.mu.Lock()
+	srv, ln, done := s.srv, s.ln, s.serveDone
+	conns := s.hijacked
+	s.hijacked = map[net.Conn]struct{}{}
+	s.srv, s.ln = nil, nil
+	s.mu.Unlock()
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close()
+		}
+		cancel()
+	} else if ln != nil {
+		ln.Close()
+	}
+	for c := range conns {
+		c.Close()
+	}
+	if done != nil {
+		<-done
+	}
+}
+
+// addr is the bound address once listening, else the configured one.
+func (s *apiServer) addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return "tcp://" + s.ln.Addr().String()
+	}
+	return s.laddr
+}
+
+// fillMissingParams gives JSON-RPC requests without "params" an empty
+// object: CometBFT's server calls the method with too few arguments
+// otherwise (a recovered panic and an HTTP 500), while with {} every
+// argument takes its zero value and the method reports what is missing.
+func fillMissingParams(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			res := rpctypes.RPCInvalidRequestError(nil, fmt.Errorf("error reading request body: %w", err))
+			if werr := rpcserver.WriteRPCResponseHTTPError(w, http.StatusBadRequest, res); werr != nil {
+				return
+			}
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(withParams(body)))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withParams adds "params":{} to each request object of body that lacks
+// params; anything it cannot parse is returned unchanged for the server to
+// reject.
+func withParams(body []byte) []byte {
+	t := bytes.TrimSpace(body)
+	if len(t) == 0 {
+		return body
+	}
+	fill := func(m map[string]json.RawMessage) bool {
+		if p, ok := m["params"]; !ok || len(p) == 0 || bytes.Equal(bytes.TrimSpace(p), []byte("null")) {
+			m["params"] = json.RawMessage("{}")
+			return true
+		}
+		return false
+	}
+	if t[0] == '[' {
+		var reqs []map[string]json.RawMessage
+		if err := json.Unmarshal(t, &reqs); err != nil {
+			return body
+		}
+		changed := false
+		for _, m := range reqs {
+			if m != nil && fill(m) {
+				changed = true
+			}
+		}
+		if !changed {
+			return body
+		}
+		out, err := json.Marshal(reqs)
+		if err != nil {
+			return body
+		}
+		return out
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(t, &m); err != nil || m == nil || !fill(m) {
+		return body
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
+}

@@ -1,0 +1,438 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/libs/log"
+	"github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/rpc/client/local"
+	sm "github.com/cometbft/cometbft/state"
+	"github.com/cometbft/cometbft/store"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	dbm "github.com/cometbft/cometbft-db"
+
+	"github.com/tallyledger/tally/genesis"
+	"github.com/tallyledger/tally/ledger"
+)
+
+// NodeOptions adjust a node beyond its configuration files.
+type NodeOptions struct {
+	// LogLevel overrides config.toml's log_level when set ("info", "debug",
+	// "error", "none" or per module: "consensus:debug,*:info").
+	LogLevel string
+	// LogFormat overrides config.toml's log_format when set: "plain" or
+	// "json".
+	LogFormat string
+	// Logger receives the logs; os.Stdout when nil.
+	Logger io.Writer
+}
+
+// Node is a full Tally node in one process: CometBFT with the ledger as its
+// local ABCI application, and the ledger JSON-RPC API.
+type Node struct {
+	home   string
+	cfg    *cmtcfg.Config
+	appCfg *Config
+	logger log.Logger
+
+	ledger *ledger.Ledger
+	app    *App
+	cmt    *node.Node
+	rpc    *local.Local
+	dbs    *dbRecorder
+	api    *apiServer
+
+	evict    chan struct{} // a commit happened: disconnect peers no longer allowed
+	quit     chan struct{}
+	workers  sync.WaitGroup
+	mu       sync.Mutex
+	started  bool
+	stopped  bool
+	done     chan struct{}
+	stopErr  error
+	stopOnce sync.Once
+}
+
+// NewNode opens the node at home: it reads and checks the configuration, the
+// genesis and the keys, opens the ledger (<db_dir>/ledger.db) and runs
+// CometBFT's handshake, which replays any blocks the ledger lacks. It does
+// not listen on any port until Start. Every failure is one line saying what
+// is wrong and, where there is one, what to do; nothing is left open.
+func NewNode(home string, opts NodeOptions) (n *Node, err error) {
+	c, ac, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	if opts.LogLevel != "" {
+		c.LogLevel = opts.LogLevel
+	}
+	if opts.LogFormat != "" {
+		c.LogFormat = opts.LogFormat
+	}
+	w := opts.Logger
+	if w == nil {
+		w = os.Stdout
+	}
+	logger, err := NewLogger(w, c.LogLevel, c.LogFormat)
+	if err != nil {
+		return nil, err
+	}
+
+	genDoc, _, err := genesis.Load(c.GenesisFile())
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(c.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("node key %s: %w (tallyd init creates it)", c.NodeKeyFile(), err)
+	}
+	pv, err := loadPrivValidator(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+	if err != nil {
+		return nil, err
+	}
+
+	dbDir := c.DBDir()
+	if err := os.MkdirAll(dbDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dbDir, err)
+	}
+	st, err := ledger.OpenLevelDBStore(filepath.Join(dbDir, LedgerDBName))
+	if err != nil {
+		if isLockedErr(err) {
+			return nil, errDataDirInUse(dbDir)
+		}
+		return nil, err
+	}
+	l, err := ledger.Open(st, ledger.Options{VerifyWorkers: ac.VerifyWorkers, SigCacheSize: ac.SigCacheSize})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	dbs := &dbRecorder{}
+	defer func() {
+		if err != nil {
+			dbs.closeAll(logger)
+			l.Close()
+		}
+	}()
+	// Ports are probed after the data directory is locked, so that a second
+	// tallyd on the same home reports the home in use, not a port.
+	if err := probePorts(c, ac); err != nil {
+		return nil, err
+	}
+	if err := checkLedgerAgainstChain(c, l, genDoc, dbs, home); err != nil {
+		return nil, err
+	}
+
+	n = &Node{
+		home: home, cfg: c, appCfg: ac, logger: logger, ledger: l, dbs: dbs,
+		evict: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+	}
+	n.app = New(l, logger.With("module", "tally"), WithAfterCommit(n.afterCommit))
+	cmtNode, err := newCometNode(c, pv, nodeKey, n.app, genDoc, dbs, logger)
+	if err != nil {
+		return nil, err
+	}
+	n.cmt = cmtNode
+	n.rpc = local.New(cmtNode)
+	if ac.APIListenAddr != "" {
+		n.api = newAPIServer(n, logger.With("module", "ledger-api"))
+	}
+	return n, nil
+}
+
+// newCometNode calls node.NewNode, turning the panics of its handshake (an
+// app hash that differs from CometBFT's state) into errors.
+func newCometNode(c *cmtcfg.Config, pv cmttypes.PrivValidator, nk *p2p.NodeKey, a *App,
+	genDoc *cmttypes.GenesisDoc, dbs *dbRecorder, logger log.Logger,
+) (n *node.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg := strings.SplitN(fmt.Sprint(r), "\n", 2)[0]
+			err = fmt.Errorf("CometBFT handshake with the ledger failed: %s; the ledger and the block store disagree: run tallyd reset --home %s to resync", msg, c.RootDir)
+		}
+	}()
+	n, err = node.NewNode(c, pv, nk, proxy.NewLocalClientCreator(a),
+		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
+		dbs.provider, node.DefaultMetricsProvider(c.Instrumentation), logger)
+	if err != nil {
+		return nil, explainNodeError(err, c)
+	}
+	return n, nil
+}
+
+// explainNodeError rewrites CometBFT's start-up errors that have a known
+// cause into a sentence an operator can act on.
+func explainNodeError(err error, c *cmtcfg.Config) error {
+	var high sm.ErrAppBlockHeightTooHigh
+	switch {
+	case errors.As(err, &high):
+		return errLedgerAhead(high.AppHeight, high.CoreHeight, c.RootDir)
+	case isLockedErr(err):
+		return errDataDirInUse(c.DBDir())
+	}
+	return fmt.Errorf("start CometBFT: %w", err)
+}
+
+func errLedgerAhead(ledgerHeight, storeHeight int64, home string) error {
+	return fmt.Errorf("ledger state at height %d is ahead of the block store at %d (CometBFT's data was lost or reset without the ledger's); run tallyd reset --home %s to clear both and resync from peers",
+		ledgerHeight, storeHeight, home)
+}
+
+// checkLedgerAgainstChain compares the ledger with CometBFT's block store and
+// state before the handshake, to report what CometBFT would only report as
+// a panic or a terse error.
+func checkLedgerAgainstChain(c *cmtcfg.Config, l *ledger.Ledger, genDoc *cmttypes.GenesisDoc, dbs *dbRecorder, home string) error {
+	h := l.LastHeight()
+	if h > 0 && l.ChainID() != genDoc.ChainID {
+		return fmt.Errorf("ledger state belongs to chain %q but the genesis is for %q; run tallyd reset --home %s or use the right genesis", l.ChainID(), genDoc.ChainID, home)
+	}
+	blockDB, err := dbs.open("blockstore", c)
+	if err != nil {
+		return err
+	}
+	storeHeight := store.NewBlockStore(blockDB).Height()
+	stateDB, err := dbs.open("state", c)
+	if err != nil {
+		return err
+	}
+	state, err := sm.NewStore(stateDB, sm.StoreOptions{}).Load()
+	if err != nil {
+		return fmt.Errorf("read CometBFT state: %w", err)
+	}
+	// Closed here so that NewNode can open them again.
+	blockDB.Close()
+	stateDB.Close()
+
+	if h > storeHeight {
+		return errLedgerAhead(h, storeHeight, home)
+	}
+	if h > 0 && h == state.LastBlockHeight && !bytes.Equal(l.LastAppHash(), state.AppHash) {
+		return fmt.Errorf("ledger app hash %X at height %d differs from CometBFT's %X at that height (the ledger or CometBFT data was replaced); run tallyd reset --home %s to resync",
+			l.LastAppHash(), h, state.AppHash, home)
+	}
+	return nil
+}
+
+// probePorts fails with a clear message when a listen address is taken,
+// instead of CometBFT's error after its handshake.
+func probePorts(c *cmtcfg.Config, ac *Config) error {
+	probes := []struct{ what, addr string }{
+		{"p2p", c.P2P.ListenAddress},
+		{"RPC", c.RPC.ListenAddress},
+		{"ledger API", ac.APIListenAddr},
+		{"gRPC", c.RPC.GRPCListenAddress},
+		{"pprof", c.RPC.PprofListenAddress},
+	}
+	if c.Instrumentation.Prometheus {
+		probes = append(probes, struct{ what, addr string }{"prometheus", "tcp://" + c.Instrumentation.PrometheusListenAddr})
+	}
+	for _, p := range probes {
+		if p.addr == "" || strings.HasPrefix(p.addr, "unix://") {
+			continue
+		}
+		if err := probeListen(p.what, p.addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Start starts CometBFT (p2p, consensus, RPC) and the ledger API.
+func (n *Node) Start() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.started || n.stopped {
+		return errors.New("node already started or stopped; make a new one with NewNode")
+	}
+	if err := probePorts(n.cfg, n.appCfg); err != nil {
+		return err
+	}
+	if n.api != nil {
+		if err := n.api.listen(); err != nil {
+			return err
+		}
+	}
+	if err := n.cmt.Start(); err != nil {
+		if n.api != nil {
+			n.api.close()
+		}
+		return fmt.Errorf("start CometBFT: %w", err)
+	}
+	if n.api != nil {
+		n.api.serve()
+	}
+	n.started = true
+	n.workers.Add(1)
+	go n.evictLoop()
+	n.logger.Info("tally node started", "home", n.home, "node_id", n.NodeID(),
+		"p2p", n.cfg.P2P.ListenAddress, "rpc", n.cfg.RPC.ListenAddress, "api", n.APIAddr())
+	return nil
+}
+
+// Stop stops the API, CometBFT and the ledger and closes every database
+// (CometBFT leaves its tx index open on stop; the node closes it), so the
+// same home can be opened again in this process. It is safe to call more
+// than once and on a node that was never started.
+func (n *Node) Stop() error {
+	n.stopOnce.Do(func() {
+		n.mu.Lock()
+		started := n.started
+		n.stopped = true
+		n.mu.Unlock()
+		var errs []error
+		if n.api != nil {
+			n.api.close()
+		}
+		close(n.quit)
+		n.workers.Wait()
+		if started {
+			if err := n.cmt.Stop(); err != nil {
+				errs = append(errs, fmt.Errorf("stop CometBFT: %w", err))
+			}
+			n.cmt.Wait()
+		}
+		n.dbs.closeAll(n.logger)
+		if err := n.ledger.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close ledger: %w", err))
+		}
+		n.stopErr = errors.Join(errs...)
+		close(n.done)
+	})
+	<-n.done
+	return n.stopErr
+}
+
+// Wait blocks until Stop has finished.
+func (n *Node) Wait() { <-n.done }
+
+// Home returns the node's home directory.
+func (n *Node) Home() string { return n.home }
+
+// Config returns CometBFT's configuration of the node.
+func (n *Node) Config() *cmtcfg.Config { return n.cfg }
+
+// AppConfig returns Tally's configuration of the node.
+func (n *Node) AppConfig() *Config { return n.appCfg }
+
+// NodeID returns the node's p2p ID (40 hex digits).
+func (n *Node) NodeID() string { return string(n.cmt.NodeInfo().ID()) }
+
+// CometNode returns the CometBFT node.
+func (n *Node) CometNode() *node.Node { return n.cmt }
+
+// Switch returns CometBFT's p2p switch.
+func (n *Node) Switch() p2p.Switcher { return n.cmt.Switch() }
+
+// Ledger returns the node's ledger.
+func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
+
+// App returns the node's ABCI application.
+func (n *Node) App() *App { return n.app }
+
+// RPC returns an in-process CometBFT RPC client (no HTTP).
+func (n *Node) RPC() *local.Local { return n.rpc }
+
+// APIAddr returns the address the ledger API listens on (tcp://host:port),
+// or "" when it is disabled. Before Start it is the configured address.
+func (n *Node) APIAddr() string {
+	if n.api == nil {
+		return ""
+	}
+	return n.api.addr()
+}
+
+// afterCommit runs inside the ABCI Commit: it only signals the eviction
+// loop, which must not run under the ABCI lock (stopping a peer waits for
+// its reactors, which may wait for the app).
+func (n *Node) afterCommit(int64) {
+	if !n.cfg.FilterPeers {
+		return
+	}
+	select {
+	case n.evict <- struct{}{}:
+	default: // a check is already due
+	}
+}
+
+func (n *Node) evictLoop() {
+	defer n.workers.Done()
+	for {
+		select {
+		case <-n.quit:
+			return
+		case <-n.evict:
+			n.evictDeniedPeers()
+		}
+	}
+}
+
+// evictDeniedPeers disconnects connected peers whose node ID the committed
+// state no longer allows: CometBFT filters peers only when they connect.
+func (n *Node) evictDeniedPeers() {
+	v := n.ledger.View()
+	sw := n.cmt.Switch()
+	for _, p := range sw.Peers().Copy() {
+		id := string(p.ID())
+		ok, err := n.app.nodeAllowed(v, id)
+		if err != nil {
+			n.logger.Error("cannot check peer against the allowed nodes", "peer", id, "err", err)
+			continue
+		}
+		if !ok {
+			n.logger.Info("disconnecting peer: node no longer allowed", "peer", id, "height", v.Height())
+			sw.StopPeerGracefully(p)
+		}
+	}
+}
+
+// dbRecorder opens CometBFT's databases and remembers them, so that all can
+// be closed after Stop or a failed NewNode (CometBFT closes neither its tx
+// index nor anything when NewNode fails, which would keep the LevelDB locks
+// and make the next start in this process fail).
+type dbRecorder struct {
+	mu  sync.Mutex
+	dbs []dbm.DB
+}
+
+func (r *dbRecorder) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
+	db, err := cmtcfg.DefaultDBProvider(ctx)
+	if err != nil {
+		if isLockedErr(err) {
+			return nil, errDataDirInUse(ctx.Config.DBDir())
+		}
+		return nil, fmt.Errorf("open %s database: %w", ctx.ID, err)
+	}
+	r.mu.Lock()
+	r.dbs = append(r.dbs, db)
+	r.mu.Unlock()
+	return db, nil
+}
+
+func (r *dbRecorder) open(id string, c *cmtcfg.Config) (dbm.DB, error) {
+	return r.provider(&cmtcfg.DBContext{ID: id, Config: c})
+}
+
+// closeAll closes every database opened so far; closing one that CometBFT
+// already closed is harmless.
+func (r *dbRecorder) closeAll(logger log.Logger) {
+	r.mu.Lock()
+	dbs := r.dbs
+	r.dbs = nil
+	r.mu.Unlock()
+	for _, db := range dbs {
+		if err := db.Close(); err != nil {
+			logger.Debug("closing database", "err", err)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+
+	"github.com/tallyledger/tally/genesis"
+)
+
+// freePort returns a TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// fastConsensus shortens CometBFT's timeouts for a single validator on a
+// small machine.
+func fastConsensus(c *cmtcfg.Config) {
+	c.Consensus.TimeoutPropose = 500 * time.Millisecond
+	c.Consensus.TimeoutProposeDelta = 100 * time.Millisecond
+	c.Consensus.TimeoutPrevote = 200 * time.Millisecond
+	c.Consensus.TimeoutPrecommit = 200 * time.Millisecond
+	c.Consensus.TimeoutCommit = 150 * time.Millisecond
+}
+
+// initTestHome makes a node home on free localhost ports whose genesis
+// holds the test actors.
+func initTestHome(t testing.TB, act actors) string {
+	t.Helper()
+	home := t.TempDir()
+	p2p, rpc, api := freePort(t), freePort(t), freePort(t)
+	err := InitHome(home, "test-node", testChainID,
+		WithConfig(func(c *cmtcfg.Config, ac *Config) {
+			c.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", p2p)
+			c.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", rpc)
+			ac.APIListenAddr = fmt.Sprintf("tcp://127.0.0.1:%d", api)
+			fastConsensus(c)
+		}),
+		WithGenesis(func(s *genesis.AppState) error {
+			g := act.genesisState(t)
+			s.Accounts, s.Assets, s.Balances = g.Accounts, g.Assets, g.Balances
+			return nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// syncBuffer collects a node's logs for failure messages.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startNode opens and starts the node at home and stops it when the test
+// ends.
+func startNode(t testing.TB, home string) *Node {
+	t.Helper()
+	logs := &syncBuffer{}
+	n, err := NewNode(home, NodeOptions{LogLevel: "error", Logger: logs})
+	if err != nil {
+		t.Fatalf("NewNode: %v", err)
+	}
+	if err := n.Start(); err != nil {
+		n.Stop()
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := n.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("node logs:\n%s", logs.String())
+		}
+	})
+	return n
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitHeight waits until the node's ledger has committed height h.
+func waitHeight(t testing.TB, n *Node, h int64) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("height %d", h), 30*time.Second, func() bool { return n.Ledger().LastHeight() >= h })
+}
+
+// waitTx waits until the transaction with the given hash is indexed.
+func waitTx(t testing.TB, n *Node, hash []byte) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("tx %X", hash), 30*time.Second, func() bool {
+		_, err := n.RPC().Tx(context.Background(), hash, false)
+		return err == nil
+	})
+}

@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/ledger"
+)
+
+// Query result codes (Codespace "tally"). They are not part of consensus;
+// they tell a client why a query gave no answer.
+const (
+	QueryCodeUnknownPath     uint32 = 100 // no such query path
+	QueryCodeBadRequest      uint32 = 101 // malformed address, key or node ID
+	QueryCodeNotFound        uint32 = 102 // no such account
+	QueryCodeNodeNotAllowed  uint32 = 103 // /p2p/filter/id: the node is not in the allowed list
+	QueryCodeHeightNotServed uint32 = 104 // only the latest committed state is served
+	QueryCodeInternal        uint32 = 199 // the ledger could not be read
+)
+
+// Query paths.
+const (
+	QueryPathStore      = "/store"
+	QueryPathAccount    = "/account/"
+	QueryPathFilterAddr = "/p2p/filter/addr/"
+	QueryPathFilterID   = "/p2p/filter/id/"
+)
+
+// Query answers from the last committed state (never a block being
+// executed). Paths: /store (Data = raw state key, prove for a proof),
+// /account/<tally1...>, /p2p/filter/addr/<ip:port>, /p2p/filter/id/<id>.
+func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	v := a.ledger.View()
+	path := req.Path
+	switch {
+	case path == QueryPathStore:
+		return a.queryStore(v, req), nil
+	case strings.HasPrefix(path, QueryPathAccount):
+		return a.queryAccount(v, req, strings.TrimPrefix(path, QueryPathAccount)), nil
+	case strings.HasPrefix(path, QueryPathFilterAddr):
+		// Peers are admitted by node ID (checked after the handshake, when
+		// the ID is authenticated); an address says nothing reliable.
+		return &abci.ResponseQuery{Code: abci.CodeTypeOK, Log: "addresses are not filtered; node IDs are", Height: v.Height()}, nil
+	case strings.HasPrefix(path, QueryPathFilterID):
+		return a.queryFilterID(v, strings.TrimPrefix(path, QueryPathFilterID)), nil
+	default:
+		return queryError(QueryCodeUnknownPath, v.Height(),
+			"unknown query path %q; expected /store, /account/<address>, /p2p/filter/addr/<addr> or /p2p/filter/id/<id>", path), nil
+	}
+}
+
+func queryError(code uint32, height int64, format string, args ...any) *abci.ResponseQuery {
+	return &abci.ResponseQuery{Code: code, Codespace: Codespace, Log: fmt.Sprintf(format, args...), Height: height}
+}
+
+// checkHeight refuses a request for a height other than the committed one:
+// the ledger keeps only its latest state.
+func checkHeight(v *ledger.View, req *abci.RequestQuery) *abci.ResponseQuery {
+	if req.Height != 0 && req.Height != v.Height() {
+		return queryError(QueryCodeHeightNotServed, v.Height(),
+			"state at height %d is not kept; only the latest committed height %d can be queried (use height 0)", req.Height, v.Height())
+	}
+	return nil
+}
+
+func (a *App) queryStore(v *ledger.View, req *abci.RequestQuery) *abci.ResponseQuery {
+	if r := checkHeight(v, req); r != nil {
+		return r
+	}
+	key := req.Data
+	if !ledger.IsStateKey(key) {
+		return queryError(QueryCodeBadRequest, v.Height(), "key %q is not a state key (state keys start with %q)", key, ledger.StatePrefix)
+	}
+	res := &abci.ResponseQuery{Code: abci.CodeTypeOK, Key: key, Height: v.Height()}
+	if !req.Prove {
+		val, err := v.Get(key)
+		if err != nil {
+			return queryError(QueryCodeInternal, v.Height(), "read %q: %v", key, err)
+		}
+		res.Value = val
+		if val == nil {
+			res.Log = "absent"
+		}
+		return res
+	}
+	val, proof, err := v.Prove(key)
+	if err != nil {
+		return queryError(QueryCodeInternal, v.Height(), "prove %q: %v", key, err)
+	}
+	if proof == nil {
+		return queryError(QueryCodeInternal, v.Height(), "prove %q: no proof", key)
+	}
+	// Interim until app/proofop lands: proofs are refused rather than sent
+	// in a form light clients cannot check.
+	_ = val
+	return queryError(QueryCodeBadRequest, v.Height(), "proofs are not available in this build; query without prove")
+}
+
+func (a *App) queryAccount(v *ledger.View, req *abci.RequestQuery, addrStr string) *abci.ResponseQuery {
+	if r := checkHeight(v, req); r != nil {
+		return r
+	}
+	addr, err := crypto.ParseAddress(addrStr)
+	if err != nil {
+		return queryError(QueryCodeBadRequest, v.Height(), "%v", err)
+	}
+	info, err := accountInfo(v, a.ledger, addr)
+	if err != nil {
+		return queryError(QueryCodeInternal, v.Height(), "read account %s: %v", addr, err)
+	}
+	if info == nil {
+		return queryError(QueryCodeNotFound, v.Height(), "account %s is not registered", addr)
+	}
+	b, err := json.Marshal(info)
+	if err != nil {
+		return queryError(QueryCodeInternal, v.Height(), "encode account %s: %v", addr, err)
+	}
+	return &abci.ResponseQuery{Code: abci.CodeTypeOK, Key: ledger.AccountKey(addr), Value: b, Height: v.Height()}
+}
+
+func (a *App) queryFilterID(v *ledger.View, id string) *abci.ResponseQuery {
+	if err := ledger.ValidateNodeID(id); err != nil {
+		return queryError(QueryCodeBadRequest, v.Height(), "%v", err)
+	}
+	allowed, err := a.nodeAllowed(v, id)
+	if err != nil {
+		return queryError(QueryCodeInternal, v.Height(), "read allowed nodes: %v", err)
+	}
+	if !allowed {
+		return queryError(QueryCodeNodeNotAllowed, v.Height(), "node %s is not in the ledger's allowed node list", id)
+	}
+	return &abci.ResponseQuery{Code: abci.CodeTypeOK, Log: "node allowed", Height: v.Height()}
+}
+
+// nodeAllowed answers from the genesis list until the first block is
+// committed, then from the committed state.
+func (a *App) nodeAllowed(v *ledger.View, id string) (bool, error) {
+	a.mu.Lock()
+	gen := a.genesisNodes
+	a.mu.Unlock()
+	if gen != nil && v.Height() == 0 {
+		return gen[id], nil
+	}
+	return v.NodeAllowed(id)
+}
+
+// allowedNodes lists the allowed node IDs the peer filter uses.
+func (a *App) allowedNodes(v *ledger.View) ([]string, error) {
+	a.mu.Lock()
+	gen := a.genesisNodes
+	a.mu.Unlock()
+	if gen != nil && v.Height() == 0 {
+		ids := make([]string, 0, len(gen))
+		for id := range gen {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		return ids, nil
+	}
+	return v.AllowedNodes()
+}
