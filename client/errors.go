@@ -164,6 +164,10 @@ func isNotFound(err error) bool {
 		return false
 	}
 	m := strings.ToLower(ne.Message)
-	return strings.Contains(m, "not found") || strings.Contains(m, "must be less than or equal to") ||
-		strings.Contains(m, "unknown")
+	for _, phrase := range []string{"not found", "not registered", "does not exist", "must be less than or equal to"} {
+		if strings.Contains(m, phrase) {
+			return true
+		}
+	}
+	return false
 }

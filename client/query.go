@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -179,12 +178,14 @@ func (w wireAsset) asset() Asset {
 
 // Assets lists every asset, by symbol.
 func (c *Client) Assets(ctx context.Context) ([]Asset, error) {
-	var ws []wireAsset
-	if err := c.callAPI(ctx, "assets", nil, &ws); err != nil {
+	var res struct {
+		Assets []wireAsset `json:"assets"`
+	}
+	if err := c.callAPI(ctx, "assets", nil, &res); err != nil {
 		return nil, err
 	}
-	out := make([]Asset, 0, len(ws))
-	for _, w := range ws {
+	out := make([]Asset, 0, len(res.Assets))
+	for _, w := range res.Assets {
 		out = append(out, w.asset())
 	}
 	return out, nil
@@ -207,72 +208,72 @@ func (c *Client) Asset(ctx context.Context, symbol string) (*Asset, error) {
 	return &a, nil
 }
 
-// Proposal is a governance proposal. Action is the ledger API's JSON form
-// of the proposed action, passed through unchanged.
+// Proposal is a governance proposal.
 type Proposal struct {
-	ID             uint64          `json:"id"`
-	Proposer       string          `json:"proposer"`
-	Action         json.RawMessage `json:"action"`
-	Expiry         uint64          `json:"expiry"`
-	Approvals      []string        `json:"approvals"`
-	Rejections     []string        `json:"rejections"`
-	Status         string          `json:"status"`
-	ExecutedHeight uint64          `json:"executed_height,omitempty"`
+	ID             uint64     `json:"id"`
+	Proposer       string     `json:"proposer"`
+	Action         ActionView `json:"action"`
+	Expiry         uint64     `json:"expiry"`
+	Status         string     `json:"status"` // open, executed, rejected, expired
+	Approvals      []string   `json:"approvals"`
+	Rejections     []string   `json:"rejections"`
+	CreatedHeight  uint64     `json:"created_height"`
+	ExecutedHeight uint64     `json:"executed_height,omitempty"`
+	ClosedHeight   uint64     `json:"closed_height,omitempty"`
+}
+
+type wireAction struct {
+	Type      string    `json:"type"`
+	Address   string    `json:"address"`
+	Roles     []string  `json:"roles"`
+	Role      string    `json:"role"`
+	Reason    string    `json:"reason"`
+	Symbol    string    `json:"symbol"`
+	Issuer    string    `json:"issuer"`
+	PubKey    string    `json:"pub_key"`
+	Power     *flexUint `json:"power"`
+	NodeID    string    `json:"node_id"`
+	Threshold flexUint  `json:"threshold"`
 }
 
 type wireProposal struct {
-	ID             flexUint        `json:"id"`
-	Proposer       string          `json:"proposer"`
-	Action         json.RawMessage `json:"action"`
-	Expiry         flexUint        `json:"expiry"`
-	Approvals      []string        `json:"approvals"`
-	Rejections     []string        `json:"rejections"`
-	Status         string          `json:"status"`
-	ExecutedHeight flexUint        `json:"executed_height"`
+	ID             flexUint   `json:"id"`
+	Proposer       string     `json:"proposer"`
+	Action         wireAction `json:"action"`
+	Expiry         flexUint   `json:"expiry"`
+	Status         string     `json:"status"`
+	Approvals      []string   `json:"approvals"`
+	Rejections     []string   `json:"rejections"`
+	CreatedHeight  flexUint   `json:"created_height"`
+	ExecutedHeight flexUint   `json:"executed_height"`
+	ClosedHeight   flexUint   `json:"closed_height"`
 }
 
 func (w wireProposal) proposal() Proposal {
-	p := Proposal{
-		ID: uint64(w.ID), Proposer: w.Proposer, Action: w.Action, Expiry: uint64(w.Expiry),
+	a := w.Action
+	av := ActionView{Type: a.Type, Address: a.Address, Roles: a.Roles, Role: a.Role, Reason: a.Reason,
+		Symbol: a.Symbol, Issuer: a.Issuer, PubKey: a.PubKey, NodeID: a.NodeID, Threshold: uint32(a.Threshold)}
+	if a.Power != nil {
+		p := uint64(*a.Power)
+		av.Power = &p
+	}
+	return Proposal{
+		ID: uint64(w.ID), Proposer: w.Proposer, Action: av, Expiry: uint64(w.Expiry), Status: w.Status,
 		Approvals: append([]string{}, w.Approvals...), Rejections: append([]string{}, w.Rejections...),
-		Status: w.Status, ExecutedHeight: uint64(w.ExecutedHeight),
+		CreatedHeight: uint64(w.CreatedHeight), ExecutedHeight: uint64(w.ExecutedHeight), ClosedHeight: uint64(w.ClosedHeight),
 	}
-	if len(p.Action) == 0 {
-		p.Action = json.RawMessage("null")
-	}
-	return p
-}
-
-// ActionType returns the proposal's action name (register-account,
-// freeze...) when the API's action JSON names it, else "".
-func (p *Proposal) ActionType() string {
-	var s string
-	if json.Unmarshal(p.Action, &s) == nil {
-		return s
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(p.Action, &obj) != nil {
-		return ""
-	}
-	if t, ok := obj["type"]; ok && json.Unmarshal(t, &s) == nil {
-		return s
-	}
-	if len(obj) == 1 {
-		for k := range obj {
-			return k
-		}
-	}
-	return ""
 }
 
 // Proposals lists every governance proposal, by ID.
 func (c *Client) Proposals(ctx context.Context) ([]Proposal, error) {
-	var ws []wireProposal
-	if err := c.callAPI(ctx, "proposals", nil, &ws); err != nil {
+	var res struct {
+		Proposals []wireProposal `json:"proposals"`
+	}
+	if err := c.callAPI(ctx, "proposals", nil, &res); err != nil {
 		return nil, err
 	}
-	out := make([]Proposal, 0, len(ws))
-	for _, w := range ws {
+	out := make([]Proposal, 0, len(res.Proposals))
+	for _, w := range res.Proposals {
 		out = append(out, w.proposal())
 	}
 	return out, nil
@@ -335,76 +336,27 @@ func (c *Client) Validators(ctx context.Context) (height int64, vals []Validator
 	}
 }
 
-// Peer is a node this node is connected to.
-type Peer struct {
-	ID       string `json:"id"`
-	Moniker  string `json:"moniker"`
-	RemoteIP string `json:"remote_ip"`
-	Outbound bool   `json:"outbound"`
+// Node is a node ID the ledger allows to join, or a peer of the node.
+type Node struct {
+	ID        string `json:"id"`
+	Allowed   bool   `json:"allowed"`
+	Connected bool   `json:"connected"` // a peer of the queried node now
+	Self      bool   `json:"self"`      // the queried node itself
 }
 
-// Nodes is the network's node permissioning: the node IDs the ledger
-// allows to connect, and the peers this node is connected to.
-type Nodes struct {
-	Allowed []string `json:"allowed"`
-	Peers   []Peer   `json:"peers"`
-}
-
-// Nodes returns the allowed node IDs (ledger API) and the node's current
-// peers (CometBFT /net_info).
-func (c *Client) Nodes(ctx context.Context) (*Nodes, error) {
-	var raw json.RawMessage
-	if err := c.callAPI(ctx, "nodes", nil, &raw); err != nil {
+// Nodes returns the node IDs the ledger allows to connect and the node's
+// current peers, by ID.
+func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
+	var res struct {
+		Nodes []Node `json:"nodes"`
+	}
+	if err := c.callAPI(ctx, "nodes", nil, &res); err != nil {
 		return nil, err
 	}
-	allowed, err := decodeNodeIDs(raw)
-	if err != nil {
-		return nil, &NodeError{URL: c.apiURL, Method: "nodes", Message: err.Error()}
+	if res.Nodes == nil {
+		res.Nodes = []Node{}
 	}
-	out := &Nodes{Allowed: allowed, Peers: []Peer{}}
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	ni, err := c.rpc.NetInfo(ctx)
-	if err != nil {
-		return nil, wrapErr(c.nodeURL, "net_info", err)
-	}
-	for _, p := range ni.Peers {
-		out.Peers = append(out.Peers, Peer{
-			ID: string(p.NodeInfo.DefaultNodeID), Moniker: p.NodeInfo.Moniker,
-			RemoteIP: p.RemoteIP, Outbound: p.IsOutbound,
-		})
-	}
-	return out, nil
-}
-
-// decodeNodeIDs accepts a list of IDs, a list of {"id"|"node_id": ...}
-// objects, or an object holding such a list.
-func decodeNodeIDs(raw json.RawMessage) ([]string, error) {
-	var ids []string
-	if json.Unmarshal(raw, &ids) == nil {
-		return ids, nil
-	}
-	var objs []map[string]any
-	if json.Unmarshal(raw, &objs) == nil {
-		for _, o := range objs {
-			for _, k := range []string{"node_id", "id"} {
-				if s, ok := o[k].(string); ok {
-					ids = append(ids, s)
-					break
-				}
-			}
-		}
-		return ids, nil
-	}
-	var wrapper map[string]json.RawMessage
-	if json.Unmarshal(raw, &wrapper) == nil {
-		for _, k := range []string{"allowed_nodes", "allowed", "nodes"} {
-			if v, ok := wrapper[k]; ok {
-				return decodeNodeIDs(v)
-			}
-		}
-	}
-	return nil, fmt.Errorf("unexpected nodes result: %s", firstLine(string(raw)))
+	return res.Nodes, nil
 }
 
 // Block is a block's header summary and its transactions.
