@@ -34,7 +34,7 @@
 //	} else if ok {
 //		pw = keystore.StaticPassword(p)
 //	}
-//	ks, err := keystore.Open(filepath.Join(home, "keys"), keystore.Options{Password: pw})
+//	ks, err := keystore.Open(home, keystore.Options{Password: pw})
 //	info, mnemonic, err := ks.Create("alice") // show mnemonic once
 //	key, err := ks.PrivKey("alice")           // asks for the password
 //	sig := key.Sign(signBytes)

@@ -397,14 +397,16 @@ func (s *Store) Find(addr crypto.Address) (KeyInfo, error) {
 }
 
 // Lookup resolves what a user typed: a tally1... address (Find) or a key
-// name (Get).
+// name (Get). Names are at most 40 characters and addresses 44, so no
+// string is both; a string that is neither gets the address error if it
+// starts with "tally1" and the name error otherwise.
 func (s *Store) Lookup(nameOrAddress string) (KeyInfo, error) {
-	if strings.HasPrefix(strings.ToLower(nameOrAddress), crypto.AddressPrefix+"1") {
-		addr, err := crypto.ParseAddress(nameOrAddress)
-		if err != nil {
-			return KeyInfo{}, err
-		}
+	addr, addrErr := crypto.ParseAddress(nameOrAddress)
+	if addrErr == nil {
 		return s.Find(addr)
+	}
+	if ValidateName(nameOrAddress) != nil && strings.HasPrefix(strings.ToLower(nameOrAddress), crypto.AddressPrefix+"1") {
+		return KeyInfo{}, addrErr
 	}
 	return s.Get(nameOrAddress)
 }

@@ -541,8 +541,24 @@ func TestNotFound(t *testing.T) {
 	wantErr(t, err, ErrKeyNotFound, `"nobody"`)
 	_, err = s.Lookup("nobody")
 	wantErr(t, err, ErrKeyNotFound, `"nobody"`)
-	_, err = s.Lookup("tally1notanaddress")
-	wantErr(t, err, crypto.ErrBadAddress, "tally1notanaddress")
+	// A short tally1... string is a valid key name.
+	_, err = s.Lookup("tally1")
+	wantErr(t, err, ErrKeyNotFound, `key "tally1" not found`)
+	// An address with a typo in its checksum.
+	bad := "tally19rl4cm2hmr8afy4kldpxz3fka4jguq0a377fex"
+	_, err = s.Lookup(bad)
+	wantErr(t, err, crypto.ErrBadAddress, "checksum")
+	_, err = s.Lookup("Not A Name")
+	wantErr(t, err, ErrBadName, `"Not A Name"`)
+}
+
+func TestLookupKeyNamedLikeAddressPrefix(t *testing.T) {
+	s := newStore(t).backend(BackendTest).open()
+	mustImport(t, s, "tally1", abandonAbout, 0)
+	got, err := s.Lookup("tally1")
+	if err != nil || got.Name != "tally1" {
+		t.Fatalf("Lookup(tally1) = %+v, %v", got, err)
+	}
 }
 
 func TestImportPrivKeyInput(t *testing.T) {
