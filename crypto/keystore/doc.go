@@ -29,7 +29,7 @@
 // scripts; TerminalPassword prompts without echo (twice for a new key).
 //
 //	pw := keystore.TerminalPassword
-//	if p, ok, err := keystore.PasswordFromEnvOrFile("TALLY_KEYRING_PASSWORD", passwordFile); err != nil {
+//	if p, ok, err := keystore.PasswordFromEnvOrFile("TALLY_PASSWORD", passwordFile); err != nil {
 //		return err
 //	} else if ok {
 //		pw = keystore.StaticPassword(p)
