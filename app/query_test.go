@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/tallyledger/tally/ledger"
+)
+
+var (
+	nodeA = strings.Repeat("a1", 20)
+	nodeB = strings.Repeat("b2", 20)
+)
+
+func TestPeerFilterQueries(t *testing.T) {
+	c := newTestChain(t, ledger.NewMemStore(), nodeA, nodeB)
+	check := func(stage string, id string, want uint32) {
+		t.Helper()
+		r := c.query(QueryPathFilterID+id, nil, false)
+		if r.Code != want || (want != 0 && (r.Log == "" || r.Codespace != Codespace)) {
+			t.Errorf("%s: filter %s = code %d %q, expected %d", stage, id, r.Code, r.Log, want)
+		}
+	}
+	stranger := strings.Repeat("c3", 20)
+
+	// Before the first block only the genesis list exists: the nodes of a
+	// new network must be able to connect to make that block.
+	check("genesis", nodeA, 0)
+	check("genesis", nodeB, 0)
+	check("genesis", stranger, QueryCodeNodeNotAllowed)
+	check("genesis", "not-a-node-id", QueryCodeBadRequest)
+	check("genesis", strings.ToUpper(nodeA), QueryCodeBadRequest)
+
+	c.block()
+	check("committed", nodeA, 0)
+	check("committed", stranger, QueryCodeNodeNotAllowed)
+
+	// Governance denies node B: from the next commit on it is refused.
+	res := c.block(newTx(t, c.actors.admin).nonce(0).propose(ledger.Action{DenyNode: &ledger.NodeRef{NodeID: nodeB}}, 100).bytes())
+	if res.TxResults[0].Code != 0 {
+		t.Fatalf("deny-node: code %d %s", res.TxResults[0].Code, res.TxResults[0].Log)
+	}
+	check("after deny", nodeB, QueryCodeNodeNotAllowed)
+	check("after deny", nodeA, 0)
+
+	// Addresses are not filtered: IDs are.
+	if r := c.query(QueryPathFilterAddr+"10.0.0.1:26656", nil, false); r.Code != 0 {
+		t.Errorf("addr filter: code %d %q", r.Code, r.Log)
+	}
+}
+
+func TestAfterCommitHook(t *testing.T) {
+	var heights []int64
+	c := newTestChain(t, ledger.NewMemStore())
+	c.app.afterCommit = func(h int64) { heights = append(heights, h) }
+	c.block()
+	c.block()
+	if len(heights) != 2 || heights[0] != 1 || heights[1] != 2 {
+		t.Fatalf("hook saw heights %v, expected [1 2]", heights)
+	}
+}
+
+func TestQueryPaths(t *testing.T) {
+	c := newTestChain(t, ledger.NewMemStore())
+	c.block(newTx(t, c.actors.alice).nonce(0).transfer(c.actors.bob, "TALLY", 10).bytes())
+	alice := addrOf(c.actors.alice)
+
+	r := c.query(QueryPathAccount+alice.String(), nil, false)
+	var acct AccountResult
+	if r.Code != 0 || json.Unmarshal(r.Value, &acct) != nil {
+		t.Fatalf("/account: code %d %q %s", r.Code, r.Log, r.Value)
+	}
+	if acct.Address != alice.String() || acct.Nonce != "1" || acct.Balances[0].Amount != "990" || r.Height != 1 {
+		t.Fatalf("/account: %+v at height %d", acct, r.Height)
+	}
+
+	r = c.query(QueryPathStore, ledger.AccountKey(alice), false)
+	if r.Code != 0 || r.Height != 1 || string(r.Key) != string(ledger.AccountKey(alice)) {
+		t.Fatalf("/store: code %d %q key %q", r.Code, r.Log, r.Key)
+	}
+	rec, err := ledger.DecodeAccount(r.Value)
+	if err != nil || rec.Address != alice || rec.Nonce != 1 {
+		t.Fatalf("/store value: %v %+v", err, rec)
+	}
+	r = c.query(QueryPathStore, ledger.AccountKey(addrOf(c.actors.carol)), false)
+	if r.Code != 0 || r.Value != nil {
+		t.Fatalf("/store of an absent key: code %d value %x", r.Code, r.Value)
+	}
+
+	for _, tc := range []struct {
+		name string
+		req  abci.RequestQuery
+		code uint32
+		log  string
+	}{
+		{"unknown path", abci.RequestQuery{Path: "/nope"}, QueryCodeUnknownPath, "unknown query path"},
+		{"empty path", abci.RequestQuery{}, QueryCodeUnknownPath, "unknown query path"},
+		{"unknown account", abci.RequestQuery{Path: QueryPathAccount + addrOf(c.actors.carol).String()}, QueryCodeNotFound, "not registered"},
+		{"bad address", abci.RequestQuery{Path: QueryPathAccount + "tally1xyz"}, QueryCodeBadRequest, "invalid address"},
+		{"metadata key", abci.RequestQuery{Path: QueryPathStore, Data: []byte("!height")}, QueryCodeBadRequest, "not a state key"},
+		{"old height", abci.RequestQuery{Path: QueryPathStore, Data: ledger.ParamsKey(), Height: 5}, QueryCodeHeightNotServed, "latest committed height 1"},
+	} {
+		res, err := c.app.Query(context.Background(), &tc.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Code != tc.code || !strings.Contains(res.Log, tc.log) || res.Codespace != Codespace {
+			t.Errorf("%s: code %d %q, expected %d mentioning %q", tc.name, res.Code, res.Log, tc.code, tc.log)
+		}
+	}
+}
