@@ -171,3 +171,20 @@ func isNotFound(err error) bool {
 	}
 	return false
 }
+
+// kindError is an error whose message stands alone and which matches
+// (errors.Is) one of the package's sentinel errors.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+
+// Is matches the sentinel.
+func (e *kindError) Is(target error) bool { return target == e.kind }
+
+// kindErrorf formats a message that errors.Is matches to kind.
+func kindErrorf(kind error, format string, args ...any) error {
+	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
+}

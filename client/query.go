@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -120,7 +119,7 @@ func (w *wireAccount) account() *Account {
 }
 
 // Balance returns the account's balance of asset (0 if it holds none).
-func (a *Account) Balance(asset string) uint64 {
+func (a Account) Balance(asset string) uint64 {
 	for _, b := range a.Balances {
 		if b.Asset == asset {
 			return b.Amount
@@ -136,12 +135,12 @@ func (c *Client) Account(ctx context.Context, addr crypto.Address) (*Account, er
 	err := c.callAPI(ctx, "account", map[string]any{"address": addr.String()}, &w)
 	if err != nil {
 		if isNotFound(err) {
-			return nil, fmt.Errorf("account %s is not registered on the ledger: %w", addr, ErrNotFound)
+			return nil, kindErrorf(ErrNotFound, "account %s is not registered on the ledger", addr)
 		}
 		return nil, err
 	}
 	if w == nil || w.Address == "" {
-		return nil, fmt.Errorf("account %s is not registered on the ledger: %w", addr, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "account %s is not registered on the ledger", addr)
 	}
 	return w.account(), nil
 }
@@ -197,12 +196,12 @@ func (c *Client) Asset(ctx context.Context, symbol string) (*Asset, error) {
 	var w *wireAsset
 	if err := c.callAPI(ctx, "asset", map[string]any{"symbol": symbol}, &w); err != nil {
 		if isNotFound(err) {
-			return nil, fmt.Errorf("asset %s does not exist: %w", symbol, ErrNotFound)
+			return nil, kindErrorf(ErrNotFound, "asset %s does not exist", symbol)
 		}
 		return nil, err
 	}
 	if w == nil || w.Symbol == "" {
-		return nil, fmt.Errorf("asset %s does not exist: %w", symbol, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "asset %s does not exist", symbol)
 	}
 	a := w.asset()
 	return &a, nil
@@ -285,12 +284,12 @@ func (c *Client) Proposal(ctx context.Context, id uint64) (*Proposal, error) {
 	var w *wireProposal
 	if err := c.callAPI(ctx, "proposal", map[string]any{"id": strconv.FormatUint(id, 10)}, &w); err != nil {
 		if isNotFound(err) {
-			return nil, fmt.Errorf("proposal %d does not exist: %w", id, ErrNotFound)
+			return nil, kindErrorf(ErrNotFound, "proposal %d does not exist", id)
 		}
 		return nil, err
 	}
 	if w == nil || w.ID == 0 {
-		return nil, fmt.Errorf("proposal %d does not exist: %w", id, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "proposal %d does not exist", id)
 	}
 	p := w.proposal()
 	return &p, nil
@@ -386,12 +385,12 @@ func (c *Client) Block(ctx context.Context, height int64) (*Block, error) {
 	if err != nil {
 		err = wrapErr(c.nodeURL, "block", err)
 		if isNotFound(err) || strings.Contains(err.Error(), "height") {
-			return nil, fmt.Errorf("block %d: %v: %w", height, err, ErrNotFound)
+			return nil, kindErrorf(ErrNotFound, "%v", err)
 		}
 		return nil, err
 	}
 	if res.Block == nil {
-		return nil, fmt.Errorf("block %d: %w", height, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "block %d", height)
 	}
 	b := res.Block
 	out := &Block{

@@ -18,7 +18,7 @@ type SubmitOptions struct {
 	// if another transaction of the same account takes that nonce first,
 	// signs again with the next one (up to NonceRetries times).
 	Nonce *uint64
-	// NonceRetries bounds re-signing after a nonce race (default 5).
+	// NonceRetries bounds re-signing after a nonce race (default 32).
 	NonceRetries int
 	// Wait for the block (WaitTx) after the broadcast.
 	Wait bool
@@ -53,7 +53,7 @@ func (c *Client) Submit(ctx context.Context, key *crypto.PrivKey, body ledger.Bo
 	sender := key.PubKey().Address()
 	retries := opts.NonceRetries
 	if retries <= 0 {
-		retries = 5
+		retries = 32
 	}
 	for attempt := 0; ; attempt++ {
 		if opts.Nonce != nil {
@@ -74,7 +74,11 @@ func (c *Client) Submit(ctx context.Context, key *crypto.PrivKey, body ledger.Bo
 		out.Hash = hash
 		if err != nil {
 			var te *TxError
-			if opts.Nonce == nil && attempt < retries && errors.As(err, &te) && te.Code == ledger.CodeBadNonce {
+			lostRace := (errors.As(err, &te) && te.Code == ledger.CodeBadNonce) ||
+				// An identical transaction (same body and nonce, so the same
+				// deterministic signature) sent by another process took it.
+				errors.Is(err, ErrAlreadySubmitted)
+			if opts.Nonce == nil && attempt < retries && lostRace {
 				continue // another transaction of this account took the nonce: sign with the next one
 			}
 			return out, err

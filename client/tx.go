@@ -84,8 +84,7 @@ func (c *Client) BroadcastSync(ctx context.Context, tx []byte) (string, error) {
 		msg := err.Error()
 		switch {
 		case strings.Contains(msg, "tx already exists in cache"):
-			return hash, fmt.Errorf("transaction %s was already submitted to %s (it is in the mempool or in a block): %w",
-				hash, c.nodeURL, ErrAlreadySubmitted)
+			return hash, kindErrorf(ErrAlreadySubmitted, "transaction %s was already submitted to %s (it is in the mempool or in a block)", hash, c.nodeURL)
 		case strings.Contains(msg, "catching up"):
 			if !c.pause(ctx) {
 				return hash, fmt.Errorf("node %s is still catching up with the chain and refuses transactions: %w", c.nodeURL, ctx.Err())
@@ -148,6 +147,9 @@ func (c *Client) WaitTx(ctx context.Context, hash string) (*TxResult, error) {
 			return nil, err
 		}
 		if !c.pause(ctx) {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil, fmt.Errorf("stopped waiting for transaction %s: %w", strings.ToUpper(hash), ctx.Err())
+			}
 			after := time.Since(start)
 			if dl, ok := ctx.Deadline(); ok {
 				after = dl.Sub(start)

@@ -191,8 +191,7 @@ func ReadSignedTx(data []byte) (*SignedTx, *ledger.Tx, []byte, error) {
 		return nil, nil, nil, errors.New("bad signed transaction file: its body was edited after signing and no longer matches the signed tx bytes")
 	}
 	if err := tx.VerifySignature(f.ChainID); err != nil {
-		return nil, nil, nil, fmt.Errorf("signature does not verify for chain %q: the transaction was signed for another chain ID, or altered (%v): %w",
-			f.ChainID, err, ErrWrongChain)
+		return nil, nil, nil, kindErrorf(ErrWrongChain, "signature does not verify for chain %q: the transaction was signed for another chain ID, or altered after signing", f.ChainID)
 	}
 	return &f, tx, raw, nil
 }
@@ -207,12 +206,10 @@ func (c *Client) BroadcastSigned(ctx context.Context, f *SignedTx, tx *ledger.Tx
 		return nil, err
 	}
 	if chainID != f.ChainID {
-		return nil, fmt.Errorf("transaction %s was signed for chain %q but node %s runs chain %q; the signature binds the chain ID, so it cannot be used there: %w",
-			f.Hash, f.ChainID, c.nodeURL, chainID, ErrWrongChain)
+		return nil, kindErrorf(ErrWrongChain, "transaction %s was signed for chain %q but node %s runs chain %q; the signature binds the chain ID, so it cannot be used there", f.Hash, f.ChainID, c.nodeURL, chainID)
 	}
 	if prev, err := c.Tx(ctx, f.Hash); err == nil {
-		return nil, fmt.Errorf("transaction %s is already in block %d: a signed transaction commits only once (nonce %d is used): %w",
-			prev.Hash, prev.Height, tx.Body.Nonce, ErrReplay)
+		return nil, kindErrorf(ErrReplay, "transaction %s is already in block %d: a signed transaction commits only once (nonce %d is used)", prev.Hash, prev.Height, tx.Body.Nonce)
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
@@ -221,8 +218,7 @@ func (c *Client) BroadcastSigned(ctx context.Context, f *SignedTx, tx *ledger.Tx
 		return nil, err
 	}
 	if tx.Body.Nonce < acct.Nonce {
-		return nil, fmt.Errorf("nonce %d of %s is already used (its next nonce is %d): the signed transaction cannot be replayed; sign a new one: %w",
-			tx.Body.Nonce, f.Signer, acct.Nonce, ErrReplay)
+		return nil, kindErrorf(ErrReplay, "nonce %d of %s is already used (its next nonce is %d): the signed transaction cannot be replayed; sign a new one", tx.Body.Nonce, f.Signer, acct.Nonce)
 	}
 	out := &Submitted{Nonce: tx.Body.Nonce, ChainID: chainID}
 	out.Hash, err = c.BroadcastSync(ctx, raw)
