@@ -1,10 +1,10 @@
 package smt
 
 import (
-	"bytes"
 	"fmt"
+	"math"
 	"runtime"
-	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -16,64 +16,54 @@ type Entry struct {
 }
 
 // bucketBits is how many leading path bits Build partitions by: the entries
-// of each of the 2^bucketBits buckets are sorted and built on their own, in
-// parallel, then joined under the top bucketBits levels.
-const bucketBits = 8
+// of each of the 2^bucketBits buckets are built into a subtree on their
+// own, in parallel, then joined under the top bucketBits levels.
+const (
+	bucketBits = 8
+	buckets    = 1 << bucketBits
+)
 
-// buildItem is an entry with its path, as Build sorts them.
+// buildItem is an entry's path and the index of its leaf, as Build
+// partitions them. It holds no pointer, so the garbage collector neither
+// scans the items nor slows down moving them.
 type buildItem struct {
-	path  [32]byte
-	entry int
+	path [32]byte
+	leaf int32
 }
+
+// keyBlockSize is the size of the strings that Build copies keys into, so
+// that the leaves' keys are substrings of a few allocations rather than one
+// each. A deleted key's bytes stay until the other keys of its block are
+// gone too.
+const keyBlockSize = 64 << 10
 
 // Build returns a tree holding entries, given in any order; its root is the
 // root that setting them one by one would give. Keys must be distinct and
 // non-empty. Build uses all cores; its result does not depend on scheduling.
 func Build(entries []Entry) (*Tree, error) {
-	// Counting sort on the leading path bits: bucket b holds the items whose
-	// paths start with b, in items[starts[b]:starts[b+1]].
-	paths := make([]buildItem, len(entries))
-	var counts [1<<bucketBits + 1]int
-	for i := range entries {
-		if len(entries[i].Key) == 0 {
-			return nil, fmt.Errorf("%w (entry %d)", ErrEmptyKey, i)
-		}
-		paths[i] = buildItem{path: pathOf(entries[i].Key), entry: i}
-		counts[bucketOf(&paths[i].path)+1]++
+	if len(entries) > math.MaxInt32 {
+		return nil, fmt.Errorf("smt: Build takes at most %d entries, not %d", math.MaxInt32, len(entries))
 	}
-	starts := counts
-	for b := 1; b < len(starts); b++ {
-		starts[b] += starts[b-1]
+	leaves, items, starts, err := bucketLeaves(entries)
+	if err != nil {
+		return nil, err
 	}
-	items := make([]buildItem, len(entries))
-	next := starts
-	for i := range paths {
-		b := bucketOf(&paths[i].path)
-		items[next[b]] = paths[i]
-		next[b]++
-	}
-	paths = nil
-
-	// Sort and build every bucket's subtree; the workers take buckets in
-	// turn and each bucket's result is stored in its own slot.
+	bb := builder{leaves: leaves}
+	// Workers take buckets in turn; each bucket's result has its own slot.
 	var (
-		subtrees [1 << bucketBits]*node
-		errs     [1 << bucketBits]error
-		nextB    atomic.Int64
+		subtrees [buckets]*node
+		errs     [buckets]error
+		next     atomic.Int64
 		wg       sync.WaitGroup
 	)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for {
-				b := int(nextB.Add(1) - 1)
-				if b >= 1<<bucketBits {
+				b := int(next.Add(1) - 1)
+				if b >= buckets {
 					return
 				}
-				bucket := items[starts[b]:starts[b+1]]
-				slices.SortFunc(bucket, func(x, y buildItem) int { return bytes.Compare(x.path[:], y.path[:]) })
-				if errs[b] = checkDistinct(entries, bucket); errs[b] == nil {
-					subtrees[b] = buildSorted(entries, bucket, bucketBits)
-				}
+				subtrees[b], errs[b] = bb.subtree(items[starts[b]:starts[b+1]], bucketBits)
 			}
 		})
 	}
@@ -86,44 +76,142 @@ func Build(entries []Entry) (*Tree, error) {
 	return &Tree{root: joinBuckets(subtrees[:], 0), size: len(entries)}, nil
 }
 
+// bucketLeaves makes the leaves of entries, in parallel, and returns them
+// with their items grouped by the leading bucketBits bits of their paths:
+// bucket b is items[starts[b]:starts[b+1]].
+func bucketLeaves(entries []Entry) (leaves []*node, items []buildItem, starts [buckets + 1]int, err error) {
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(entries) + workers - 1) / workers
+	leaves = make([]*node, len(entries))
+	paths := make([]buildItem, len(entries))
+	counts := make([][buckets]int, workers)
+	firstEmpty := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		firstEmpty[w] = -1
+		wg.Go(func() {
+			var keys strings.Builder
+			for i := w * chunk; i < min((w+1)*chunk, len(entries)); i++ {
+				e := &entries[i]
+				if len(e.Key) == 0 {
+					firstEmpty[w] = i
+					return
+				}
+				if keys.Len()+len(e.Key) > keys.Cap() {
+					keys = strings.Builder{}
+					keys.Grow(max(keyBlockSize, len(e.Key)))
+				}
+				// Written bytes never change, so the substring stays valid.
+				from := keys.Len()
+				keys.Write(e.Key)
+				key := keys.String()[from:]
+				item := &paths[i]
+				item.path = pathOf(e.Key)
+				item.leaf = int32(i)
+				leaves[i] = newLeaf(key, &item.path, &e.ValueHash)
+				counts[w][bucketOf(&item.path)]++
+			}
+		})
+	}
+	wg.Wait()
+	for _, i := range firstEmpty {
+		if i >= 0 {
+			return nil, nil, starts, fmt.Errorf("%w (entry %d)", ErrEmptyKey, i)
+		}
+	}
+	// Each worker scatters its chunk to its own places in every bucket.
+	offsets := make([][buckets]int, workers)
+	at := 0
+	for b := range buckets {
+		starts[b] = at
+		for w := range workers {
+			offsets[w][b] = at
+			at += counts[w][b]
+		}
+	}
+	starts[buckets] = at
+	items = make([]buildItem, len(entries))
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * chunk; i < min((w+1)*chunk, len(entries)); i++ {
+				b := bucketOf(&paths[i].path)
+				items[offsets[w][b]] = paths[i]
+				offsets[w][b]++
+			}
+		})
+	}
+	wg.Wait()
+	return leaves, items, starts, nil
+}
+
 // bucketOf returns the leading bucketBits bits of a path.
 func bucketOf(path *[32]byte) int {
 	return int(path[0]) >> (8 - bucketBits)
 }
 
-// checkDistinct reports two equal paths in a sorted bucket: the same key
-// given twice, or two keys whose SHA-256 hashes collide.
-func checkDistinct(entries []Entry, sorted []buildItem) error {
-	for i := 1; i < len(sorted); i++ {
-		if sorted[i].path != sorted[i-1].path {
-			continue
-		}
-		a, b := entries[sorted[i-1].entry].Key, entries[sorted[i].entry].Key
-		if bytes.Equal(a, b) {
-			return fmt.Errorf("%w: %X", ErrDuplicateKey, a)
-		}
-		return fmt.Errorf("%w: keys %X and %X", ErrPathCollision, a, b)
-	}
-	return nil
+// builder holds the leaves that Build's items point to.
+type builder struct {
+	leaves []*node
 }
 
-// buildSorted returns the subtree at depth holding items, which are sorted
-// by path and agree on the first depth bits. Every node is hashed.
-func buildSorted(entries []Entry, items []buildItem, depth int) *node {
+// subtree returns the subtree at depth holding items, whose paths agree on
+// their first depth bits; it reorders items. Every node is hashed.
+func (bb builder) subtree(items []buildItem, depth int) (*node, error) {
 	switch len(items) {
 	case 0:
-		return nil
+		return nil, nil
 	case 1:
-		e := &entries[items[0].entry]
-		return newLeaf(string(e.Key), &items[0].path, &e.ValueHash)
+		return bb.leaves[items[0].leaf], nil
+	case 2:
+		return bb.pair(&items[0], &items[1], depth)
 	}
-	// The first item going right at this depth; items agree on earlier bits.
-	split, _ := slices.BinarySearchFunc(items, 1, func(it buildItem, bit int) int {
-		return bitAt(&it.path, depth) - bit
-	})
-	left := buildSorted(entries, items[:split], depth+1)
-	right := buildSorted(entries, items[split:], depth+1)
-	return joined(left, right)
+	if depth == maxDepth {
+		// More than two items agree on every bit: pair reports them.
+		return bb.pair(&items[0], &items[1], depth)
+	}
+	// Partition in place: the items going left at this depth come first.
+	lo, hi := 0, len(items)-1
+	for lo <= hi {
+		if bitAt(&items[lo].path, depth) == 0 {
+			lo++
+		} else {
+			items[lo], items[hi] = items[hi], items[lo]
+			hi--
+		}
+	}
+	left, err := bb.subtree(items[:lo], depth+1)
+	if err != nil {
+		return nil, err
+	}
+	right, err := bb.subtree(items[lo:], depth+1)
+	if err != nil {
+		return nil, err
+	}
+	return joined(left, right), nil
+}
+
+// pair returns the subtree at depth holding exactly the two items a and b.
+func (bb builder) pair(a, b *buildItem, depth int) (*node, error) {
+	fork := firstDifferingBit(&a.path, &b.path, depth)
+	if fork == maxDepth {
+		ka, kb := bb.leaves[a.leaf].leaf.key, bb.leaves[b.leaf].leaf.key
+		if ka == kb {
+			return nil, fmt.Errorf("%w: %X", ErrDuplicateKey, ka)
+		}
+		return nil, fmt.Errorf("%w: keys %X and %X", ErrPathCollision, ka, kb)
+	}
+	if bitAt(&a.path, fork) == 1 {
+		a, b = b, a
+	}
+	sub := joined(bb.leaves[a.leaf], bb.leaves[b.leaf])
+	for d := fork - 1; d >= depth; d-- {
+		if bitAt(&a.path, d) == 0 {
+			sub = joined(sub, nil)
+		} else {
+			sub = joined(nil, sub)
+		}
+	}
+	return sub, nil
 }
 
 // joinBuckets returns the subtree at depth over the bucket subtrees in

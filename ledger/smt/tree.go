@@ -2,6 +2,8 @@ package smt
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 )
 
 // Tree is a binary sparse Merkle tree over SHA-256 paths of keys.
@@ -15,6 +17,9 @@ import (
 type Tree struct {
 	root *node
 	size int
+	// writes counts the changes since the root was last computed, to decide
+	// whether hashing them is worth more than one core.
+	writes int
 }
 
 // node is a leaf (leaf != nil) or an inner node (leaf == nil, at least one
@@ -46,9 +51,17 @@ func New() *Tree {
 	return &Tree{}
 }
 
+// leafNode puts a leaf node and its leaf in one allocation.
+type leafNode struct {
+	node node
+	leaf leaf
+}
+
 // newLeaf returns a leaf node with its hash computed; leaves are never dirty.
 func newLeaf(key string, path, valueHash *[32]byte) *node {
-	return &node{hash: leafHash(path, valueHash), leaf: &leaf{key: key, valueHash: *valueHash}}
+	ln := &leafNode{leaf: leaf{key: key, valueHash: *valueHash}}
+	ln.node = node{hash: leafHash(path, valueHash), leaf: &ln.leaf}
+	return &ln.node
 }
 
 // Len returns the number of keys in the tree.
@@ -76,6 +89,7 @@ func (t *Tree) SetHash(key []byte, valueHash [32]byte) error {
 		return err
 	}
 	t.root = root
+	t.writes++
 	return nil
 }
 
@@ -158,6 +172,7 @@ func (t *Tree) Delete(key []byte) {
 	}
 	path := pathOf(key)
 	t.root = t.remove(t.root, 0, &path, string(key))
+	t.writes++
 }
 
 // remove returns n without the leaf for key, collapsing any subtree left with
@@ -231,13 +246,54 @@ func (t *Tree) ValueHash(key []byte) ([32]byte, bool) {
 }
 
 // Root returns the root hash: 32 zero bytes for an empty tree. It hashes
-// only the nodes written since the last call, bottom-up.
+// only the nodes written since the last call, bottom-up, on several cores
+// when there are many.
 func (t *Tree) Root() [32]byte {
 	if t.root == nil {
+		t.writes = 0
 		return emptyHash
 	}
-	rehash(t.root)
+	if t.writes >= parallelHashWrites {
+		rehashParallel(t.root, parallelHashDepth(runtime.GOMAXPROCS(0)))
+	} else {
+		rehash(t.root)
+	}
+	t.writes = 0
 	return t.root.hash
+}
+
+// parallelHashWrites is the number of pending writes from which Root hashes
+// the top subtrees in parallel: below it, starting goroutines costs more
+// than it saves.
+const parallelHashWrites = 64
+
+// parallelHashDepth returns how many levels from the root rehashParallel
+// splits the work at to keep the given number of cores busy.
+func parallelHashDepth(cores int) int {
+	depth := 0
+	for 1<<depth < cores && depth < 6 {
+		depth++
+	}
+	return depth
+}
+
+// rehashParallel is rehash with the two subtrees of the nodes in the top
+// levels levels hashed at the same time. Dirty nodes are reachable from one
+// tree only, so the two goroutines never write the same node.
+func rehashParallel(n *node, levels int) {
+	if !n.dirty {
+		return
+	}
+	if levels == 0 || n.left == nil || n.right == nil || !n.left.dirty || !n.right.dirty {
+		rehash(n)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { rehashParallel(n.left, levels-1) })
+	rehashParallel(n.right, levels-1)
+	wg.Wait()
+	n.hash = innerHash(&n.left.hash, &n.right.hash)
+	n.dirty = false
 }
 
 // rehash computes the hashes of the dirty nodes under n and of n itself.

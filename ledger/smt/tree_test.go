@@ -373,6 +373,10 @@ func TestBuildRejectsBadEntries(t *testing.T) {
 	if _, err := Build(dup); !errors.Is(err, ErrDuplicateKey) {
 		t.Fatalf("duplicate key: %v", err)
 	}
+	triple := append(dup, Entry{Key: entries[42].Key, ValueHash: [32]byte{2}})
+	if _, err := Build(triple); !errors.Is(err, ErrDuplicateKey) {
+		t.Fatalf("key given three times: %v", err)
+	}
 	empty := append(entries, Entry{ValueHash: [32]byte{1}})
 	if _, err := Build(empty); !errors.Is(err, ErrEmptyKey) {
 		t.Fatalf("empty key: %v", err)
