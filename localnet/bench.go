@@ -2,14 +2,18 @@ package localnet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/tallyledger/tally/client"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/tallyledger/tally/app"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/ledger"
@@ -130,25 +134,45 @@ type benchSender struct {
 	key     *crypto.PrivKey
 	to      crypto.Address
 	chainID string
-	node    *client.Client
+	node    *rpchttp.HTTP
 	nonce   uint64
 }
 
 func (s *benchSender) send(ctx context.Context) error {
 	body := ledger.Body{Nonce: s.nonce, Msg: ledger.Msg{Transfer: &ledger.Transfer{To: s.to, Asset: Asset, Amount: 1}}}
 	tx := ledger.NewSignedTx(s.chainID, body, s.key).Encode()
-	_, err := s.node.BroadcastSync(ctx, tx)
-	if err == nil {
+	res, err := s.node.BroadcastTxSync(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if res.Code == 0 {
 		s.nonce++
 		return nil
 	}
-	var te *client.TxError
-	if errors.As(err, &te) && te.Code == ledger.CodeBadNonce {
-		if n, qerr := s.node.NextNonce(ctx, s.key.PubKey().Address()); qerr == nil {
+	if ledger.Code(res.Code) == ledger.CodeBadNonce {
+		if n, qerr := PendingNonce(ctx, s.node, s.key.PubKey().Address()); qerr == nil {
 			s.nonce = n
 		}
 	}
-	return err
+	return fmt.Errorf("code %d (%s): %s", res.Code, ledger.Code(res.Code), res.Log)
+}
+
+// PendingNonce asks a node (abci_query /account/<address>) for the nonce
+// the account's next transaction must carry, counting transactions already
+// in that node's mempool.
+func PendingNonce(ctx context.Context, c *rpchttp.HTTP, addr crypto.Address) (uint64, error) {
+	res, err := c.ABCIQuery(ctx, app.QueryPathAccount+addr.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	if res.Response.Code != 0 {
+		return 0, fmt.Errorf("account %s: %s", addr, res.Response.Log)
+	}
+	var a app.AccountResult
+	if err := json.Unmarshal(res.Response.Value, &a); err != nil {
+		return 0, fmt.Errorf("account %s: %v", addr, err)
+	}
+	return strconv.ParseUint(a.PendingNonce, 10, 64)
 }
 
 // loadSenders opens the wallet keys and their pending nonces.
@@ -176,12 +200,8 @@ func (n *Net) loadSenders(ctx context.Context, names []string) ([]*benchSender, 
 		if err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
-		node := i % n.Len()
-		c, err := client.New(n.RPCURL(node), client.WithAPIURL(n.APIURL(node)))
-		if err != nil {
-			return nil, err
-		}
-		nonce, err := c.NextNonce(ctx, key.PubKey().Address())
+		c := n.Client(i % n.Len())
+		nonce, err := PendingNonce(ctx, c, key.PubKey().Address())
 		if err != nil {
 			return nil, fmt.Errorf("bench: nonce of %s: %w", name, err)
 		}

@@ -54,7 +54,10 @@ config/genesis.json with the network's shared genesis, and run "tallyd start".`,
 			fmt.Fprintf(e.stdout, "  node ID:    %s\n", id.NodeID)
 			fmt.Fprintf(e.stdout, "  validator:  %s\n", id.ValidatorPubKey.Address())
 			fmt.Fprintf(e.stdout, "  genesis:    %s\n", c.GenesisFile())
-			fmt.Fprintf(e.stdout, "Next: register accounts with `tallyd genesis add-account --home %s <address>`, then `tallyd start --home %s`.\n", home, home)
+			fmt.Fprintln(e.stdout, "Next:")
+			fmt.Fprintf(e.stdout, "  tallyd genesis add-account <address> --role admin --home %s   (at least one admin; addresses from `tally keys add`)\n", home)
+			fmt.Fprintf(e.stdout, "  tallyd genesis validate --home %s\n", home)
+			fmt.Fprintf(e.stdout, "  tallyd start --home %s\n", home)
 			return nil
 		},
 	}

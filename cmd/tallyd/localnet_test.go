@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tallyledger/tally/localnet"
+)
+
+// startLocalnet runs `tallyd localnet start` with two validators and
+// waits for its summary.
+func startLocalnet(t *testing.T, ctx context.Context, dir string, base int) (*exec.Cmd, *syncBuffer, <-chan struct{}) {
+	t.Helper()
+	cmd, out, exited := startProcess(t, "localnet", "start", "--dir", dir, "--validators", "2", "--base-port", strconv.Itoa(base))
+	for !strings.Contains(out.String(), "Press Ctrl-C") {
+		select {
+		case <-exited:
+			t.Fatalf("localnet start exited early:\n%s", out.String())
+		case <-ctx.Done():
+			t.Fatalf("no summary: %v\n%s", ctx.Err(), out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return cmd, out, exited
+}
+
+func TestLocalnetStartCommand(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	base, err := localnet.FreeBasePort(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "net")
+	p1 := localnet.NodePorts(base, 1)
+
+	cmd, out, exited := startLocalnet(t, ctx, dir, base)
+	summary := out.String()
+	for _, want := range []string{
+		`"tally-localnet" is running: 2 validators`,
+		fmt.Sprintf("http://127.0.0.1:%d", p1.RPC),
+		fmt.Sprintf("http://127.0.0.1:%d", p1.API),
+		filepath.Join(dir, "node1", "tallyd.log"),
+		filepath.Join(dir, "wallet"),
+		"send alice bob 25TALLY",
+		"query account bob",
+		"first block",
+	} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	waitRPCHeight(t, ctx, p1.RPC, 3, exited, out)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, cmd, exited, 40*time.Second); code != 0 {
+		t.Fatalf("exit %d after Ctrl-C, want 0:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "All 2 nodes stopped cleanly") {
+		t.Errorf("no clean-stop report:\n%s", tail(out.String(), 5))
+	}
+	if err := localnet.CheckPorts("127.0.0.1", base, 2); err != nil {
+		t.Fatalf("a node still holds its port after the stop: %v", err)
+	}
+	stopped, err := rpcHeightFromLog(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A second start resumes the same chain.
+	cmd, out, exited = startLocalnet(t, ctx, dir, base)
+	h, err := rpcHeight(ctx, fmt.Sprintf("http://127.0.0.1:%d/status", p1.RPC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h <= stopped {
+		t.Errorf("resumed at height %d, the chain had reached %d", h, stopped)
+	}
+
+	// Killing the supervisor outright takes its nodes down with it.
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, cmd, exited, 10*time.Second)
+	for localnet.CheckPorts("127.0.0.1", base, 2) != nil {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("nodes outlived their killed supervisor: %v", localnet.CheckPorts("127.0.0.1", base, 2))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+
+	// A port taken by another program is named, with the node it belongs
+	// to and what to do.
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p1.API))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	runProcess(t, "localnet", "start", "--dir", dir).wantError(t, 1,
+		fmt.Sprintf("port %d (node1 api) is already in use", p1.API), "--base-port")
+}
+
+// rpcHeightFromLog reads the last committed height from node0's log (the
+// node is stopped, so its RPC cannot be asked).
+func rpcHeightFromLog(dir string) (int64, error) {
+	logText := tail(readFile(filepath.Join(dir, "node0", "tallyd.log")), 400)
+	var h int64 = -1
+	for _, line := range strings.Split(logText, "\n") {
+		if i := strings.Index(line, "committed state"); i >= 0 {
+			if j := strings.Index(line[i:], "height="); j >= 0 {
+				f := strings.Fields(line[i+j+len("height="):])
+				if len(f) > 0 {
+					if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+						h = n
+					}
+				}
+			}
+		}
+	}
+	if h < 0 {
+		return 0, fmt.Errorf("no committed height in node0's log")
+	}
+	return h, nil
+}
+
+func TestLocalnetInitCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "net")
+	r := runInProcess(t, "localnet", "init", "--dir", dir, "--validators", "3", "--base-port", "32000", "--admins", "3").wantOK(t)
+	for _, want := range []string{"3 validators", "node2", "127.0.0.1:32200", "admin, admin2, admin3, alice, bob"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("init output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Again: the network is reused, not regenerated.
+	again := runInProcess(t, "localnet", "init", "--dir", dir).wantOK(t)
+	if again.stdout != r.stdout {
+		t.Errorf("second init changed the network:\n%s\nthen:\n%s", r.stdout, again.stdout)
+	}
+	runInProcess(t, "localnet", "init", "--dir", dir, "--validators", "5").wantError(t, 1, "3 validators (asked for 5)", "--reset")
+
+	multi := filepath.Join(t.TempDir(), "multi")
+	r = runInProcess(t, "localnet", "init", "--dir", multi, "--hosts", "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4").wantOK(t)
+	for _, want := range []string{"4 validators", "10.0.0.4:26656", "Copy each node's home"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("multi-host init output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	runInProcess(t, "localnet", "start", "--dir", multi).wantError(t, 1, "for 4 hosts")
+}

@@ -1,0 +1,234 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+
+	"github.com/tallyledger/tally/app"
+	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/crypto/keystore"
+	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/localnet"
+)
+
+// tallydBinary is the tallyd executable TestMain builds for every test.
+var tallydBinary string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "tally-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	tallydBinary = filepath.Join(dir, "tallyd")
+	build := exec.Command("go", "build", "-o", tallydBinary, "github.com/tallyledger/tally/cmd/tallyd")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "build tallyd: %v\n", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// longTests reports whether the heavier variants run (TALLY_E2E_LONG=1).
+func longTests() bool { return os.Getenv("TALLY_E2E_LONG") == "1" }
+
+// startNet generates and starts a network of n validators on free ports
+// and stops it when the test ends.
+func startNet(t *testing.T, opts localnet.Options) *localnet.Net {
+	t.Helper()
+	if opts.Validators == 0 {
+		opts.Validators = 4
+	}
+	opts.Binary = tallydBinary
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		base, err := localnet.FreeBasePort(opts.Validators)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.BasePort = base
+		dir := filepath.Join(t.TempDir(), "net")
+		if err := localnet.Init(dir, opts); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		net, err := localnet.Start(ctx, dir, opts)
+		cancel()
+		var inUse *localnet.PortInUseError
+		if errors.As(err, &inUse) {
+			lastErr = err // another process took a port between probe and use
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := net.Stop(); err != nil {
+				t.Errorf("stop network: %v", err)
+			}
+		})
+		t.Logf("network in %s: first block after %s", dir, net.FirstBlock)
+		return net
+	}
+	t.Fatalf("no free ports after 3 attempts: %v", lastErr)
+	return nil
+}
+
+// testCtx is a context bounded by d and by the test's end.
+func testCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// wallet opens the network's test-backend key store.
+type wallet struct {
+	t  *testing.T
+	ks *keystore.Store
+}
+
+func openWallet(t *testing.T, net *localnet.Net) *wallet {
+	t.Helper()
+	ks, err := keystore.Open(net.WalletDir(), keystore.Options{Backend: keystore.BackendTest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &wallet{t: t, ks: ks}
+}
+
+func (w *wallet) key(name string) *crypto.PrivKey {
+	w.t.Helper()
+	k, err := w.ks.PrivKey(name)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return k
+}
+
+func (w *wallet) addr(name string) crypto.Address {
+	return w.key(name).PubKey().Address()
+}
+
+// transfer builds signed transfer bytes.
+func transfer(chainID string, from *crypto.PrivKey, to crypto.Address, amount, nonce uint64) []byte {
+	body := ledger.Body{Nonce: nonce, Msg: ledger.Msg{Transfer: &ledger.Transfer{To: to, Asset: localnet.Asset, Amount: amount}}}
+	return ledger.NewSignedTx(chainID, body, from).Encode()
+}
+
+// queryAccount reads an account through abci_query /account/<addr> on node i.
+func queryAccount(ctx context.Context, t *testing.T, net *localnet.Net, i int, addr crypto.Address) app.AccountResult {
+	t.Helper()
+	res, err := net.Client(i).ABCIQuery(ctx, app.QueryPathAccount+addr.String(), nil)
+	if err != nil {
+		t.Fatalf("node%d abci_query account %s: %v", i, addr, err)
+	}
+	if res.Response.Code != 0 {
+		t.Fatalf("node%d abci_query account %s: code %d: %s", i, addr, res.Response.Code, res.Response.Log)
+	}
+	var a app.AccountResult
+	if err := json.Unmarshal(res.Response.Value, &a); err != nil {
+		t.Fatalf("node%d account %s: %v in %s", i, addr, err, res.Response.Value)
+	}
+	return a
+}
+
+func balanceOf(t *testing.T, a app.AccountResult, asset string) uint64 {
+	t.Helper()
+	for _, b := range a.Balances {
+		if b.Asset == asset {
+			n, err := strconv.ParseUint(b.Amount, 10, 64)
+			if err != nil {
+				t.Fatalf("balance %q of %s: %v", b.Amount, a.Address, err)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// apiAccount reads an account through the ledger JSON-RPC API of node i.
+func apiAccount(ctx context.Context, t *testing.T, net *localnet.Net, i int, addr crypto.Address) app.AccountResult {
+	t.Helper()
+	req, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "account", "params": map[string]string{"address": addr.String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, net.APIURL(i), bytes.NewReader(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(hreq)
+	if err != nil {
+		t.Fatalf("node%d ledger API: %v", i, err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Result *app.AccountResult `json:"result"`
+		Error  *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+			Data    string `json:"data"`
+		} `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("node%d ledger API account: %v", i, err)
+	}
+	if out.Error != nil || out.Result == nil {
+		t.Fatalf("node%d ledger API account %s: %+v", i, addr, out.Error)
+	}
+	return *out.Result
+}
+
+// waitTx polls node i until the transaction is in a block.
+func waitTx(ctx context.Context, t *testing.T, net *localnet.Net, i int, tx []byte) *coretypes.ResultTx {
+	t.Helper()
+	hash := ledger.TxHash(tx)
+	for {
+		res, err := net.Client(i).Tx(ctx, hash[:], false)
+		if err == nil {
+			return res
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node%d: transaction %X not committed: %v (last error: %v)", i, hash, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitFor polls cond until it holds or ctx ends.
+func waitFor(ctx context.Context, t *testing.T, what string, cond func() (bool, error)) {
+	t.Helper()
+	var lastErr error
+	for {
+		ok, err := cond()
+		if ok {
+			return
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: %v (last error: %v)", what, ctx.Err(), lastErr)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
