@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
@@ -61,7 +62,7 @@ func (s *apiServer) status(ctx *rpctypes.Context) (*StatusResult, error) {
 		AppHash:         upperHex(st.SyncInfo.LatestAppHash),
 		LedgerHeight:    i64s(s.n.ledger.LastHeight()),
 		LatestBlockHash: upperHex(st.SyncInfo.LatestBlockHash),
-		LatestBlockTime: st.SyncInfo.LatestBlockTime.UTC().Format("2006-01-02T15:04:05.999999999Z07:00"),
+		LatestBlockTime: st.SyncInfo.LatestBlockTime.UTC().Format(time.RFC3339Nano),
 		CatchingUp:      st.SyncInfo.CatchingUp,
 	}, nil
 }

@@ -152,3 +152,24 @@ func TestResetHomeKeepsKeysAndResetsSignState(t *testing.T) {
 		t.Fatalf("genesis removed by reset: %v", err)
 	}
 }
+
+func TestNewLogger(t *testing.T) {
+	var buf syncBuffer
+	l, err := NewLogger(&buf, "info", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Debug("hidden")
+	l.Info("shown", "k", "v")
+	if out := buf.String(); !strings.Contains(out, `"_msg":"shown"`) || strings.Contains(out, "hidden") {
+		t.Fatalf("json logger wrote %q", out)
+	}
+	for _, tc := range []struct{ level, format, want string }{
+		{"info", "xml", "expected plain or json"},
+		{"loud", "plain", "log level"},
+	} {
+		if _, err := NewLogger(&buf, tc.level, tc.format); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NewLogger(%q, %q) = %v, expected %q", tc.level, tc.format, err, tc.want)
+		}
+	}
+}
