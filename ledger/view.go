@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 
 	ics23 "github.com/cosmos/ics23/go"
 
@@ -19,6 +20,9 @@ type View struct {
 	appHash []byte
 	chainID string
 	snap    Snapshot
+	// proveMu serializes proofs on the tree snapshot: smt's Root (called by
+	// every proof) updates bookkeeping fields of the tree it is called on.
+	proveMu sync.Mutex
 	tree    *smt.Tree
 }
 
@@ -136,6 +140,8 @@ func (v *View) Prove(key []byte) ([]byte, *ics23.CommitmentProof, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	v.proveMu.Lock()
+	defer v.proveMu.Unlock()
 	if value == nil {
 		proof, err := v.tree.ProveAbsence(key, v.snap.Get)
 		if err != nil {
