@@ -11,6 +11,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/secp256k1"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
 )
 
@@ -364,5 +365,33 @@ func TestCrashBeforeCommitReplays(t *testing.T) {
 	replayed := c2.block(tx)
 	if !bytes.Equal(replayed.AppHash, crashed.AppHash) || replayed.TxResults[0].Code != 0 {
 		t.Fatalf("replay hash %X (code %d), expected %X", replayed.AppHash, replayed.TxResults[0].Code, crashed.AppHash)
+	}
+}
+
+// Block events (here a proposal expiring) are returned with the block, all
+// attributes indexed for block_search.
+func TestFinalizeBlockEvents(t *testing.T) {
+	c := newTestChainWith(t, ledger.NewMemStore(), func(act actors) *genesis.AppState {
+		s := act.genesisState(t)
+		must(t, s.AddAccount(addrOf(act.carol).String(), "admin"))
+		s.Params.AdminThreshold = 2
+		return s
+	})
+	c.block()
+	res := c.block(newTx(t, c.actors.admin).nonce(0).propose(ledger.Action{
+		Freeze: &ledger.Freeze{Address: addrOf(c.actors.bob), Reason: "audit"},
+	}, 3).bytes())
+	if res.TxResults[0].Code != 0 {
+		t.Fatalf("propose: code %d %s", res.TxResults[0].Code, res.TxResults[0].Log)
+	}
+	if id, ok := eventAttr(res.TxResults[0].Events, "proposal", "id"); !ok || id != "1" {
+		t.Fatalf("proposal event id %q (indexed %v)", id, ok)
+	}
+	if res := c.block(); len(res.Events) != 0 { // height 3: still open
+		t.Fatalf("events at height 3: %+v", res.Events)
+	}
+	res = c.block() // height 4 > expiry 3
+	if st, ok := eventAttr(res.Events, "proposal_status", "status"); !ok || st != ledger.ProposalExpired {
+		t.Fatalf("block events at height 4: %+v", res.Events)
 	}
 }

@@ -33,6 +33,21 @@
 // never checks a connected peer again, so after a block that denies a node
 // the Node disconnects it.
 //
+// The ledger API (api_laddr in config/app.toml, default
+// tcp://127.0.0.1:26659, two ports above CometBFT's RPC) is CometBFT's
+// JSON-RPC server with Tally's methods: status, account, balances, assets,
+// asset, tx, history, validators, nodes, proposals, proposal, params and
+// broadcast_tx. It answers JSON-RPC 2.0 on POST /, URI requests on
+// GET /<method>?arg=value, and both over a websocket at /websocket, with the
+// body, batch and connection limits of the node's [rpc] section. Results
+// are plain JSON (decimal strings for 64-bit numbers, tally1... addresses,
+// upper-case hex hashes); a parameter that does not parse is error -32602,
+// a call that fails (unknown account, transaction not found...) is -32603
+// with the reason in "data":
+//
+//	curl -s localhost:26659 -d '{"jsonrpc":"2.0","id":1,"method":"account","params":{"address":"tally1..."}}'
+//	curl -s 'localhost:26659/history?address=tally1...&page=1&per_page=10'
+//
 // ABCI query paths:
 //
 //	/store                   Data = a raw state key; prove=true adds a

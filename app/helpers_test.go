@@ -123,9 +123,16 @@ func openApp(t testing.TB, store ledger.Store) (*App, *ledger.Ledger) {
 // newTestChain opens an app on store and runs InitChain.
 func newTestChain(t testing.TB, store ledger.Store, allowed ...string) *testChain {
 	t.Helper()
+	return newTestChainWith(t, store, func(act actors) *genesis.AppState { return act.genesisState(t, allowed...) })
+}
+
+// newTestChainWith opens an app on store and runs InitChain with the
+// genesis app state gen makes.
+func newTestChainWith(t testing.TB, store ledger.Store, gen func(actors) *genesis.AppState) *testChain {
+	t.Helper()
 	a, l := openApp(t, store)
 	c := &testChain{t: t, app: a, l: l, actors: newActors(t)}
-	st, err := c.actors.genesisState(t, allowed...).Marshal()
+	st, err := gen(c.actors).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
