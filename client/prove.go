@@ -1,0 +1,309 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	dbm "github.com/cometbft/cometbft-db"
+	"github.com/cometbft/cometbft/light"
+	lightdb "github.com/cometbft/cometbft/light/store/db"
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/tallyledger/tally/app/proofop"
+	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/ledger"
+)
+
+// DefaultTrustPeriod is how long a trusted header stays trusted when
+// TrustOptions.Period is 0.
+const DefaultTrustPeriod = 14 * 24 * time.Hour
+
+// storeQueryPath is the ABCI query path that returns a raw state value
+// with its proof.
+const storeQueryPath = "/store"
+
+// TrustOptions say where a verifiable read starts trusting the chain.
+type TrustOptions struct {
+	// Height and Hash name a header the caller trusts (obtained from a
+	// source other than the node). Both zero: the chain's first header
+	// (height 1) as the node reports it, which trusts the node for that
+	// header.
+	Height int64
+	Hash   []byte
+	// Period is how long a trusted header stays trusted. 0: DefaultTrustPeriod,
+	// or, when starting from the node's height-1 header, the chain's age
+	// plus DefaultTrustPeriod (that header is trusted anyway).
+	Period time.Duration
+	// Witnesses are CometBFT RPC addresses of other nodes the light client
+	// checks the headers against; empty means the node itself.
+	Witnesses []string
+	// Timeout bounds the whole read (default 30s).
+	Timeout time.Duration
+}
+
+// ProvenKey is one state key checked against the app hash.
+type ProvenKey struct {
+	Key    string `json:"key"`
+	Exists bool   `json:"exists"`
+}
+
+// AccountProof describes what ProveAccount verified.
+type AccountProof struct {
+	Height          int64       `json:"height"`        // the state read is the state after block Height...
+	HeaderHeight    int64       `json:"header_height"` // ...committed in the verified header Height+1
+	AppHash         string      `json:"app_hash"`
+	TrustedHeight   int64       `json:"trusted_height"`
+	TrustedHash     string      `json:"trusted_hash"`
+	TrustedFromNode bool        `json:"trusted_from_node"`
+	Witnesses       []string    `json:"witnesses"`
+	Keys            []ProvenKey `json:"keys"`
+}
+
+// ProveAccount reads an account and its balances from the node and checks
+// every value (and every absence) against the app hash of a header that
+// CometBFT's light client verified from the trusted header in trust. The
+// balances checked are those of every asset the node lists and every
+// asset the node says the account holds; a node hiding an asset from both
+// lists cannot be caught by this read. PendingNonce is not provable and is
+// set to the proven Nonce.
+func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust TrustOptions) (*Account, *AccountProof, error) {
+	timeout := trust.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	proof := &AccountProof{Witnesses: trust.Witnesses}
+	if len(proof.Witnesses) == 0 {
+		proof.Witnesses = []string{c.nodeURL}
+	}
+	opts := light.TrustOptions{Period: trust.Period, Height: trust.Height, Hash: trust.Hash}
+	if (trust.Height == 0) != (len(trust.Hash) == 0) {
+		return nil, nil, errors.New("a trusted height and hash go together: give both or neither")
+	}
+	if trust.Height == 0 {
+		first, err := c.commit(ctx, 1)
+		if err != nil {
+			return nil, nil, fmt.Errorf("fetch the chain's first header to trust: %w", err)
+		}
+		opts.Height, opts.Hash = 1, first.Hash()
+		proof.TrustedFromNode = true
+		if opts.Period == 0 {
+			opts.Period = time.Since(first.Time) + DefaultTrustPeriod
+		}
+	}
+	if opts.Period == 0 {
+		opts.Period = DefaultTrustPeriod
+	}
+	proof.TrustedHeight, proof.TrustedHash = opts.Height, strings.ToUpper(hex.EncodeToString(opts.Hash))
+
+	lc, err := light.NewHTTPClient(ctx, chainID, opts, c.nodeURL, proof.Witnesses, lightdb.New(dbm.NewMemDB(), "tally"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("light client: cannot start from trusted header %d %s: %v",
+			opts.Height, proof.TrustedHash, err)
+	}
+
+	// The keys to prove: the account record and a balance per asset.
+	symbols, err := c.assetSymbols(ctx, addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := [][]byte{ledger.AccountKey(addr)}
+	for _, s := range symbols {
+		keys = append(keys, ledger.BalanceKey(addr, s))
+	}
+	values, height, err := c.queryConsistent(ctx, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	proof.Height, proof.HeaderHeight = height, height+1
+
+	// The state after block H is committed in header H+1.
+	if err := c.waitHeight(ctx, height+1); err != nil {
+		return nil, nil, err
+	}
+	lb, err := lc.VerifyLightBlockAtHeight(ctx, height+1, time.Now())
+	if err != nil {
+		return nil, nil, fmt.Errorf("light client could not verify header %d from trusted header %d: %v", height+1, opts.Height, err)
+	}
+	proof.AppHash = lb.AppHash.String()
+
+	for i, q := range values {
+		if err := proofop.Verify(lb.AppHash, q.ops, q.key, q.value); err != nil {
+			what := "account " + addr.String()
+			if i > 0 {
+				what = fmt.Sprintf("balance of %s in %s", addr, symbols[i-1])
+			}
+			return nil, nil, fmt.Errorf("proof for %s (key %s) does not match the app hash of verified header %d: %s",
+				what, q.key, height+1, innermostReason(err))
+		}
+		proof.Keys = append(proof.Keys, ProvenKey{Key: string(q.key), Exists: q.value != nil})
+	}
+
+	if values[0].value == nil {
+		return nil, proof, fmt.Errorf("account %s is not registered on the ledger (proven absent at height %d): %w", addr, height, ErrNotFound)
+	}
+	rec, err := ledger.DecodeAccount(values[0].value)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proven account record of %s does not decode: %v", addr, err)
+	}
+	acct := &Account{
+		Address: rec.Address.String(), Nonce: rec.Nonce, PendingNonce: rec.Nonce,
+		Frozen: rec.Frozen, FrozenReason: rec.FrozenReason, Roles: []string{}, Balances: []Balance{},
+	}
+	for _, r := range rec.Roles {
+		acct.Roles = append(acct.Roles, string(r))
+	}
+	for i, s := range symbols {
+		v := values[i+1].value
+		if v == nil {
+			continue
+		}
+		amount, err := ledger.DecodeBalance(v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("proven balance of %s in %s does not decode: %v", addr, s, err)
+		}
+		acct.Balances = append(acct.Balances, Balance{Asset: s, Amount: amount})
+	}
+	return acct, proof, nil
+}
+
+// assetSymbols lists, sorted and without duplicates, every asset the node
+// knows and every asset it says addr holds.
+func (c *Client) assetSymbols(ctx context.Context, addr crypto.Address) ([]string, error) {
+	assets, err := c.Assets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, a := range assets {
+		seen[a.Symbol] = true
+	}
+	if acct, err := c.Account(ctx, addr); err == nil {
+		for _, b := range acct.Balances {
+			seen[b.Asset] = true
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		if ledger.ValidateSymbol(s) == nil {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// queriedValue is one proven abci_query answer.
+type queriedValue struct {
+	key   []byte
+	value []byte // nil: absent
+	ops   *cmtcrypto.ProofOps
+}
+
+// queryConsistent queries every key with a proof and returns answers that
+// all read the same height; a block committed between two queries makes
+// it start over.
+func (c *Client) queryConsistent(ctx context.Context, keys [][]byte) ([]queriedValue, int64, error) {
+	const attempts = 10
+	for try := 0; try < attempts; try++ {
+		out := make([]queriedValue, 0, len(keys))
+		var height int64
+		consistent := true
+		for _, k := range keys {
+			q, h, err := c.queryProven(ctx, k)
+			if err != nil {
+				return nil, 0, err
+			}
+			if height == 0 {
+				height = h
+			} else if h != height {
+				consistent = false
+				break
+			}
+			out = append(out, q)
+		}
+		if consistent {
+			return out, height, nil
+		}
+	}
+	return nil, 0, fmt.Errorf("node %s: the state kept changing during %d attempts to read %d keys at one height", c.nodeURL, attempts, len(keys))
+}
+
+// queryProven asks abci_query /store for key with a proof.
+func (c *Client) queryProven(ctx context.Context, key []byte) (queriedValue, int64, error) {
+	rctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	res, err := c.rpc.ABCIQueryWithOptions(rctx, storeQueryPath, key, rpcclient.ABCIQueryOptions{Prove: true})
+	if err != nil {
+		return queriedValue{}, 0, wrapErr(c.nodeURL, "abci_query", err)
+	}
+	r := res.Response
+	switch {
+	case r.Code != 0:
+		return queriedValue{}, 0, fmt.Errorf("node %s: abci_query %s %s: code %d: %s", c.nodeURL, storeQueryPath, key, r.Code, r.Log)
+	case !bytes.Equal(r.Key, key):
+		return queriedValue{}, 0, fmt.Errorf("node %s answered a query for key %s with key %q", c.nodeURL, key, r.Key)
+	case r.ProofOps == nil || len(r.ProofOps.Ops) == 0:
+		return queriedValue{}, 0, fmt.Errorf("node %s returned no proof for key %s", c.nodeURL, key)
+	case r.Height <= 0:
+		return queriedValue{}, 0, fmt.Errorf("node %s returned height %d for key %s", c.nodeURL, r.Height, key)
+	}
+	v := r.Value
+	if len(v) == 0 {
+		v = nil
+	}
+	return queriedValue{key: key, value: v, ops: r.ProofOps}, r.Height, nil
+}
+
+// commit fetches the signed header at height.
+func (c *Client) commit(ctx context.Context, height int64) (*cmttypes.SignedHeader, error) {
+	rctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	res, err := c.rpc.Commit(rctx, &height)
+	if err != nil {
+		return nil, wrapErr(c.nodeURL, "commit", err)
+	}
+	return &res.SignedHeader, nil
+}
+
+// waitHeight waits until the node has a block at height.
+func (c *Client) waitHeight(ctx context.Context, height int64) error {
+	for {
+		st, err := c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if st.LatestHeight >= height {
+			return nil
+		}
+		if !c.pause(ctx) {
+			return fmt.Errorf("node %s did not reach height %d (at %d): %w", c.nodeURL, height, st.LatestHeight, ctx.Err())
+		}
+	}
+}
+
+// innermostReason is the last part of a chain of wrapped messages ("a: b:
+// c" gives "c"), which names what failed without repeating the key.
+func innermostReason(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
+		return msg[i+2:]
+	}
+	return msg
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tallyledger/tally/localnet"
+)
+
+// Binaries built once by TestMain for the end-to-end tests, and the
+// localnet they share.
+var (
+	tallyBin, tallydBin string
+	shared              struct {
+		once sync.Once
+		net  *localnet.Net
+		err  error
+	}
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "tally-cli-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	tallyBin, tallydBin = filepath.Join(dir, "tally"), filepath.Join(dir, "tallyd")
+	for bin, pkg := range map[string]string{tallyBin: "./", tallydBin: "../tallyd"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
+			return 1
+		}
+	}
+	code := m.Run()
+	if shared.net != nil {
+		if err := shared.net.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stop localnet: %v\n", err)
+			code = 1
+		}
+	}
+	return code
+}
+
+// sharedNet starts, once for the whole package, a four-validator localnet
+// on free ports; TestMain stops it.
+func sharedNet(t *testing.T) *localnet.Net {
+	t.Helper()
+	shared.once.Do(func() { shared.net, shared.err = startLocalnet() })
+	if shared.err != nil {
+		t.Fatalf("localnet: %v", shared.err)
+	}
+	return shared.net
+}
+
+func startLocalnet() (*localnet.Net, error) {
+	root, err := os.MkdirTemp("", "tally-cli-localnet-")
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		base, err := localnet.FreeBasePort(4)
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(root, fmt.Sprintf("net%d", attempt))
+		opts := localnet.Options{Validators: 4, BasePort: base, Binary: tallydBin}
+		if err := localnet.Init(dir, opts); err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		net, err := localnet.Start(ctx, dir, opts)
+		cancel()
+		var inUse *localnet.PortInUseError
+		if errors.As(err, &inUse) {
+			lastErr = err // another process took a port between probe and use
+			continue
+		}
+		return net, err
+	}
+	return nil, fmt.Errorf("no free ports after 3 attempts: %v", lastErr)
+}
+
+// cliRun is the outcome of one run of the tally binary.
+type cliRun struct {
+	args           []string
+	code           int
+	stdout, stderr string
+}
+
+func (r cliRun) String() string {
+	return fmt.Sprintf("tally %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
+}
+
+// tally runs the wallet binary with a bounded time and no TALLY_* settings
+// from the environment.
+func tally(t *testing.T, env []string, args ...string) cliRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tallyBin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TALLY_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := cliRun{args: args, stdout: out.String(), stderr: errb.String()}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+	default:
+		t.Fatalf("run tally %s: %v", strings.Join(args, " "), err)
+	}
+	return r
+}
+
+// tallyOK runs the wallet and fails the test unless it exits 0.
+func tallyOK(t *testing.T, env []string, args ...string) cliRun {
+	t.Helper()
+	r := tally(t, env, args...)
+	if r.code != 0 {
+		t.Fatalf("%s", r)
+	}
+	return r
+}
+
+// tallyFails runs the wallet and checks that it fails with one error line
+// containing want.
+func tallyFails(t *testing.T, env []string, want string, args ...string) string {
+	t.Helper()
+	r := tally(t, env, args...)
+	line := checkFailure(t, result{code: r.code, stdout: r.stdout, stderr: r.stderr}, want, args)
+	t.Logf("tally %s\n\t%s", strings.Join(args, " "), line)
+	return line
+}

@@ -1,0 +1,410 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tallyledger/tally/client"
+	"github.com/tallyledger/tally/crypto/keystore"
+	"github.com/tallyledger/tally/ledger"
+)
+
+// txFlags are the flags of every command that makes a transaction.
+type txFlags struct {
+	memo         string
+	expiry       uint64
+	nonce        uint64
+	timeout      time.Duration
+	noWait       bool
+	generateOnly bool
+	out          string
+	chainID      string
+
+	nonceSet bool
+}
+
+func addTxFlags(cmd *cobra.Command, f *txFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.memo, "memo", "", "note stored with the transaction (at most 256 bytes)")
+	fl.Uint64Var(&f.expiry, "expiry-height", 0, "last block height at which the transaction may execute (0: never expires)")
+	fl.Uint64Var(&f.nonce, "nonce", 0, "use this nonce instead of the sender's next one from the node")
+	fl.DurationVar(&f.timeout, "timeout", client.DefaultWaitTimeout, "how long to wait for the transaction's block")
+	fl.BoolVar(&f.noWait, "no-wait", false, "return once the node accepted the transaction, without waiting for its block")
+	fl.BoolVar(&f.noWait, "async", false, "same as --no-wait")
+	fl.BoolVar(&f.generateOnly, "generate-only", false, "write the unsigned transaction as JSON instead of signing and sending it")
+	fl.StringVar(&f.out, "out", "", "with --generate-only: write the unsigned transaction to this file (default: standard output)")
+	fl.StringVar(&f.chainID, "chain-id", "", "chain ID to sign for (default: the node's)")
+}
+
+// txOutcome is what a transaction command prints.
+type txOutcome struct {
+	Hash     string         `json:"hash"`
+	ChainID  string         `json:"chain_id"`
+	Nonce    uint64         `json:"nonce"`
+	Status   string         `json:"status"` // submitted, committed, failed
+	Height   int64          `json:"height,omitempty"`
+	Code     uint32         `json:"code"`
+	CodeName string         `json:"code_name"`
+	Log      string         `json:"log,omitempty"`
+	Events   []client.Event `json:"events,omitempty"`
+}
+
+func outcomeOf(s *client.Submitted) txOutcome {
+	o := txOutcome{Hash: s.Hash, ChainID: s.ChainID, Nonce: s.Nonce, Status: "submitted", CodeName: ledger.CodeOK.String()}
+	if r := s.Result; r != nil {
+		o.Height, o.Code, o.CodeName, o.Log, o.Events = r.Height, r.Code, r.CodeName, r.Log, r.Events
+		o.Status = "committed"
+		if r.Code != 0 {
+			o.Status = "failed"
+		}
+	}
+	return o
+}
+
+// printOutcome prints a submission; extra adds lines to the text form.
+func (c *cli) printOutcome(o txOutcome, extra func(w io.Writer)) error {
+	return c.emit(o, func(w io.Writer) {
+		fmt.Fprintf(w, "hash:    %s\n", o.Hash)
+		fmt.Fprintf(w, "nonce:   %d\n", o.Nonce)
+		switch o.Status {
+		case "submitted":
+			fmt.Fprintf(w, "status:  submitted (accepted by the node; not waiting for the block)\n")
+		default:
+			fmt.Fprintf(w, "height:  %d\n", o.Height)
+			if o.Code == 0 {
+				fmt.Fprintf(w, "result:  ok\n")
+			} else {
+				fmt.Fprintf(w, "result:  failed (code %d %s): %s\n", o.Code, o.CodeName, o.Log)
+			}
+		}
+		if extra != nil {
+			extra(w)
+		}
+	})
+}
+
+// makeTx signs and submits msg from the key from, or with --generate-only
+// writes it unsigned. extra adds lines to the text output of a success.
+func (c *cli) makeTx(cmd *cobra.Command, f *txFlags, from string, msg ledger.Msg, extra func(w io.Writer, o txOutcome)) error {
+	ctx := cmd.Context()
+	f.nonceSet = cmd.Flags().Changed("nonce")
+	body := ledger.Body{Expiry: f.expiry, Memo: f.memo, Msg: msg}
+	if err := body.ValidateBasic(); err != nil {
+		return fmt.Errorf("transaction is invalid: %v", err)
+	}
+	if f.generateOnly {
+		return c.generateOnly(ctx, f, from, body)
+	}
+	if f.out != "" {
+		return errors.New("--out applies only with --generate-only")
+	}
+	ks, err := c.keystore()
+	if err != nil {
+		return err
+	}
+	key, _, err := c.signer(ks, from)
+	if err != nil {
+		return err
+	}
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	opts := client.SubmitOptions{ChainID: f.chainID, Wait: !f.noWait, WaitTimeout: f.timeout}
+	if f.nonceSet {
+		n := f.nonce
+		opts.Nonce = &n
+	}
+	// The broadcast itself (which retries while the node catches up) gets
+	// the same bound as the wait for the block.
+	bctx, cancel := context.WithTimeout(ctx, f.timeout+client.DefaultRequestTimeout)
+	defer cancel()
+	sub, err := cl.Submit(bctx, key, body, opts)
+	return c.finishTx(sub, err, extra)
+}
+
+// finishTx prints a submission's outcome and returns its error.
+func (c *cli) finishTx(sub *client.Submitted, err error, extra func(w io.Writer, o txOutcome)) error {
+	var te *client.TxError
+	switch {
+	case err == nil:
+		o := outcomeOf(sub)
+		var ex func(io.Writer)
+		if extra != nil {
+			ex = func(w io.Writer) { extra(w, o) }
+		}
+		return c.printOutcome(o, ex)
+	case errors.As(err, &te) && te.Height > 0 && sub != nil && sub.Result != nil:
+		// Failed in its block: print where, then fail with the reason.
+		if perr := c.printOutcome(outcomeOf(sub), nil); perr != nil {
+			return perr
+		}
+		return err
+	default:
+		return err
+	}
+}
+
+// generateOnly writes body as an unsigned transaction file. The chain ID
+// and nonce come from the flags, else from the node if it can be reached;
+// otherwise they are left for `tally tx sign`.
+func (c *cli) generateOnly(ctx context.Context, f *txFlags, from string, body ledger.Body) error {
+	ks := c.keystoreIfExists()
+	addr, _, err := c.resolveAddress(ks, from)
+	if err != nil {
+		return err
+	}
+	chainID := f.chainID
+	nonceKnown := f.nonceSet
+	body.Nonce = f.nonce
+	if chainID == "" || !nonceKnown {
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
+		if chainID == "" {
+			if chainID, err = cl.ChainID(ctx); err != nil {
+				c.note("note: %v; chain_id left empty (give it to `tally tx sign --chain-id`)", err)
+			}
+		}
+		if !nonceKnown {
+			if n, err := cl.NextNonce(ctx, addr); err != nil {
+				c.note("note: %v; nonce left empty (give it to `tally tx sign --nonce`)", err)
+			} else {
+				body.Nonce, nonceKnown = n, true
+			}
+		}
+	}
+	u := client.NewUnsignedTx(chainID, addr, body, nonceKnown)
+	return c.writeTxFile(u, f.out, "unsigned transaction")
+}
+
+// keystoreIfExists opens the key store without creating it, or returns
+// nil (a key name then cannot be resolved, an address still can).
+func (c *cli) keystoreIfExists() *keystore.Store {
+	if _, err := os.Stat(filepath.Join(c.home, keystore.MarkerFile)); err != nil {
+		return nil
+	}
+	ks, err := c.keystore()
+	if err != nil {
+		return nil
+	}
+	return ks
+}
+
+// writeTxFile writes a transaction file to path, or to stdout when path
+// is empty.
+func (c *cli) writeTxFile(v any, path, what string) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if path == "" {
+		_, err := c.stdout.Write(b)
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %v", what, err)
+	}
+	return c.emit(map[string]string{"file": path}, func(w io.Writer) {
+		fmt.Fprintf(w, "wrote %s to %s\n", what, path)
+	})
+}
+
+func (c *cli) sendCmd() *cobra.Command {
+	var f txFlags
+	cmd := &cobra.Command{
+		Use:   "send <from> <to> <amount><ASSET>",
+		Short: "Transfer an amount to another account and wait for the block",
+		Long: `Transfer an amount from a wallet key to another account (a key name or a
+tally1... address). The nonce is the sender's next one, counting its
+transactions already waiting in the node's mempool. The command signs,
+broadcasts, waits for the block and prints the hash, height and result; it
+exits non-zero with the ledger's reason if the transaction is rejected or
+fails.`,
+		Example: `  tally send alice bob 25TALLY
+  tally send alice tally1qy... 5TALLY --memo "invoice 42"
+  tally send alice bob 25TALLY --generate-only --out unsigned.json`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asset, amount, err := client.ParseAmount(args[2])
+			if err != nil {
+				return err
+			}
+			to, _, err := c.resolveAddress(nil, args[1])
+			if err != nil {
+				return err
+			}
+			msg := ledger.Msg{Transfer: &ledger.Transfer{To: to, Asset: asset, Amount: amount}}
+			return c.makeTx(cmd, &f, args[0], msg, nil)
+		},
+	}
+	addTxFlags(cmd, &f)
+	return cmd
+}
+
+func (c *cli) mintCmd() *cobra.Command {
+	var f txFlags
+	cmd := &cobra.Command{
+		Use:     "mint <from> <to> <amount><ASSET>",
+		Short:   "Create new units of an asset in an account (the asset's issuer only)",
+		Example: `  tally mint admin alice 1000TALLY`,
+		Args:    cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asset, amount, err := client.ParseAmount(args[2])
+			if err != nil {
+				return err
+			}
+			to, _, err := c.resolveAddress(nil, args[1])
+			if err != nil {
+				return err
+			}
+			return c.makeTx(cmd, &f, args[0], ledger.Msg{Mint: &ledger.Mint{To: to, Asset: asset, Amount: amount}}, nil)
+		},
+	}
+	addTxFlags(cmd, &f)
+	return cmd
+}
+
+func (c *cli) burnCmd() *cobra.Command {
+	var f txFlags
+	cmd := &cobra.Command{
+		Use:     "burn <from> <amount><ASSET>",
+		Short:   "Destroy units of an asset from the issuer's own balance (the asset's issuer only)",
+		Example: `  tally burn admin 10TALLY`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asset, amount, err := client.ParseAmount(args[1])
+			if err != nil {
+				return err
+			}
+			return c.makeTx(cmd, &f, args[0], ledger.Msg{Burn: &ledger.Burn{Asset: asset, Amount: amount}}, nil)
+		},
+	}
+	addTxFlags(cmd, &f)
+	return cmd
+}
+
+func (c *cli) txCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tx",
+		Short: "Sign and broadcast transaction files (offline signing)",
+		Long: `Offline signing in three steps, each on a different machine if need be:
+
+  tally send alice bob 25TALLY --generate-only --out unsigned.json   # any machine (node optional)
+  tally tx sign unsigned.json --from alice --out signed.json         # the key's machine, no node needed
+  tally tx broadcast signed.json                                     # any machine that reaches a node
+
+The unsigned file is readable JSON (it may be checked, or edited, before
+signing). The signed file carries the transaction bytes in hex and a
+readable copy; its signature binds the chain ID and its nonce, so it commits
+at most once and only on the chain it was signed for.`,
+	}
+	cmd.AddCommand(c.txSignCmd(), c.txBroadcastCmd())
+	return cmd
+}
+
+func (c *cli) txSignCmd() *cobra.Command {
+	var from, chainID, out string
+	var nonce uint64
+	cmd := &cobra.Command{
+		Use:   "sign <unsigned-file>",
+		Short: "Sign an unsigned transaction file (needs no node)",
+		Long: `Sign an unsigned transaction file written by --generate-only. No node is
+contacted: the chain ID and nonce come from the file, or from --chain-id and
+--nonce (which override the file's).`,
+		Example: `  tally tx sign unsigned.json --from alice --out signed.json
+  tally tx sign unsigned.json --from alice --chain-id tally-localnet --nonce 7 --out signed.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if from == "" {
+				return errors.New("missing --from <key>: the key that signs")
+			}
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return fmt.Errorf("read unsigned transaction: %v", err)
+			}
+			u, err := client.ReadUnsignedTx(data)
+			if err != nil {
+				return fmt.Errorf("%s: %v", args[0], err)
+			}
+			var np *uint64
+			if cmd.Flags().Changed("nonce") {
+				np = &nonce
+			}
+			ks, err := c.keystore()
+			if err != nil {
+				return err
+			}
+			key, _, err := c.signer(ks, from)
+			if err != nil {
+				return err
+			}
+			signed, err := u.Sign(key, chainID, np)
+			if err != nil {
+				return err
+			}
+			return c.writeTxFile(signed, out, "signed transaction")
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "key that signs (name or address of a wallet key)")
+	cmd.Flags().StringVar(&chainID, "chain-id", "", "chain ID to sign for (overrides the file's)")
+	cmd.Flags().Uint64Var(&nonce, "nonce", 0, "nonce to sign with (overrides the file's)")
+	cmd.Flags().StringVar(&out, "out", "", "write the signed transaction to this file (default: standard output)")
+	return cmd
+}
+
+func (c *cli) txBroadcastCmd() *cobra.Command {
+	var noWait bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "broadcast <signed-file>",
+		Short: "Submit a signed transaction file and wait for its block",
+		Long: `Submit a signed transaction file. It is refused before it is sent if the
+node runs another chain than the one it was signed for, if it is already in
+a block, or if its nonce is already used: a signed transaction commits at
+most once.`,
+		Example: `  tally tx broadcast signed.json --node http://10.0.0.5:26657`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return fmt.Errorf("read signed transaction: %v", err)
+			}
+			f, tx, raw, err := client.ReadSignedTx(data)
+			if err != nil {
+				return fmt.Errorf("%s: %v", args[0], err)
+			}
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout+client.DefaultRequestTimeout)
+			defer cancel()
+			sub, err := cl.BroadcastSigned(ctx, f, tx, raw, !noWait, timeout)
+			return c.finishTx(sub, err, nil)
+		},
+	}
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return once the node accepted the transaction, without waiting for its block")
+	cmd.Flags().DurationVar(&timeout, "timeout", client.DefaultWaitTimeout, "how long to wait for the transaction's block")
+	return cmd
+}
+
+// parseUint reads a decimal argument with a clear error.
+func parseUint(what, s string) (uint64, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad %s %q: expected a non-negative integer", what, s)
+	}
+	return n, nil
+}
