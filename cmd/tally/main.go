@@ -1,5 +1,3 @@
-// Command tally is the Tally wallet: it keeps keys, signs and submits
-// transactions (also offline) and queries a node.
 package main
 
 import (

@@ -54,11 +54,13 @@ func printAccount(w io.Writer, a *client.Account) {
 		return
 	}
 	fmt.Fprintf(w, "balances:\n")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	width := 0
 	for _, b := range a.Balances {
-		fmt.Fprintf(tw, "  %d\t%s\t\n", b.Amount, b.Asset)
+		width = max(width, len(fmt.Sprint(b.Amount)))
 	}
-	tw.Flush()
+	for _, b := range a.Balances {
+		fmt.Fprintf(w, "  %*d %s\n", width, b.Amount, b.Asset)
+	}
 }
 
 func (c *cli) queryAccountCmd() *cobra.Command {
