@@ -52,7 +52,7 @@ func longTests() bool { return os.Getenv("TALLY_E2E_LONG") == "1" }
 
 // startNet generates and starts a network of n validators on free ports
 // and stops it when the test ends.
-func startNet(t *testing.T, opts localnet.Options) *localnet.Net {
+func startNet(t testing.TB, opts localnet.Options) *localnet.Net {
 	t.Helper()
 	if opts.Validators == 0 {
 		opts.Validators = 4

@@ -173,6 +173,7 @@ every node cleanly. Node logs go to DIR/nodeI/tallyd.log.`,
 				}
 			}()
 
+			began := time.Now()
 			if err := localnet.Init(dir, o); err != nil {
 				return err
 			}
@@ -184,7 +185,7 @@ every node cleanly. Node logs go to DIR/nodeI/tallyd.log.`,
 				}
 				return err
 			}
-			printSummary(e.stdout, dir, net)
+			printSummary(e.stdout, net, time.Since(began))
 			return superviseUntilDone(ctx, e.stdout, net)
 		},
 	}
@@ -220,10 +221,13 @@ func superviseUntilDone(ctx context.Context, w io.Writer, net *localnet.Net) err
 	return nil
 }
 
-func printSummary(w io.Writer, dir string, net *localnet.Net) {
+// printSummary shows the endpoints; sinceCommand is the time from the
+// command's start (generating the network included) to every node having
+// committed a block.
+func printSummary(w io.Writer, net *localnet.Net, sinceCommand time.Duration) {
 	m := net.Manifest()
-	fmt.Fprintf(w, "\nLocalnet %q is running: %d validators; first block %s after start (a block on every node after %s).\n\n",
-		m.ChainID, net.Len(), net.FirstBlock.Round(time.Millisecond), net.AllStarted.Round(time.Millisecond))
+	fmt.Fprintf(w, "\nLocalnet %q is running: %d validators. First block %s after the nodes were launched; every node had committed one %s after the command started.\n\n",
+		m.ChainID, net.Len(), net.FirstBlock.Round(time.Millisecond), sinceCommand.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  node\tCometBFT RPC\tledger API\tlog")
 	for i := 0; i < net.Len(); i++ {

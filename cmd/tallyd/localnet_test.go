@@ -52,7 +52,7 @@ func TestLocalnetStartCommand(t *testing.T) {
 		filepath.Join(dir, "wallet"),
 		"send alice bob 25TALLY",
 		"query account bob",
-		"first block",
+		"First block",
 	} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, summary)
