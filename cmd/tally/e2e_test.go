@@ -418,7 +418,7 @@ func TestE2EProveAccount(t *testing.T) {
 	var b client.Block
 	decodeJSON(t, tallyOK(t, nil, walletArgs(net, 3, "query", "block", "2", "--output", "json")...).stdout, &b)
 	r = tallyOK(t, nil, walletArgs(net, 0, "query", "account", "bob", "--prove", "--trust-height", "2", "--trust-hash", b.Hash)...)
-	if !strings.Contains(r.stdout, "proven:") || !strings.Contains(r.stdout, "trusted header 2 "+b.Hash) {
+	if !strings.Contains(r.stdout, "proven:") || !strings.Contains(r.stdout, "trusted:  header 2 "+b.Hash+"; witnesses") {
 		t.Fatalf("prove with trusted header:\n%s", r.stdout)
 	}
 	// A wrong trusted hash is refused.

@@ -122,8 +122,14 @@ caught with an error.`,
 			}
 			return c.emit(accountView{Account: *a, Proof: proof}, func(w io.Writer) {
 				printAccount(w, a)
-				fmt.Fprintf(w, "proven:   state at height %d, against the app hash %s of header %d verified by the light client (trusted header %d %s, %d witness(es))\n",
-					proof.Height, proof.AppHash, proof.Height+1, proof.TrustedHeight, proof.TrustedHash, len(proof.Witnesses))
+				fmt.Fprintf(w, "proven:   state after block %d, app hash %s in header %d, verified by the light client\n",
+					proof.Height, proof.AppHash, proof.HeaderHeight)
+				from := ""
+				if proof.TrustedFromNode {
+					from = " (taken from the node: pass --trust-height/--trust-hash to trust another source)"
+				}
+				fmt.Fprintf(w, "trusted:  header %d %s%s; witnesses: %s\n",
+					proof.TrustedHeight, proof.TrustedHash, from, strings.Join(proof.Witnesses, ", "))
 			})
 		},
 	}
