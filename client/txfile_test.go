@@ -13,7 +13,7 @@ import (
 )
 
 // testKey returns a deterministic key; seed picks which.
-func testKey(t *testing.T, seed byte) *crypto.PrivKey {
+func testKey(t testing.TB, seed byte) *crypto.PrivKey {
 	t.Helper()
 	b := bytes.Repeat([]byte{seed}, 32)
 	k, err := crypto.PrivKeyFromBytes(b)
@@ -23,7 +23,7 @@ func testKey(t *testing.T, seed byte) *crypto.PrivKey {
 	return k
 }
 
-func addrOf(t *testing.T, seed byte) crypto.Address { return testKey(t, seed).PubKey().Address() }
+func addrOf(t testing.TB, seed byte) crypto.Address { return testKey(t, seed).PubKey().Address() }
 
 // bodies returns one body of every message and action type.
 func bodies(t *testing.T) map[string]ledger.Body {
@@ -131,11 +131,11 @@ func TestParseValidatorPubKey(t *testing.T) {
 	}
 }
 
-func transferBody(t *testing.T) ledger.Body {
+func transferBody(t testing.TB) ledger.Body {
 	return ledger.Body{Memo: "rent", Msg: ledger.Msg{Transfer: &ledger.Transfer{To: addrOf(t, 2), Asset: "TALLY", Amount: 25}}}
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
