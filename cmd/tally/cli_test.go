@@ -363,3 +363,41 @@ func TestBuildAction(t *testing.T) {
 		})
 	}
 }
+
+func TestResolveAddress(t *testing.T) {
+	w := newWallet(t)
+	w.ok("keys", "add", "alice", "--keyring-backend", "test")
+	c := &cli{home: w.home, streams: streams{getenv: func(string) string { return "" }}}
+	ks, err := c.keystore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := ks.Get("alice")
+	stranger := addrFromSeed(t, 5)
+	tests := []struct {
+		arg, wantAddr, wantName, wantErr string
+	}{
+		{arg: "alice", wantAddr: alice.Address.String(), wantName: "alice"},
+		{arg: alice.Address.String(), wantAddr: alice.Address.String(), wantName: "alice"},
+		{arg: stranger, wantAddr: stranger},
+		{arg: "bob", wantErr: `unknown key "bob" in ` + w.home},
+		{arg: "Alice", wantErr: `"Alice" is neither a key name nor a tally1... address`},
+		{arg: "tally1qqqq", wantErr: `bad address "tally1qqqq"`},
+		{arg: strings.Replace(stranger, "tally1", "cosmos1", 1), wantErr: "is neither a key name nor a tally1... address"},
+		{arg: stranger[:len(stranger)-1] + "q", wantErr: "bad address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arg, func(t *testing.T) {
+			addr, name, err := c.resolveAddress(ks, tt.arg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || addr.String() != tt.wantAddr || name != tt.wantName {
+				t.Fatalf("= %s %q %v; want %s %q", addr, name, err, tt.wantAddr, tt.wantName)
+			}
+		})
+	}
+}
