@@ -38,6 +38,7 @@ const (
 	KeyNextProposalID  = "/next_prop" // -> next proposal ID (absent = 1)
 	metaHeightKey      = "!height"    // -> last committed height (8 bytes big endian)
 	metaAppHashKey     = "!app_hash"  // -> last committed app hash
+	metaEntriesKey     = "!entries"   // -> number of state entries (a size hint for Open)
 	balanceSep         = ':'
 )
 

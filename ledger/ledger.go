@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -62,7 +63,7 @@ func Open(store Store, opts Options) (*Ledger, error) {
 		snap.Release()
 		return nil, err
 	}
-	tree, err := buildTree(snap)
+	tree, err := buildTree(snap, entriesHint(snap))
 	if err != nil {
 		snap.Release()
 		return nil, err
@@ -114,19 +115,80 @@ func readMeta(r Reader) (int64, []byte, error) {
 	return height, appHash, nil
 }
 
-// buildTree rebuilds the state tree from every state entry of r.
-func buildTree(r Reader) (*smt.Tree, error) {
-	var entries []smt.Entry
+// entriesHint returns the number of state entries recorded by the last
+// commit, 0 if unknown.
+func entriesHint(r Reader) int {
+	b, err := r.Get([]byte(metaEntriesKey))
+	if err != nil || b == nil {
+		return 0
+	}
+	n, err := decodeHeight(b)
+	if err != nil || n < 0 || n > 1<<34 {
+		return 0
+	}
+	return int(n)
+}
+
+// buildTree rebuilds the state tree from every state entry of r. Reading
+// the store is sequential; hashing the values is spread over the cores in
+// chunks while the reading goes on; smt.Build then builds in parallel.
+func buildTree(r Reader, sizeHint int) (*smt.Tree, error) {
+	const chunkSize = 8192
+	type chunk struct {
+		entries []smt.Entry
+		values  []byte
+		ends    []int
+	}
+	newChunk := func() *chunk {
+		return &chunk{entries: make([]smt.Entry, 0, chunkSize), values: make([]byte, 0, chunkSize*64), ends: make([]int, 0, chunkSize)}
+	}
+	work := make(chan *chunk, 4)
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for c := range work {
+				start := 0
+				for i, end := range c.ends {
+					c.entries[i].ValueHash = sha256.Sum256(c.values[start:end])
+					start = end
+				}
+				c.values = nil
+			}
+		})
+	}
+	var chunks []*chunk
+	cur := newChunk()
+	keys := make([]byte, 0, chunkSize*48)
 	err := r.Iterate([]byte(StatePrefix), func(key, value []byte) error {
 		if len(value) == 0 {
 			return fmt.Errorf("state key %q has an empty value", key)
 		}
-		entries = append(entries, smt.Entry{Key: bytes.Clone(key), ValueHash: sha256.Sum256(value)})
+		if len(keys)+len(key) > cap(keys) {
+			keys = make([]byte, 0, max(chunkSize*48, len(key)))
+		}
+		keys = append(keys, key...)
+		cur.entries = append(cur.entries, smt.Entry{Key: keys[len(keys)-len(key):]})
+		cur.values = append(cur.values, value...)
+		cur.ends = append(cur.ends, len(cur.values))
+		if len(cur.entries) == chunkSize {
+			chunks = append(chunks, cur)
+			work <- cur
+			cur = newChunk()
+		}
 		return nil
 	})
+	chunks = append(chunks, cur)
+	work <- cur
+	close(work)
+	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: read state: %w", err)
 	}
+	entries := make([]smt.Entry, 0, max(sizeHint, len(chunks)*chunkSize))
+	for _, c := range chunks {
+		entries = append(entries, c.entries...)
+	}
+	chunks = nil
 	tree, err := smt.Build(entries)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: rebuild state tree: %w", err)
@@ -475,6 +537,7 @@ func (l *Ledger) Commit() error {
 		}
 	}
 	batch.Set([]byte(metaHeightKey), encodeHeight(p.height))
+	batch.Set([]byte(metaEntriesKey), encodeHeight(int64(p.tree.Len())))
 	batch.Set([]byte(metaAppHashKey), p.appHash)
 	if err := l.store.Write(&batch, true); err != nil {
 		return fmt.Errorf("commit block %d: %w", p.height, err)

@@ -1,0 +1,278 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/tallyledger/tally/crypto"
+)
+
+// Benchmarks hold performance figures; they assert nothing about time.
+//
+//	go test ./ledger -run '^$' -bench . -benchtime 3x
+
+func benchSenders(n int) []identity {
+	out := make([]identity, n)
+	for i := range out {
+		out[i] = newIdentity(fmt.Sprintf("sender %d", i))
+	}
+	return out
+}
+
+// signedTransfers signs count transfers from senders (round robin, in
+// nonce order from the next map) to recipients.
+func signedTransfers(tb testing.TB, senders []identity, to []crypto.Address, count int, next map[crypto.Address]uint64) [][]byte {
+	out := make([][]byte, count)
+	for i := range out {
+		s := senders[i%len(senders)]
+		out[i] = newTx(tb).from(s).toAddr(to[(i*7919)%len(to)]).amount(1).bytes(next)
+	}
+	return out
+}
+
+func BenchmarkVerifySignature(b *testing.B) {
+	tx := newTx(b).from(alice).to(bob).amount(5).nonce(0).build(nil)
+	for b.Loop() {
+		if err := tx.VerifySignature(testChainID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyParallel verifies 1,000 signatures with one worker per
+// core, as FinalizeBlock does for transactions not seen by CheckTx.
+func BenchmarkVerifyParallel(b *testing.B) {
+	senders := benchSenders(50)
+	raws := signedTransfers(b, senders, []crypto.Address{bob.addr}, 1000, map[crypto.Address]uint64{})
+	v := &verifier{workers: runtime.GOMAXPROCS(0)}
+	for b.Loop() {
+		decoded := make([]*decodedTx, len(raws))
+		for i, raw := range raws {
+			decoded[i] = decodeTx(raw)
+		}
+		v.verifyAll(testChainID, decoded)
+		for _, d := range decoded {
+			if d.sigErr != nil {
+				b.Fatal(d.sigErr)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(raws)), "ns/sig")
+}
+
+// benchGenesis registers and funds the senders.
+func benchGenesis(senders []identity) GenesisState {
+	g := testGenesis()
+	for _, s := range senders {
+		g.Accounts = append(g.Accounts, Account{Address: s.addr})
+		g.Balances = append(g.Balances, GenesisBalance{Address: s.addr, Asset: "TALLY", Amount: 1 << 40})
+	}
+	return g
+}
+
+// BenchmarkCheckTx validates transfers for the mempool: decode, signature
+// (no cache), authentication and execution against the check state.
+func BenchmarkCheckTx(b *testing.B) {
+	senders := benchSenders(1000)
+	g := benchGenesis(senders)
+	l, err := Open(NewMemStore(), Options{SigCacheSize: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.InitChain(testChainID, 1, g); err != nil {
+		b.Fatal(err)
+	}
+	raws := signedTransfers(b, senders, []crypto.Address{bob.addr, carol.addr}, len(senders), map[crypto.Address]uint64{})
+	i := 0
+	for b.Loop() {
+		if i == len(raws) {
+			b.StopTimer()
+			l.resetCheck(l.genesis, 1)
+			i = 0
+			b.StartTimer()
+		}
+		if r := l.CheckTx(raws[i], false); r.Code != CodeOK {
+			b.Fatal(r.Log)
+		}
+		i++
+	}
+}
+
+// BenchmarkBlock1000Transfers applies and commits blocks of 1,000
+// transfers on LevelDB: with every signature verified in FinalizeBlock
+// (in parallel), and with signatures already verified by CheckTx.
+func BenchmarkBlock1000Transfers(b *testing.B) {
+	for _, cached := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sigs_cached=%v", cached), func(b *testing.B) {
+			senders := benchSenders(200)
+			g := benchGenesis(senders)
+			st, err := OpenLevelDBStore(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			l, err := Open(st, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			if _, err := l.InitChain(testChainID, 1, g); err != nil {
+				b.Fatal(err)
+			}
+			var to []crypto.Address
+			for _, s := range senders {
+				to = append(to, s.addr)
+			}
+			next := map[crypto.Address]uint64{}
+			signers := allSigners(g.Validators)
+			for b.Loop() {
+				b.StopTimer()
+				raws := signedTransfers(b, senders, to, 1000, next)
+				if cached {
+					decoded := make([]*decodedTx, len(raws))
+					for i, raw := range raws {
+						decoded[i] = decodeTx(raw)
+					}
+					l.verify.verifyAll(testChainID, decoded)
+				}
+				b.StartTimer()
+				res, err := l.FinalizeBlock(BlockInfo{Height: l.nextHeight, Signers: signers}, raws)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Commit(); err != nil {
+					b.Fatal(err)
+				}
+				if res.TxResults[999].Code != CodeOK {
+					b.Fatal(res.TxResults[999].Log)
+				}
+			}
+		})
+	}
+}
+
+// largeState writes a committed state of n accounts, each with a TALLY
+// balance (2n+ keys), plus 100 funded senders, into a LevelDB store in
+// dir, as a chain at height 1.
+func largeState(b *testing.B, dir string, n int, senders []identity) []crypto.Address {
+	st, err := OpenLevelDBStore(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	g := benchGenesis(senders)
+	ov := newOverlay(st)
+	writeGenesis(ov, testChainID, &g)
+	addrs := make([]crypto.Address, n)
+	var supply uint64
+	flush := func() {
+		changes, err := ov.changes()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var batch Batch
+		for _, c := range changes {
+			batch.Set(c.Key, c.Value)
+		}
+		if err := st.Write(&batch, false); err != nil {
+			b.Fatal(err)
+		}
+		ov = newOverlay(st)
+	}
+	for i := range addrs {
+		h := sha256.Sum256(fmt.Appendf(nil, "account %d", i))
+		addrs[i] = crypto.Address(h[:20])
+		putAccount(ov, &Account{Address: addrs[i], Roles: []Role{RoleMember}})
+		putBalance(ov, addrs[i], "TALLY", 1000)
+		supply += 1000
+		if i%50_000 == 49_999 {
+			flush()
+		}
+	}
+	asset, _ := getAsset(ov, "TALLY")
+	asset.Supply += supply
+	putAsset(ov, asset)
+	flush()
+	tree, err := buildTree(st, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	root := tree.Root()
+	var meta Batch
+	meta.Set([]byte(metaHeightKey), encodeHeight(1))
+	meta.Set([]byte(metaAppHashKey), root[:])
+	meta.Set([]byte(metaEntriesKey), encodeHeight(int64(tree.Len())))
+	if err := st.Write(&meta, true); err != nil {
+		b.Fatal(err)
+	}
+	return addrs
+}
+
+// BenchmarkStateSize measures start-up (Open: read every entry, rebuild the
+// tree, check the root) and the cost of one block of 1,000 transfers
+// (signatures cached: execution, tree update, one synced LevelDB batch) at
+// 10k, 100k and 1M accounts.
+func BenchmarkStateSize(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			senders := benchSenders(100)
+			start := time.Now()
+			addrs := largeState(b, dir, n, senders)
+			b.Logf("built %d accounts in %v", n, time.Since(start))
+			b.Run("open", func(b *testing.B) {
+				for b.Loop() {
+					st, err := OpenLevelDBStore(dir)
+					if err != nil {
+						b.Fatal(err)
+					}
+					l, err := Open(st, Options{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					l.Close()
+				}
+			})
+			b.Run("commit", func(b *testing.B) {
+				st, err := OpenLevelDBStore(dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				l, err := Open(st, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer l.Close()
+				next := map[crypto.Address]uint64{}
+				for _, s := range senders {
+					a, _ := l.View().Account(s.addr)
+					next[s.addr] = a.Nonce
+				}
+				signers := allSigners(benchGenesis(nil).Validators)
+				for b.Loop() {
+					b.StopTimer()
+					raws := signedTransfers(b, senders, addrs, 1000, next)
+					decoded := make([]*decodedTx, len(raws))
+					for i, raw := range raws {
+						decoded[i] = decodeTx(raw)
+					}
+					l.verify.verifyAll(testChainID, decoded)
+					b.StartTimer()
+					res, err := l.FinalizeBlock(BlockInfo{Height: l.nextHeight, Signers: signers}, raws)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := l.Commit(); err != nil {
+						b.Fatal(err)
+					}
+					if res.TxResults[0].Code != CodeOK {
+						b.Fatal(res.TxResults[0].Log)
+					}
+				}
+			})
+		})
+	}
+}
