@@ -126,13 +126,15 @@ func (p *process) stop(grace time.Duration) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.killed {
+	if p.killed || p.err == nil {
 		return nil
 	}
-	if p.err != nil {
-		return fmt.Errorf("exited with %v on SIGTERM", p.err)
+	// Killed by SIGTERM itself: the node had not yet installed its handler,
+	// which it does before opening anything, so nothing was left half done.
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("exited with %v on SIGTERM", p.err)
 }
 
 // kill sends SIGKILL and waits for the process to be reaped.
