@@ -75,6 +75,9 @@ func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
 	for i, nd := range n.nodes {
 		for _, np := range nd.info.Ports.all() {
 			if err := portFree(nd.info.Host, np.port); err != nil {
+				if n.alreadyRunning(ctx, i) {
+					return nil, fmt.Errorf("the localnet in %s is already running (node%d answers at %s); stop it first", dir, i, n.RPCURL(i))
+				}
 				return nil, &PortInUseError{Node: i, Name: np.name, Port: np.port, Err: err}
 			}
 		}
@@ -113,6 +116,15 @@ func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
 	n.FirstBlock = <-first
 	n.AllStarted = time.Since(began)
 	return n, nil
+}
+
+// alreadyRunning reports whether node i of this network answers on its RPC
+// port, that is, another supervisor runs this very network.
+func (n *Net) alreadyRunning(ctx context.Context, i int) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	st, err := n.node(i).client.Status(ctx)
+	return err == nil && string(st.NodeInfo.ID()) == n.node(i).info.NodeID
 }
 
 // waitNewBlock waits until node i's RPC answers and the node then commits

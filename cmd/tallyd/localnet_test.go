@@ -76,8 +76,10 @@ func TestLocalnetStartCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A second start resumes the same chain.
+	// A second start resumes the same chain; a third one at the same time
+	// is told the network already runs.
 	cmd, out, exited = startLocalnet(t, ctx, dir, base)
+	runProcess(t, "localnet", "start", "--dir", dir).wantError(t, 1, "already running")
 	h, err := rpcHeight(ctx, fmt.Sprintf("http://127.0.0.1:%d/status", p1.RPC))
 	if err != nil {
 		t.Fatal(err)
