@@ -129,7 +129,7 @@ func isDigits(s string) bool {
 
 // generate writes the whole network into dir, which must not exist.
 func generate(dir string, o Options) error {
-	m := &Manifest{ChainID: o.ChainID, BasePort: o.BasePort, Wallet: WalletDirName, AdminThreshold: o.Admins/2 + 1}
+	m := &Manifest{ChainID: o.ChainID, BasePort: o.BasePort, Wallet: WalletDirName, AdminThreshold: o.Admins/2 + 1, Hosts: o.Hosts}
 	for i := 0; i < o.Validators; i++ {
 		info := NodeInfo{Name: fmt.Sprintf("node%d", i), Host: "127.0.0.1", Ports: NodePorts(o.BasePort, i)}
 		if len(o.Hosts) > 0 {

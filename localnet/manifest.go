@@ -26,6 +26,9 @@ type Manifest struct {
 	Keys     []KeyInfo  `json:"keys"`   // the wallet's keys registered in genesis
 	// AdminThreshold is the number of admin approvals that pass a proposal.
 	AdminThreshold int `json:"admin_threshold"`
+	// Hosts lists node i's host for a network spread over several
+	// machines (Options.Hosts); empty for a network on this machine.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // NodeInfo describes one validator node.

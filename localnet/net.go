@@ -37,7 +37,6 @@ type Net struct {
 }
 
 type node struct {
-	index  int
 	info   NodeInfo
 	home   string
 	client *rpchttp.HTTP
@@ -62,14 +61,14 @@ func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
 		return nil, err
 	}
 	n := &Net{dir: dir, manifest: m, opts: opts}
-	for i, info := range m.Nodes {
+	for _, info := range m.Nodes {
 		c, err := newRPCClient(rpcURL(info))
 		if err != nil {
 			return nil, err
 		}
-		n.nodes = append(n.nodes, &node{index: i, info: info, home: filepath.Join(dir, info.Home), client: c})
+		n.nodes = append(n.nodes, &node{info: info, home: filepath.Join(dir, info.Home), client: c})
 	}
-	if hosts := m.Hosts(); len(hosts) > 0 {
+	if hosts := m.Hosts; len(hosts) > 0 {
 		return nil, fmt.Errorf("%s is a network for %d hosts (%s): copy each node's home to its host and run `tallyd start --home <home>` there", dir, len(hosts), strings.Join(hosts, ", "))
 	}
 	for i, nd := range n.nodes {
@@ -149,21 +148,6 @@ func (n *Net) waitNewBlock(ctx context.Context, i int) error {
 		}
 	}
 	return n.WaitHeight(ctx, i, max(1, h0+1))
-}
-
-// Hosts returns the per-node hosts of a multi-host network, or nil for a
-// network on one machine.
-func (m *Manifest) Hosts() []string {
-	var hosts []string
-	for _, nd := range m.Nodes {
-		if nd.Host != "127.0.0.1" {
-			hosts = append(hosts, nd.Host)
-		}
-	}
-	if len(hosts) == 0 {
-		return nil
-	}
-	return hosts
 }
 
 func newRPCClient(remote string) (*rpchttp.HTTP, error) {

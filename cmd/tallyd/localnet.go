@@ -128,7 +128,7 @@ DIR/nodeI to host i and run "tallyd start --home <that dir>" there.`,
 			}
 			tw.Flush()
 			fmt.Fprintf(e.stdout, "Wallet: %s (keys %s)\n", filepath.Join(dir, m.Wallet), keyNames(m))
-			if len(m.Hosts()) > 0 {
+			if len(m.Hosts) > 0 {
 				fmt.Fprintln(e.stdout, "Copy each node's home to its host and run `tallyd start --home <home>` there.")
 			} else {
 				fmt.Fprintf(e.stdout, "Start it with `tallyd localnet start --dir %s`.\n", dir)
