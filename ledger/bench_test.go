@@ -252,6 +252,8 @@ func BenchmarkStateSize(b *testing.B) {
 					next[s.addr] = a.Nonce
 				}
 				signers := allSigners(benchGenesis(nil).Validators)
+				var finalize, commit, treeTime time.Duration
+				blocks := 0
 				for b.Loop() {
 					b.StopTimer()
 					raws := signedTransfers(b, senders, addrs, 1000, next)
@@ -260,18 +262,39 @@ func BenchmarkStateSize(b *testing.B) {
 						decoded[i] = decodeTx(raw)
 					}
 					l.verify.verifyAll(testChainID, decoded)
+					prev := l.tree
 					b.StartTimer()
+					t0 := time.Now()
 					res, err := l.FinalizeBlock(BlockInfo{Height: l.nextHeight, Signers: signers}, raws)
 					if err != nil {
 						b.Fatal(err)
 					}
+					t1 := time.Now()
+					changes := l.pending.changes
 					if err := l.Commit(); err != nil {
 						b.Fatal(err)
 					}
+					finalize += t1.Sub(t0)
+					commit += time.Since(t1)
+					blocks++
+					// The tree update alone: the block's changes applied
+					// again to the tree of the state before it.
+					b.StopTimer()
+					replay := prev.Snapshot()
+					t2 := time.Now()
+					if err := applyChanges(replay, changes); err != nil {
+						b.Fatal(err)
+					}
+					replay.Root()
+					treeTime += time.Since(t2)
+					b.StartTimer()
 					if res.TxResults[0].Code != CodeOK {
 						b.Fatal(res.TxResults[0].Log)
 					}
 				}
+				b.ReportMetric(float64(finalize.Microseconds())/1000/float64(blocks), "ms-finalize/op")
+				b.ReportMetric(float64(commit.Microseconds())/1000/float64(blocks), "ms-commit/op")
+				b.ReportMetric(float64(treeTime.Microseconds())/1000/float64(blocks), "ms-tree/op")
 			})
 		})
 	}

@@ -89,7 +89,7 @@ func Open(store Store, opts Options) (*Ledger, error) {
 	}
 	v := &View{height: height, appHash: appHash, chainID: chainID, snap: snap, tree: tree.Snapshot()}
 	l.view.Store(v)
-	l.resetCheck(v.snap, l.nextHeight)
+	l.resetCheck(newReadCache(v.snap), l.nextHeight)
 	return l, nil
 }
 
@@ -269,7 +269,7 @@ func (l *Ledger) execBase() Reader {
 	if l.genesis != nil {
 		return l.genesis
 	}
-	return l.view.Load().snap
+	return newReadCache(l.view.Load().snap)
 }
 
 func (l *Ledger) ready(height int64) error {
@@ -552,7 +552,7 @@ func (l *Ledger) Commit() error {
 	l.nextHeight = p.height + 1
 	v := &View{height: p.height, appHash: p.appHash, chainID: l.ChainID(), snap: snap, tree: p.tree.Snapshot()}
 	l.view.Store(v)
-	l.resetCheck(snap, l.nextHeight)
+	l.resetCheck(newReadCache(snap), l.nextHeight)
 	return nil
 }
 

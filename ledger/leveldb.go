@@ -8,6 +8,7 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 )
@@ -23,8 +24,13 @@ type levelStore struct {
 // when its files are corrupt.
 func OpenLevelDBStore(dir string) (Store, error) {
 	db, err := leveldb.OpenFile(dir, &opt.Options{
-		ErrorIfMissing: false,
-		Strict:         opt.DefaultStrict,
+		Strict: opt.DefaultStrict,
+		// Blocks read random accounts: a bloom filter spares the tables
+		// that do not hold a key, a larger block cache keeps hot blocks
+		// decoded.
+		Filter:             filter.NewBloomFilter(10),
+		BlockCacheCapacity: 64 << 20,
+		WriteBuffer:        16 << 20,
 	})
 	if err != nil {
 		var corrupt *lerrors.ErrCorrupted

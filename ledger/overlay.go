@@ -120,3 +120,33 @@ func (o *overlay) changes() ([]change, error) {
 	}
 	return out, nil
 }
+
+// readCache remembers what a block read from an immutable snapshot, so
+// that records read by many transactions (the asset, the params, a busy
+// sender) and the final comparison in changes() do not go back to the
+// store. It lives for one block (or one check state) and is used by one
+// goroutine at a time.
+type readCache struct {
+	base  Reader
+	reads map[string][]byte // nil value = absent
+}
+
+func newReadCache(base Reader) *readCache {
+	return &readCache{base: base, reads: map[string][]byte{}}
+}
+
+func (c *readCache) Get(key []byte) ([]byte, error) {
+	if v, ok := c.reads[string(key)]; ok {
+		return v, nil
+	}
+	v, err := c.base.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	c.reads[string(key)] = v
+	return v, nil
+}
+
+func (c *readCache) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return c.base.Iterate(prefix, fn)
+}
