@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"encoding/hex"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -107,7 +108,8 @@ func tallyProposal(c *txContext, prop *Proposal) error {
 	switch {
 	case approvals >= threshold:
 		if err := executeAction(c, prop.ID, &prop.Action); err != nil {
-			if e, ok := err.(*Error); ok {
+			var e *Error
+			if errors.As(err, &e) {
 				return Errorf(e.Code, "proposal %d cannot execute: %s", prop.ID, e.Msg)
 			}
 			return err
