@@ -46,6 +46,9 @@ validators on this machine.`,
 		return &usageError{cmd: cmd, err: err}
 	})
 	root.PersistentFlags().String("home", defaultHome(e), "node home directory (env "+EnvHome+")")
+	if e.getenv(EnvHome) == "" {
+		root.PersistentFlags().Lookup("home").DefValue = "~/" + defaultHomeName // shown in help
+	}
 
 	root.AddCommand(
 		newInitCmd(e),
