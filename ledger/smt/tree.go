@@ -88,9 +88,20 @@ func (t *Tree) SetHash(key []byte, valueHash [32]byte) error {
 	if err != nil {
 		return err
 	}
+	t.noteWrite(root)
+	return nil
+}
+
+// noteWrite installs the root that a write returned and counts the write
+// unless it changed nothing. A write that changes nothing returns the same
+// clean root and leaves the tree as it was, so a snapshot nobody changes
+// is never written to.
+func (t *Tree) noteWrite(root *node) {
+	if root == t.root && (root == nil || !root.dirty) {
+		return
+	}
 	t.root = root
 	t.writes++
-	return nil
 }
 
 // insert returns n with the leaf for key set to valueHash. It returns n
@@ -171,8 +182,7 @@ func (t *Tree) Delete(key []byte) {
 		return
 	}
 	path := pathOf(key)
-	t.root = t.remove(t.root, 0, &path, string(key))
-	t.writes++
+	t.noteWrite(t.remove(t.root, 0, &path, string(key)))
 }
 
 // remove returns n without the leaf for key, collapsing any subtree left with
@@ -248,17 +258,21 @@ func (t *Tree) ValueHash(key []byte) ([32]byte, bool) {
 // Root returns the root hash: 32 zero bytes for an empty tree. It hashes
 // only the nodes written since the last call, bottom-up, on several cores
 // when there are many.
+//
+// On a tree with nothing pending, such as a snapshot nobody writes to, Root
+// only reads, so any number of goroutines may call it at once.
 func (t *Tree) Root() [32]byte {
-	if t.root == nil {
+	if t.writes != 0 {
+		if t.root != nil && t.writes >= parallelHashWrites {
+			rehashParallel(t.root, parallelHashDepth(runtime.GOMAXPROCS(0)))
+		} else if t.root != nil {
+			rehash(t.root)
+		}
 		t.writes = 0
+	}
+	if t.root == nil {
 		return emptyHash
 	}
-	if t.writes >= parallelHashWrites {
-		rehashParallel(t.root, parallelHashDepth(runtime.GOMAXPROCS(0)))
-	} else {
-		rehash(t.root)
-	}
-	t.writes = 0
 	return t.root.hash
 }
 
