@@ -18,9 +18,11 @@ import (
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	sm "github.com/cometbft/cometbft/state"
 	"github.com/gorilla/websocket"
 
+	"github.com/tallyledger/tally/app/proofop"
 	"github.com/tallyledger/tally/ledger"
 )
 
@@ -298,6 +300,22 @@ func TestNodeEndToEnd(t *testing.T) {
 	// After all that the node still serves and still makes blocks.
 	api.result("status", nil, &st)
 	waitHeight(t, n, n.Ledger().LastHeight()+1)
+
+	// A proved query: the state after block H is committed by header H+1.
+	key := ledger.BalanceKey(addrOf(act.bob), "TALLY")
+	pq, err := n.RPC().ABCIQueryWithOptions(ctx, QueryPathStore, key, rpcclient.ABCIQueryOptions{Prove: true})
+	if err != nil || pq.Response.Code != 0 {
+		t.Fatalf("proved query: %v %+v", err, pq.Response)
+	}
+	waitHeight(t, n, pq.Response.Height+1)
+	next := pq.Response.Height + 1
+	blk, err := n.RPC().Block(ctx, &next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proofop.Verify(blk.Block.AppHash, pq.Response.ProofOps, key, pq.Response.Value); err != nil {
+		t.Fatalf("proof against header %d: %v", next, err)
+	}
 
 	// ABCI queries through CometBFT's RPC.
 	q, err := n.RPC().ABCIQuery(ctx, QueryPathFilterID+n.NodeID(), nil)

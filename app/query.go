@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/tallyledger/tally/app/proofop"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
 )
@@ -73,11 +75,11 @@ func (a *App) queryStore(v *ledger.View, req *abci.RequestQuery) *abci.ResponseQ
 	if r := checkHeight(v, req); r != nil {
 		return r
 	}
-	key := req.Data
-	if !ledger.IsStateKey(key) {
-		return queryError(QueryCodeBadRequest, v.Height(), "key %q is not a state key (state keys start with %q)", key, ledger.StatePrefix)
+	key, err := storeKey(req.Data)
+	if err != nil {
+		return queryError(QueryCodeBadRequest, v.Height(), "%v", err)
 	}
-	res := &abci.ResponseQuery{Code: abci.CodeTypeOK, Key: key, Height: v.Height()}
+	res := &abci.ResponseQuery{Code: abci.CodeTypeOK, Key: req.Data, Height: v.Height()}
 	if !req.Prove {
 		val, err := v.Get(key)
 		if err != nil {
@@ -93,13 +95,40 @@ func (a *App) queryStore(v *ledger.View, req *abci.RequestQuery) *abci.ResponseQ
 	if err != nil {
 		return queryError(QueryCodeInternal, v.Height(), "prove %q: %v", key, err)
 	}
-	if proof == nil {
-		return queryError(QueryCodeInternal, v.Height(), "prove %q: no proof", key)
+	var op *proofop.Operator
+	if val == nil {
+		op, err = proofop.NewAbsenceOp(key, proof)
+		res.Log = "absent"
+	} else {
+		op, err = proofop.NewExistenceOp(key, proof)
 	}
-	// Interim until app/proofop lands: proofs are refused rather than sent
-	// in a form light clients cannot check.
-	_ = val
-	return queryError(QueryCodeBadRequest, v.Height(), "proofs are not available in this build; query without prove")
+	if err != nil {
+		return queryError(QueryCodeInternal, v.Height(), "prove %q: %v", key, err)
+	}
+	res.Value = val
+	res.ProofOps = op.ProofOps()
+	return res
+}
+
+// keyPathPrefix starts a key written as a CometBFT key path (proofop.KeyPath).
+const keyPathPrefix = "/x:"
+
+// storeKey reads the key of a /store query: a raw state key ("/acct:...")
+// or its key-path form ("/x:<hex>", proofop.KeyPath), which CometBFT's light
+// client needs as the response key to check absence proofs.
+func storeKey(data []byte) ([]byte, error) {
+	key := data
+	if bytes.HasPrefix(data, []byte(keyPathPrefix)) {
+		k, err := proofop.KeyFromPath(string(data))
+		if err != nil {
+			return nil, err
+		}
+		key = k
+	}
+	if !ledger.IsStateKey(key) {
+		return nil, fmt.Errorf("key %q is not a state key (state keys start with %q)", key, ledger.StatePrefix)
+	}
+	return key, nil
 }
 
 func (a *App) queryAccount(v *ledger.View, req *abci.RequestQuery, addrStr string) *abci.ResponseQuery {

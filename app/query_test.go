@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/tallyledger/tally/app/proofop"
 	"github.com/tallyledger/tally/ledger"
 )
 
@@ -111,5 +113,66 @@ func TestQueryPaths(t *testing.T) {
 		if res.Code != tc.code || !strings.Contains(res.Log, tc.log) || res.Codespace != Codespace {
 			t.Errorf("%s: code %d %q, expected %d mentioning %q", tc.name, res.Code, res.Log, tc.code, tc.log)
 		}
+	}
+}
+
+func TestStoreQueryProofs(t *testing.T) {
+	c := newTestChain(t, ledger.NewMemStore())
+	res := c.block(newTx(t, c.actors.alice).nonce(0).transfer(c.actors.bob, "TALLY", 10).bytes())
+	bob := addrOf(c.actors.bob)
+	held, missing := ledger.BalanceKey(bob, "TALLY"), ledger.BalanceKey(addrOf(c.actors.carol), "TALLY")
+
+	// Raw keys: the answer echoes the key and proofop.Verify checks it.
+	present := c.query(QueryPathStore, held, true)
+	if present.Code != 0 || present.Height != 1 || !bytes.Equal(present.Key, held) {
+		t.Fatalf("proved query: code %d %q height %d key %q", present.Code, present.Log, present.Height, present.Key)
+	}
+	if n, err := ledger.DecodeBalance(present.Value); err != nil || n != 10 {
+		t.Fatalf("proved value: %d %v", n, err)
+	}
+	if err := proofop.Verify(res.AppHash, present.ProofOps, held, present.Value); err != nil {
+		t.Fatalf("existence proof: %v", err)
+	}
+	absent := c.query(QueryPathStore, missing, true)
+	if absent.Code != 0 || absent.Value != nil {
+		t.Fatalf("absence: code %d %q value %x", absent.Code, absent.Log, absent.Value)
+	}
+	if err := proofop.Verify(res.AppHash, absent.ProofOps, missing, nil); err != nil {
+		t.Fatalf("absence proof: %v", err)
+	}
+
+	// A proof vouches for nothing else: another value, another key, another
+	// app hash.
+	for name, err := range map[string]error{
+		"other value":    proofop.Verify(res.AppHash, present.ProofOps, held, []byte{0x0b}),
+		"other key":      proofop.Verify(res.AppHash, present.ProofOps, missing, present.Value),
+		"absence as 0":   proofop.Verify(res.AppHash, absent.ProofOps, missing, []byte{0x00}),
+		"other app hash": proofop.Verify(bytes.Repeat([]byte{1}, 32), present.ProofOps, held, present.Value),
+	} {
+		if err == nil {
+			t.Errorf("%s: proof accepted", name)
+		}
+	}
+
+	// Key-path form, as CometBFT's light client checks it: absence against
+	// the response's Key itself, values through LightClientKeyPath.
+	prt := proofop.NewProofRuntime()
+	lcAbsent := c.query(QueryPathStore, []byte(proofop.KeyPath(missing)), true)
+	if lcAbsent.Code != 0 || string(lcAbsent.Key) != proofop.KeyPath(missing) {
+		t.Fatalf("key-path query: code %d %q key %q", lcAbsent.Code, lcAbsent.Log, lcAbsent.Key)
+	}
+	if err := prt.VerifyAbsence(lcAbsent.ProofOps, res.AppHash, string(lcAbsent.Key)); err != nil {
+		t.Fatalf("light-client absence check: %v", err)
+	}
+	lcPresent := c.query(QueryPathStore, []byte(proofop.KeyPath(held)), true)
+	kp, err := proofop.LightClientKeyPath(QueryPathStore, lcPresent.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prt.VerifyValue(lcPresent.ProofOps, res.AppHash, kp.String(), lcPresent.Value); err != nil {
+		t.Fatalf("light-client value check: %v", err)
+	}
+	if r := c.query(QueryPathStore, []byte("/x:zz"), false); r.Code != QueryCodeBadRequest {
+		t.Fatalf("bad key path: code %d %q", r.Code, r.Log)
 	}
 }
