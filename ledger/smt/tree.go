@@ -8,10 +8,11 @@ import (
 
 // Tree is a binary sparse Merkle tree over SHA-256 paths of keys.
 //
-// A Tree is not safe for concurrent writers. A Snapshot is an independent
-// Tree that shares the origin's nodes: it may be read from any number of
-// goroutines while the origin is written, as long as nobody writes to the
-// snapshot itself.
+// A Tree that is being written belongs to one goroutine: its writes, Root
+// and proofs must not run at the same time as each other. A Snapshot is an
+// independent Tree that shares the origin's nodes; as long as nobody writes
+// to the snapshot itself, any number of goroutines may read it (Root, Has,
+// ValueHash, proofs) while the origin is written.
 //
 // The zero Tree is an empty tree ready to use.
 type Tree struct {
