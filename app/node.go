@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"sync"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -210,6 +212,9 @@ func checkLedgerAgainstChain(c *cmtcfg.Config, l *ledger.Ledger, genDoc *cmttype
 	if err != nil {
 		return fmt.Errorf("read CometBFT state: %w", err)
 	}
+	if err := checkGenesisUnchanged(stateDB, genDoc, c.GenesisFile(), home); err != nil {
+		return err
+	}
 	// Closed here so that NewNode can open them again.
 	blockDB.Close()
 	stateDB.Close()
@@ -222,6 +227,47 @@ func checkLedgerAgainstChain(c *cmtcfg.Config, l *ledger.Ledger, genDoc *cmttype
 			l.LastAppHash(), h, state.AppHash, home)
 	}
 	return nil
+}
+
+// checkGenesisUnchanged refuses a genesis file that differs from the one the
+// node's chain data started from: CometBFT would silently keep using the
+// stored one. (The genesis time is not compared: a file without one gets
+// the current time each time it is read.)
+func checkGenesisUnchanged(stateDB dbm.DB, genDoc *cmttypes.GenesisDoc, path, home string) error {
+	raw, err := stateDB.Get([]byte("genesisDoc"))
+	if err != nil {
+		return fmt.Errorf("read the stored genesis: %w", err)
+	}
+	if len(raw) == 0 {
+		return nil // first start
+	}
+	var stored cmttypes.GenesisDoc
+	if err := cmtjson.Unmarshal(raw, &stored); err != nil {
+		return fmt.Errorf("read the stored genesis: %w", err)
+	}
+	var what string
+	switch {
+	case stored.ChainID != genDoc.ChainID:
+		what = fmt.Sprintf("chain ID %q, the data is of %q", genDoc.ChainID, stored.ChainID)
+	case stored.InitialHeight != genDoc.InitialHeight:
+		what = "initial_height"
+	case !bytes.Equal(stored.ValidatorHash(), genDoc.ValidatorHash()):
+		what = "validators"
+	case !jsonEqual(stored.AppState, genDoc.AppState):
+		what = "app_state"
+	default:
+		return nil
+	}
+	return fmt.Errorf("genesis file %s differs from the genesis this node's data started from (%s); restore the original file, or run tallyd reset --home %s to start over with the new one", path, what, home)
+}
+
+// jsonEqual compares two JSON texts ignoring insignificant whitespace.
+func jsonEqual(a, b []byte) bool {
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
+		return bytes.Equal(a, b)
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
 }
 
 // probePorts fails with a clear message when a listen address is taken,

@@ -23,6 +23,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/tallyledger/tally/app/proofop"
+	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
 )
 
@@ -452,6 +453,20 @@ func TestNodeStartupErrors(t *testing.T) {
 		db.Close()
 		err = newNode(h)
 		if err == nil || !strings.Contains(err.Error(), "differs from CometBFT's") || !strings.Contains(err.Error(), "tallyd reset") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("genesis changed after the chain started", func(t *testing.T) {
+		h := copyDir(t, home)
+		path := filepath.Join(h, GenesisFile)
+		doc, st, err := genesis.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, st.AddBalance(addrOf(act.bob).String(), "TALLY", "1"))
+		must(t, genesis.Write(path, doc, st))
+		err = newNode(h)
+		if err == nil || !strings.Contains(err.Error(), "differs from the genesis this node's data started from (app_state)") {
 			t.Fatalf("got %v", err)
 		}
 	})
