@@ -267,8 +267,8 @@ func writeSignState(path string, st *privval.FilePVLastSignState) error {
 	return nil
 }
 
-// listenAddrInUse reports an error naming the address when something already
-// listens on the tcp:// address laddr.
+// probeListen returns an error naming the address when something already
+// listens on the tcp:// address laddr; what says which address it is.
 func probeListen(what, laddr string) error {
 	hp, err := tcpHostPort(laddr)
 	if err != nil {

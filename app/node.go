@@ -284,11 +284,14 @@ func probePorts(c *cmtcfg.Config, ac *Config) error {
 		probes = append(probes, struct{ what, addr string }{"prometheus", "tcp://" + c.Instrumentation.PrometheusListenAddr})
 	}
 	for _, p := range probes {
-		if p.addr == "" || strings.HasPrefix(p.addr, "unix://") {
-			continue
-		}
-		if err := probeListen(p.what, p.addr); err != nil {
-			return err
+		for _, addr := range strings.Split(p.addr, ",") { // CometBFT's RPC may list several
+			addr = strings.TrimSpace(addr)
+			if addr == "" || strings.HasPrefix(addr, "unix://") {
+				continue
+			}
+			if err := probeListen(p.what, addr); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
