@@ -297,6 +297,52 @@ func TestNodeEndToEnd(t *testing.T) {
 	if err := ws.ReadJSON(&wr); err != nil || wr.Error != nil || !strings.Contains(string(wr.Result), testChainID) {
 		t.Fatalf("websocket status after an error: %v %+v", err, wr.Error)
 	}
+	// Every method over the websocket answers as it does over HTTP.
+	tx3 := newTx(t, act.alice).nonce(2).transfer(act.bob, "TALLY", 1).bytes()
+	wsCalls := []struct {
+		method string
+		params map[string]any
+		want   string // a fragment of the result
+	}{
+		{"balances", map[string]any{"address": addrOf(act.bob).String()}, `"amount":"30"`},
+		{"assets", map[string]any{}, `"symbol":"TALLY"`},
+		{"asset", map[string]any{"symbol": "TALLY"}, `"supply":"1000"`},
+		{"tx", map[string]any{"hash": hex.EncodeToString(br.Hash)}, upperHex(br.Hash)},
+		{"history", map[string]any{"address": addrOf(act.alice).String()}, bres.Hash},
+		{"validators", map[string]any{}, valAddr},
+		{"nodes", map[string]any{}, n.NodeID()},
+		{"proposals", map[string]any{}, `"proposals"`},
+		{"params", map[string]any{}, `"admin_threshold"`},
+		{"broadcast_tx", map[string]any{"tx": hex.EncodeToString(tx3)}, `"hash":"` + ledger.TxHashString(tx3)},
+	}
+	for i, c := range wsCalls {
+		if err := ws.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 10 + i, "method": c.method, "params": c.params}); err != nil {
+			t.Fatal(err)
+		}
+		wr = rpcReply{}
+		if err := ws.ReadJSON(&wr); err != nil {
+			t.Fatalf("websocket %s: %v", c.method, err)
+		}
+		if wr.Error != nil || !strings.Contains(string(wr.Result), c.want) {
+			t.Fatalf("websocket %s: result %s error %+v, want %s", c.method, wr.Result, wr.Error, c.want)
+		}
+	}
+	if err := ws.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 99, "method": "no_such_method", "params": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	wr = rpcReply{}
+	if err := ws.ReadJSON(&wr); err != nil || wr.Error == nil || wr.Error.Code != -32601 {
+		t.Fatalf("websocket unknown method: %v %+v", err, wr.Error)
+	}
+	if err := ws.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 100, "method": "account", "params": map[string]any{"address": 5}}); err != nil {
+		t.Fatal(err)
+	}
+	wr = rpcReply{}
+	// CometBFT's websocket handler reports unparsable params as -32603 (HTTP
+	// says -32602); either way the reason names the parameter.
+	if err := ws.ReadJSON(&wr); err != nil || wr.Error == nil || !strings.Contains(wr.Error.Data, "address") {
+		t.Fatalf("websocket wrong param type: %v %+v", err, wr.Error)
+	}
 
 	// After all that the node still serves and still makes blocks.
 	api.result("status", nil, &st)
