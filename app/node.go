@@ -324,6 +324,10 @@ func (n *Node) Start() error {
 	n.started = true
 	n.workers.Add(1)
 	go n.evictLoop()
+	if r := newPeerRedialer(n.cfg.P2P.PersistentPeers, n.cmt.NodeInfo().ID(), n.cfg.P2P.PersistentPeersMaxDialPeriod); len(r.peers) > 0 {
+		n.workers.Add(1)
+		go n.redialLoop(r)
+	}
 	n.logger.Info("tally node started", "home", n.home, "node_id", n.NodeID(),
 		"p2p", n.cfg.P2P.ListenAddress, "rpc", n.cfg.RPC.ListenAddress, "api", n.APIAddr())
 	return nil
