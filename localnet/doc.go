@@ -45,6 +45,13 @@
 //	_ = net.RestartNode(3)
 //	_ = net.WaitHeight(ctx, 3, 20) // node3 catches up
 //
+// AddNode runs one more node from a home the caller prepared as an
+// operator joining the network would (`tallyd init`, the network's
+// genesis.json, the validators as persistent peers, ports of its own). It
+// is supervised like the validators, under the next index; since the
+// network filters peers, the validators admit it only once governance
+// allows its node ID.
+//
 // Bench offers transfers at a fixed rate to a running network and measures
 // blocks/s and committed transfers/s from the committed blocks.
 package localnet

@@ -20,13 +20,16 @@ import (
 // pollInterval is how often Start and WaitHeight ask a node for its height.
 const pollInterval = 100 * time.Millisecond
 
-// Net is a running localnet: one `tallyd start` process per validator,
-// supervised by this process. Its methods are safe for concurrent use.
+// Net is a running localnet: one `tallyd start` process per validator
+// (and per node added with AddNode), supervised by this process. Its
+// methods are safe for concurrent use.
 type Net struct {
 	dir      string
 	manifest *Manifest
 	opts     Options
-	nodes    []*node
+
+	mu    sync.RWMutex // guards nodes (AddNode appends)
+	nodes []*node
 
 	// FirstBlock is how long it took from launching the processes until a
 	// node committed a block (block 1 of a new chain, or the first block
@@ -52,22 +55,11 @@ type node struct {
 // On failure it stops what it started and the error carries the tail of the
 // failing node's log.
 func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
-	opts = opts.withDefaults()
-	if opts.Binary == "" {
-		return nil, errors.New("localnet: no tallyd binary given (Options.Binary)")
-	}
-	m, err := LoadManifest(dir)
+	n, err := open(dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	n := &Net{dir: dir, manifest: m, opts: opts}
-	for _, info := range m.Nodes {
-		c, err := newRPCClient(rpcURL(info))
-		if err != nil {
-			return nil, err
-		}
-		n.nodes = append(n.nodes, &node{info: info, home: filepath.Join(dir, info.Home), client: c})
-	}
+	m, opts := n.manifest, n.opts
 	if hosts := m.Hosts; len(hosts) > 0 {
 		return nil, fmt.Errorf("%s is a network for %d hosts (%s): copy each node's home to its host and run `tallyd start --home <home>` there", dir, len(hosts), strings.Join(hosts, ", "))
 	}
@@ -114,6 +106,28 @@ func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
 	}
 	n.FirstBlock = <-first
 	n.AllStarted = time.Since(began)
+	return n, nil
+}
+
+// open reads the localnet in dir and prepares a client per node, starting
+// nothing.
+func open(dir string, opts Options) (*Net, error) {
+	opts = opts.withDefaults()
+	if opts.Binary == "" {
+		return nil, errors.New("localnet: no tallyd binary given (Options.Binary)")
+	}
+	m, err := LoadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	n := &Net{dir: dir, manifest: m, opts: opts}
+	for _, info := range m.Nodes {
+		c, err := newRPCClient(rpcURL(info))
+		if err != nil {
+			return nil, err
+		}
+		n.nodes = append(n.nodes, &node{info: info, home: filepath.Join(dir, info.Home), client: c})
+	}
 	return n, nil
 }
 
@@ -168,6 +182,8 @@ func apiURL(info NodeInfo) string {
 }
 
 func (n *Net) node(i int) *node {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
 	if i < 0 || i >= len(n.nodes) {
 		panic(fmt.Sprintf("localnet: node %d out of range [0,%d)", i, len(n.nodes)))
 	}
@@ -203,8 +219,13 @@ func (n *Net) proc(i int) *process {
 	return nd.proc
 }
 
-// Len is the number of validators.
-func (n *Net) Len() int { return len(n.nodes) }
+// Len is the number of nodes: the localnet's validators (indices 0 to
+// len(Manifest().Nodes)-1), then the nodes added with AddNode.
+func (n *Net) Len() int {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return len(n.nodes)
+}
 
 // Dir is the localnet directory.
 func (n *Net) Dir() string { return n.dir }
@@ -256,8 +277,8 @@ func (n *Net) Pid(i int) int {
 // cleanly. Stopping a stopped net does nothing.
 func (n *Net) Stop() error {
 	var wg sync.WaitGroup
-	errs := make([]error, len(n.nodes))
-	for i := range n.nodes {
+	errs := make([]error, n.Len())
+	for i := range errs {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
@@ -361,8 +382,8 @@ func (n *Net) WaitHeight(ctx context.Context, i int, h int64) error {
 // WaitAll waits until every running node has committed block h.
 func (n *Net) WaitAll(ctx context.Context, h int64) error {
 	var wg sync.WaitGroup
-	errs := make([]error, len(n.nodes))
-	for i := range n.nodes {
+	errs := make([]error, n.Len())
+	for i := range errs {
 		if !n.Running(i) {
 			continue
 		}
