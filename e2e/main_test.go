@@ -23,8 +23,8 @@ import (
 	"github.com/tallyledger/tally/localnet"
 )
 
-// tallydBinary is the tallyd executable TestMain builds for every test.
-var tallydBinary string
+// The tallyd and tally executables TestMain builds for every test.
+var tallydBinary, tallyBinary string
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
@@ -37,11 +37,12 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	tallydBinary = filepath.Join(dir, "tallyd")
-	build := exec.Command("go", "build", "-o", tallydBinary, "github.com/tallyledger/tally/cmd/tallyd")
+	tallydBinary, tallyBinary = filepath.Join(dir, "tallyd"), filepath.Join(dir, "tally")
+	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+		"github.com/tallyledger/tally/cmd/tallyd", "github.com/tallyledger/tally/cmd/tally")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "build tallyd: %v\n", err)
+		fmt.Fprintf(os.Stderr, "build tallyd and tally: %v\n", err)
 		return 1
 	}
 	return m.Run()
