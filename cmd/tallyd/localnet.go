@@ -236,6 +236,7 @@ func printSummary(w io.Writer, net *localnet.Net, sinceCommand time.Duration) {
 	tw.Flush()
 	wallet := net.WalletDir()
 	fmt.Fprintf(w, "\nWallet: %s (unencrypted test keys: %s)\n", wallet, keyNames(m))
+	fmt.Fprintf(w, "Governance: a proposal passes with %d admin approval(s).\n", m.AdminThreshold)
 	nodeFlag := ""
 	if net.RPCURL(0) != "http://127.0.0.1:26657" {
 		nodeFlag = " --node " + net.RPCURL(0)
