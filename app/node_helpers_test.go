@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/p2p"
 
 	"github.com/tallyledger/tally/genesis"
 )
@@ -126,4 +129,49 @@ func waitTx(t testing.TB, n *Node, hash []byte) {
 		_, err := n.RPC().Tx(context.Background(), hash, false)
 		return err == nil
 	})
+}
+
+// validatorAndFullNode prepares two homes: a validator A (initTestHome) and
+// a full node B whose persistent peer is A, both with A's genesis; B's node
+// ID is in the allowed list only if allowB. tweakB edits B's config.
+func validatorAndFullNode(t *testing.T, act actors, allowB bool, tweakB func(*cmtcfg.Config)) (homeA, homeB, idB string) {
+	t.Helper()
+	homeA = initTestHome(t, act)
+	cA, acA, err := LoadConfig(homeA)
+	must(t, err)
+	keyA, err := p2p.LoadNodeKey(cA.NodeKeyFile())
+	must(t, err)
+	cA.P2P.AllowDuplicateIP = true
+	cA.P2P.AddrBookStrict = false
+	must(t, WriteConfig(homeA, cA, acA))
+
+	homeB = t.TempDir()
+	must(t, InitHome(homeB, "full-node", testChainID, WithConfig(func(c *cmtcfg.Config, ac *Config) {
+		c.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
+		c.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
+		ac.APIListenAddr = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
+		c.P2P.PersistentPeers = fmt.Sprintf("%s@%s", keyA.ID(), strings.TrimPrefix(cA.P2P.ListenAddress, "tcp://"))
+		c.P2P.AddrBookStrict = false
+		c.P2P.AllowDuplicateIP = true
+		fastConsensus(c)
+		if tweakB != nil {
+			tweakB(c)
+		}
+	})))
+	cB, _, err := LoadConfig(homeB)
+	must(t, err)
+	keyB, err := p2p.LoadNodeKey(cB.NodeKeyFile())
+	must(t, err)
+	idB = string(keyB.ID())
+
+	doc, st, err := genesis.Load(cA.GenesisFile())
+	must(t, err)
+	if allowB {
+		must(t, st.AllowNode(idB))
+		must(t, genesis.Write(cA.GenesisFile(), doc, st))
+	} else if slices.Contains(st.AllowedNodes, idB) {
+		t.Fatal("genesis allows the full node")
+	}
+	must(t, genesis.Write(cB.GenesisFile(), doc, st))
+	return homeA, homeB, idB
 }

@@ -10,7 +10,6 @@ import (
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/p2p"
 
-	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
 )
 
@@ -98,55 +97,9 @@ func TestPeerRedialerBacksOffAndStartsOver(t *testing.T) {
 // gives up after the first refusals.
 func TestRefusedPeerJoinsOnceAllowed(t *testing.T) {
 	act := newActors(t)
-	homeA := initTestHome(t, act)
-	cA, acA, err := LoadConfig(homeA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyA, err := p2p.LoadNodeKey(cA.NodeKeyFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cA.P2P.AllowDuplicateIP = true
-	cA.P2P.AddrBookStrict = false
-	if err := WriteConfig(homeA, cA, acA); err != nil {
-		t.Fatal(err)
-	}
-
-	homeB := t.TempDir()
-	err = InitHome(homeB, "joiner", testChainID, WithConfig(func(c *cmtcfg.Config, ac *Config) {
-		c.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
-		c.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
-		ac.APIListenAddr = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
-		c.P2P.PersistentPeers = fmt.Sprintf("%s@%s", keyA.ID(), strings.TrimPrefix(cA.P2P.ListenAddress, "tcp://"))
+	homeA, homeB, idB := validatorAndFullNode(t, act, false, func(c *cmtcfg.Config) {
 		c.P2P.PersistentPeersMaxDialPeriod = 2 * time.Second
-		c.P2P.AddrBookStrict = false
-		c.P2P.AllowDuplicateIP = true
-		fastConsensus(c)
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cB, _, err := LoadConfig(homeB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyB, err := p2p.LoadNodeKey(cB.NodeKeyFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	idB := string(keyB.ID())
-	// B gets A's genesis, which does not allow B.
-	doc, st, err := genesis.Load(cA.GenesisFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range st.AllowedNodes {
-		if id == idB {
-			t.Fatal("genesis allows the joining node")
-		}
-	}
-	must(t, genesis.Write(cB.GenesisFile(), doc, st))
+	})
 
 	a := startNode(t, homeA)
 	b := startNode(t, homeB)
