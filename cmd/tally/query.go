@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -361,15 +362,7 @@ func (c *cli) queryAssetsCmd() *cobra.Command {
 		Short: "List the assets with their supply and issuer",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			assets, err := cl.Assets(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return c.emit(assets, func(w io.Writer) { printAssets(w, assets) })
+			return fetchAndEmit(c, cmd, (*client.Client).Assets, printAssets)
 		},
 	}
 }
@@ -380,15 +373,8 @@ func (c *cli) queryAssetCmd() *cobra.Command {
 		Short: "Show one asset",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			a, err := cl.Asset(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return c.emit(a, func(w io.Writer) {
+			fetch := func(cl *client.Client, ctx context.Context) (*client.Asset, error) { return cl.Asset(ctx, args[0]) }
+			return fetchAndEmit(c, cmd, fetch, func(w io.Writer, a *client.Asset) {
 				fmt.Fprintf(w, "symbol:  %s\nsupply:  %d\nissuer:  %s\npaused:  %v\n", a.Symbol, a.Supply, a.Issuer, a.Paused)
 			})
 		},
@@ -410,15 +396,7 @@ func (c *cli) queryNodesCmd() *cobra.Command {
 		Short: "List the node IDs allowed to join the network and the node's peers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			nodes, err := cl.Nodes(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return c.emit(nodes, func(w io.Writer) {
+			return fetchAndEmit(c, cmd, (*client.Client).Nodes, func(w io.Writer, nodes []client.Node) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NODE ID\tALLOWED\tCONNECTED")
 				for _, n := range nodes {
@@ -440,15 +418,7 @@ func (c *cli) statusCmd() *cobra.Command {
 		Short: "Show the node's chain, height and sync state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			s, err := cl.Status(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return c.emit(s, func(w io.Writer) {
+			return fetchAndEmit(c, cmd, (*client.Client).Status, func(w io.Writer, s *client.Status) {
 				fmt.Fprintf(w, "node:         %s (ledger API %s)\nchain_id:     %s\nnode_id:      %s\nmoniker:      %s\nheight:       %d\nblock_time:   %s\napp_hash:     %s\ncatching_up:  %v\n",
 					s.NodeURL, s.APIURL, s.ChainID, s.NodeID, s.Moniker, s.LatestHeight,
 					s.LatestBlockTime.UTC().Format(time.RFC3339), s.LatestAppHash, s.CatchingUp)

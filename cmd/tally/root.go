@@ -151,6 +151,22 @@ func (c *cli) emit(v any, text func(w io.Writer)) error {
 	return nil
 }
 
+// fetchAndEmit connects to the node, fetches one value and prints it as
+// JSON or, with text, for people: the whole body of most query commands.
+// fetch takes the client first so that a method expression such as
+// (*client.Client).Assets fits.
+func fetchAndEmit[T any](c *cli, cmd *cobra.Command, fetch func(*client.Client, context.Context) (T, error), text func(io.Writer, T)) error {
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	v, err := fetch(cl, cmd.Context())
+	if err != nil {
+		return err
+	}
+	return c.emit(v, func(w io.Writer) { text(w, v) })
+}
+
 // note prints a message for people on stderr (never part of the output).
 func (c *cli) note(format string, args ...any) {
 	fmt.Fprintf(c.stderr, format+"\n", args...)

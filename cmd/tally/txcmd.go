@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tallyledger/tally/client"
+	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/ledger"
 )
@@ -237,11 +238,7 @@ fails.`,
   tally send alice bob 25TALLY --generate-only --out unsigned.json`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asset, amount, err := client.ParseAmount(args[2])
-			if err != nil {
-				return err
-			}
-			to, _, err := c.resolveAddress(nil, args[1])
+			to, asset, amount, err := c.recipientAndAmount(args[1], args[2])
 			if err != nil {
 				return err
 			}
@@ -253,6 +250,16 @@ fails.`,
 	return cmd
 }
 
+// recipientAndAmount parses the <to> and <amount><ASSET> arguments of send
+// and mint; the amount is checked first, as it needs no key store.
+func (c *cli) recipientAndAmount(toArg, amountArg string) (to crypto.Address, asset string, amount uint64, err error) {
+	if asset, amount, err = client.ParseAmount(amountArg); err != nil {
+		return to, "", 0, err
+	}
+	to, _, err = c.resolveAddress(nil, toArg)
+	return to, asset, amount, err
+}
+
 func (c *cli) mintCmd() *cobra.Command {
 	var f txFlags
 	cmd := &cobra.Command{
@@ -261,11 +268,7 @@ func (c *cli) mintCmd() *cobra.Command {
 		Example: `  tally mint admin alice 1000TALLY`,
 		Args:    cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asset, amount, err := client.ParseAmount(args[2])
-			if err != nil {
-				return err
-			}
-			to, _, err := c.resolveAddress(nil, args[1])
+			to, asset, amount, err := c.recipientAndAmount(args[1], args[2])
 			if err != nil {
 				return err
 			}
