@@ -147,16 +147,12 @@ func ResetHome(home string) error {
 		return err
 	}
 	dbDir := c.DBDir()
+	if err := checkDataDirNotInUse(dbDir); err != nil {
+		return err
+	}
 	entries, err := os.ReadDir(dbDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read data directory %s: %w", dbDir, err)
-	}
-	for _, e := range entries {
-		if e.IsDir() && strings.HasSuffix(e.Name(), ".db") {
-			if err := checkNotLocked(filepath.Join(dbDir, e.Name())); err != nil {
-				return err
-			}
-		}
 	}
 	keep := map[string]bool{}
 	for _, p := range []string{c.PrivValidatorKeyFile(), c.NodeKeyFile(), c.GenesisFile(),
@@ -176,6 +172,37 @@ func ResetHome(home string) error {
 		return fmt.Errorf("create %s: %w", dbDir, err)
 	}
 	return writeSignState(c.PrivValidatorStateFile(), &privval.FilePVLastSignState{})
+}
+
+// CheckHomeNotInUse fails when a process holds the lock of one of the
+// home's databases, that is, when a node runs on the home. A home without
+// a configuration or a data directory is not in use.
+func CheckHomeNotInUse(home string) error {
+	c, _, err := LoadConfig(home)
+	if err != nil {
+		if _, serr := os.Stat(filepath.Join(home, ConfigFile)); errors.Is(serr, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return checkDataDirNotInUse(c.DBDir())
+}
+
+// checkDataDirNotInUse fails when a process holds the lock of one of the
+// databases in dbDir.
+func checkDataDirNotInUse(dbDir string) error {
+	entries, err := os.ReadDir(dbDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read data directory %s: %w", dbDir, err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasSuffix(e.Name(), ".db") {
+			if err := checkNotLocked(filepath.Join(dbDir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkNotLocked fails when another process (or this one) holds the LevelDB

@@ -1,6 +1,7 @@
 package localnet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,9 +37,11 @@ const (
 //
 // An existing localnet in dir is reused as it is (so starting it again
 // resumes the same chain), unless opts.Reset is set, which removes dir
-// first. Options that contradict the existing network are an error.
-// Generation happens in a sibling directory renamed into place at the end,
-// so an interrupted Init leaves nothing half made.
+// first; Reset refuses (*RunningError) while a node of the network runs,
+// and refuses a non-empty directory that is not a localnet. Options that
+// contradict the existing network are an error. Generation happens in a
+// sibling directory renamed into place at the end, so an interrupted Init
+// leaves nothing half made.
 func Init(dir string, opts Options) error {
 	raw := opts
 	opts = opts.withDefaults()
@@ -49,6 +52,9 @@ func Init(dir string, opts Options) error {
 		return errors.New("localnet: empty directory")
 	}
 	if opts.Reset {
+		if err := checkResettable(dir); err != nil {
+			return err
+		}
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("localnet: remove %s: %w", dir, err)
 		}
@@ -59,7 +65,7 @@ func Init(dir string, opts Options) error {
 		return err
 	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return fmt.Errorf("localnet: %s exists and is not a localnet (no %s); choose another directory or pass --reset to wipe it", dir, ManifestFileName)
+		return fmt.Errorf("localnet: %s exists and is not a localnet (no %s); choose another directory", dir, ManifestFileName)
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("localnet: %w", err)
 	}
@@ -78,6 +84,27 @@ func Init(dir string, opts Options) error {
 		return fmt.Errorf("localnet: %w", err)
 	}
 	return nil
+}
+
+// checkResettable fails unless dir is absent, empty, or a localnet that
+// is not running: Reset never deletes a running network, nor a directory
+// that holds something else.
+func checkResettable(dir string) error {
+	_, err := LoadManifest(dir)
+	if errors.Is(err, ErrNotLocalnet) {
+		entries, rerr := os.ReadDir(dir)
+		if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return fmt.Errorf("localnet: %w", rerr)
+		}
+		if len(entries) > 0 {
+			return fmt.Errorf("localnet: %s is not a localnet (no %s); refusing to delete it, choose another directory", dir, ManifestFileName)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("localnet: %s: %w; not deleting it", dir, err)
+	}
+	return CheckNotRunning(context.Background(), dir)
 }
 
 // checkReuse fails when explicitly given options differ from the existing

@@ -146,6 +146,7 @@ func TestInitRejects(t *testing.T) {
 		want string
 	}{
 		{"foreign directory", foreign, Options{}, "is not a localnet"},
+		{"foreign directory with reset", foreign, Options{Reset: true}, "refusing to delete it"},
 		{"too many validators", filepath.Join(t.TempDir(), "n"), Options{Validators: 51}, "validators: 51"},
 		{"ports past 65535", filepath.Join(t.TempDir(), "n"), Options{BasePort: 65500}, "base port 65500"},
 		{"hosts count", filepath.Join(t.TempDir(), "n"), Options{Validators: 2, Hosts: []string{"a"}}, "hosts: 1 given"},
@@ -160,6 +161,9 @@ func TestInitRejects(t *testing.T) {
 	}
 	if _, err := LoadManifest(foreign); !errors.Is(err, ErrNotLocalnet) {
 		t.Fatalf("LoadManifest(foreign) = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(foreign, "notes.txt")); err != nil {
+		t.Fatalf("a refused reset deleted a foreign file: %v", err)
 	}
 }
 

@@ -134,10 +134,15 @@ func open(dir string, opts Options) (*Net, error) {
 // alreadyRunning reports whether node i of this network answers on its RPC
 // port, that is, another supervisor runs this very network.
 func (n *Net) alreadyRunning(ctx context.Context, i int) bool {
+	return answersAs(ctx, n.node(i).client, n.node(i).info.NodeID)
+}
+
+// answersAs reports whether the node behind c answers with node ID id.
+func answersAs(ctx context.Context, c *rpchttp.HTTP, id string) bool {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	st, err := n.node(i).client.Status(ctx)
-	return err == nil && string(st.NodeInfo.ID()) == n.node(i).info.NodeID
+	st, err := c.Status(ctx)
+	return err == nil && string(st.NodeInfo.ID()) == id
 }
 
 // waitNewBlock waits until node i's RPC answers and the node then commits
@@ -416,12 +421,24 @@ func (n *Net) AppHash(ctx context.Context, i int, h int64) ([]byte, error) {
 	return res.AppHash, nil
 }
 
-func exitDescription(p *process) string {
-	err := p.exitErr()
-	if err == nil {
-		return "status 0"
+// ExitStatus says how node i's process ended ("exit status 1", "killed
+// by signal SIGKILL"); exited is false while it runs or before it started.
+func (n *Net) ExitStatus(i int) (status string, exited bool) {
+	p := n.proc(i)
+	if p == nil || !p.exited() {
+		return "", false
 	}
-	return err.Error()
+	return exitDescription(p), true
+}
+
+func exitDescription(p *process) string {
+	if err := p.exitErr(); err == nil {
+		return "exit status 0"
+	}
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("killed by signal %d (%v)", int(ws.Signal()), ws.Signal())
+	}
+	return p.exitErr().Error()
 }
 
 // nodeError prefixes err with the node's name and appends its log tail.

@@ -31,7 +31,7 @@ type process struct {
 }
 
 // startProcess runs `binary start --home home` with its output appended to
-// home/tallyd.log.
+// home/tallyd.log and its process ID in home/tallyd.pid while it runs.
 func startProcess(binary, home string, extraArgs []string) (*process, error) {
 	logPath := filepath.Join(home, LogFileName)
 	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -49,8 +49,16 @@ func startProcess(binary, home string, extraArgs []string) (*process, error) {
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
 	p := &process{cmd: cmd, log: lf, done: make(chan struct{})}
+	pid := cmd.Process.Pid
+	if err := writePIDFile(home, pid); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		lf.Close()
+		return nil, fmt.Errorf("record the node's process ID: %w", err)
+	}
 	go func() {
 		err := cmd.Wait()
+		removePIDFile(home, pid)
 		p.mu.Lock()
 		p.err = err
 		p.mu.Unlock()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -46,7 +47,46 @@ func addNetworkFlags(fs *pflag.FlagSet, users int) {
 	fs.Int("admins", 1, "number of admin keys (admin, admin2..); the threshold is admins/2+1")
 	fs.Int("users", users, "extra funded member keys user1..userN")
 	fs.Duration("timeout-commit", localnet.DefaultTimeoutCommit, "consensus timeout_commit")
-	fs.Bool("reset", false, "delete the directory first and make a new network")
+	fs.Bool("reset", false, "delete the network in --dir and make a new one (refused while it runs; asks first on a terminal)")
+	fs.BoolP("yes", "y", false, "with --reset: do not ask for confirmation")
+}
+
+// prepareReset runs before --reset deletes anything: it refuses while a
+// node of the network runs, refuses (for start) when the new network's
+// ports are taken, and on a terminal asks for confirmation. Without a
+// terminal the --reset flag itself is the confirmation.
+func prepareReset(cmd *cobra.Command, e env, dir string, o localnet.Options, forStart bool) error {
+	if !o.Reset {
+		return nil
+	}
+	if err := localnet.CheckNotRunning(cmd.Context(), dir); err != nil {
+		return err
+	}
+	if forStart && len(o.Hosts) == 0 {
+		base, n := o.BasePort, o.Validators
+		if base == 0 {
+			base = localnet.DefaultBasePort
+		}
+		if n == 0 {
+			n = localnet.DefaultValidators
+		}
+		if err := localnet.CheckPorts("127.0.0.1", base, n); err != nil {
+			return fmt.Errorf("%w; nothing was deleted", err)
+		}
+	}
+	m, err := localnet.LoadManifest(dir)
+	if err != nil {
+		return nil // nothing of a localnet to lose; Init refuses a foreign directory
+	}
+	if yes, _ := cmd.Flags().GetBool("yes"); yes || !e.stdinIsTerminal() {
+		return nil
+	}
+	fmt.Fprintf(e.stderr, "Delete the localnet %q in %s (its chain, node keys and wallet keys) and make a new one? [y/N] ", m.ChainID, dir)
+	answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return errors.New("reset cancelled; nothing was deleted")
+	}
+	return nil
 }
 
 // networkOptions reads the network flags. Flags left at their defaults are
@@ -113,6 +153,9 @@ DIR/nodeI to host i and run "tallyd start --home <that dir>" there.`,
 			if err != nil {
 				return err
 			}
+			if err := prepareReset(cmd, e, dir, o, false); err != nil {
+				return err
+			}
 			if err := localnet.Init(dir, o); err != nil {
 				return err
 			}
@@ -173,6 +216,9 @@ every node cleanly. Node logs go to DIR/nodeI/tallyd.log.`,
 				}
 			}()
 
+			if err := prepareReset(cmd, e, dir, o, true); err != nil {
+				return err
+			}
 			began := time.Now()
 			if err := localnet.Init(dir, o); err != nil {
 				return err
@@ -195,9 +241,22 @@ every node cleanly. Node logs go to DIR/nodeI/tallyd.log.`,
 }
 
 // superviseUntilDone waits for ctx's end (Ctrl-C), reporting nodes that
-// exit on their own meanwhile, then stops every node.
+// exit on their own meanwhile, then stops every node. It reports a clean
+// stop only when every node ran until the end and stopped cleanly;
+// otherwise it names each node that died and how, and fails.
 func superviseUntilDone(ctx context.Context, w io.Writer, net *localnet.Net) error {
-	reported := make([]bool, net.Len())
+	died := make([]string, net.Len()) // how node i ended on its own, "" while it runs
+	check := func() {
+		for i := range died {
+			if died[i] != "" {
+				continue
+			}
+			if status, exited := net.ExitStatus(i); exited {
+				died[i] = status
+				fmt.Fprintf(w, "warning: node%d exited on its own (%s); see %s\n", i, status, net.LogFile(i))
+			}
+		}
+	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for done := false; !done; {
@@ -205,17 +264,23 @@ func superviseUntilDone(ctx context.Context, w io.Writer, net *localnet.Net) err
 		case <-ctx.Done():
 			done = true
 		case <-t.C:
-			for i := range reported {
-				if !reported[i] && !net.Running(i) {
-					reported[i] = true
-					fmt.Fprintf(w, "warning: node%d exited; see %s\n", i, net.LogFile(i))
-				}
-			}
+			check()
 		}
 	}
+	check()
 	fmt.Fprintf(w, "\nStopping %d nodes...\n", net.Len())
-	if err := net.Stop(); err != nil {
-		return fmt.Errorf("stop: %w", err)
+	stopErr := net.Stop()
+	var failures []string
+	for i, status := range died {
+		if status != "" {
+			failures = append(failures, fmt.Sprintf("node%d died during the run (%s; log %s)", i, status, net.LogFile(i)))
+		}
+	}
+	if stopErr != nil {
+		failures = append(failures, stopErr.Error())
+	}
+	if len(failures) > 0 {
+		return fmt.Errorf("not every node stopped cleanly: %s", strings.Join(failures, "; "))
 	}
 	fmt.Fprintf(w, "All %d nodes stopped cleanly. Resume the chain with the same command; --reset starts a new one.\n", net.Len())
 	return nil

@@ -30,7 +30,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(execEnv) == "1" {
 		os.Exit(run(os.Args[1:], newEnv()))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBuilt()
+	os.Exit(code)
 }
 
 // result is one tallyd invocation.
