@@ -48,9 +48,12 @@
 // verifies only the others, in parallel; a block's results never depend on
 // that cache or on scheduling.
 //
-// Adding a message type or a governance action: add the field in tx.go
-// (with its Type and ValidateBasic cases), then a case in handlerFor
-// (exec.go) or actionSpecOf (governance.go) and its handler.
+// Adding a message type: add the field in tx.go (with its Type and
+// ValidateBasic cases), then a case in handlerFor (exec.go) and its
+// handler. Adding a governance action: add the field in Action (tx.go) and
+// one entry in the table of actions (actions.go) with the function that
+// applies it; its name, validation, execution, event and the wallet's, the
+// API's and the CLI's forms all derive from that entry.
 //
 // The package is deterministic: no clock, no randomness, no map iteration
 // where order matters, no floats.

@@ -126,75 +126,23 @@ func tallyProposal(c *txContext, prop *Proposal) error {
 	return nil
 }
 
-// actionSpec is how one governance action executes: the plug-in point for
-// actions. A new Action field gets a case in actionSpecOf and an apply
-// function here.
-type actionSpec struct {
-	// target names what the action changes, for the governance event.
-	target string
-	// account is the account the action changes, if any (for the account
-	// event).
-	account *crypto.Address
-	apply   func(c *txContext) error
-}
-
-func actionSpecOf(a *Action) (actionSpec, bool) {
-	switch a.Type() {
-	case "register-account":
-		x := a.RegisterAccount
-		return actionSpec{x.Address.String(), &x.Address, func(c *txContext) error { return registerAccount(c, x) }}, true
-	case "remove-account":
-		x := a.RemoveAccount
-		return actionSpec{x.Address.String(), &x.Address, func(c *txContext) error { return removeAccount(c, x.Address) }}, true
-	case "grant-role":
-		x := a.GrantRole
-		return actionSpec{x.Address.String(), &x.Address, func(c *txContext) error { return grantRole(c, x) }}, true
-	case "revoke-role":
-		x := a.RevokeRole
-		return actionSpec{x.Address.String(), &x.Address, func(c *txContext) error { return revokeRole(c, x) }}, true
-	case "freeze":
-		x := a.Freeze
-		return actionSpec{x.Address.String(), &x.Address, func(c *txContext) error { return setFrozen(c, x.Address, true, x.Reason) }}, true
-	case "unfreeze":
-		x := a.Unfreeze
-		return actionSpec{x.Address.String(), &x.Address, func(c *txContext) error { return setFrozen(c, x.Address, false, "") }}, true
-	case "create-asset":
-		x := a.CreateAsset
-		return actionSpec{x.Symbol, &x.Issuer, func(c *txContext) error { return createAsset(c, x) }}, true
-	case "pause-asset":
-		x := a.PauseAsset
-		return actionSpec{x.Symbol, nil, func(c *txContext) error { return setPaused(c, x.Symbol, true) }}, true
-	case "unpause-asset":
-		x := a.UnpauseAsset
-		return actionSpec{x.Symbol, nil, func(c *txContext) error { return setPaused(c, x.Symbol, false) }}, true
-	case "set-validator-power":
-		x := a.SetValidatorPower
-		return actionSpec{hex.EncodeToString(x.PubKey), nil, func(c *txContext) error { return setValidatorPower(c, x) }}, true
-	case "allow-node":
-		x := a.AllowNode
-		return actionSpec{x.NodeID, nil, func(c *txContext) error { return setNodeAllowed(c, x.NodeID, true) }}, true
-	case "deny-node":
-		x := a.DenyNode
-		return actionSpec{x.NodeID, nil, func(c *txContext) error { return setNodeAllowed(c, x.NodeID, false) }}, true
-	case "set-threshold":
-		x := a.SetThreshold
-		return actionSpec{u64(uint64(x.Threshold)), nil, func(c *txContext) error { return setThreshold(c, x.Threshold) }}, true
-	}
-	return actionSpec{}, false
-}
-
+// executeAction applies a passed proposal's action (from the table in
+// actions.go) and emits its governance event, naming the action's first
+// parameter as its target.
 func executeAction(c *txContext, id uint64, a *Action) error {
-	spec, ok := actionSpecOf(a)
+	kind, p, ok := a.Kind()
 	if !ok {
 		return Errorf(CodeMalformed, "proposal must carry exactly one action")
 	}
-	if err := spec.apply(c); err != nil {
+	if err := kind.apply(c, p); err != nil {
 		return err
 	}
-	if spec.account != nil {
-		c.touch(*spec.account)
+	for _, f := range kind.fields {
+		if addr, ok := f.account(&p); ok {
+			c.touch(addr)
+		}
 	}
-	c.emit("governance", "id", u64(id), "action", a.Type(), "target", spec.target)
+	c.emit("governance", "id", u64(id), "action", kind.name, "target", kind.fields[0].text(&p))
 	return nil
 }
 
@@ -205,22 +153,22 @@ func normalizeRoles(roles []Role) []Role {
 	return slices.Compact(out)
 }
 
-func registerAccount(c *txContext, x *RegisterAccount) error {
-	acct, err := getAccount(c.st, x.Address)
+func registerAccount(c *txContext, addr crypto.Address, roles []Role) error {
+	acct, err := getAccount(c.st, addr)
 	if err != nil {
 		return err
 	}
 	if acct != nil {
-		return Errorf(CodeConflict, "account %s is already registered", x.Address)
+		return Errorf(CodeConflict, "account %s is already registered", addr)
 	}
 	// A removed account's nonce is kept, so re-registering it cannot make
 	// its old signed transactions valid again.
 	var nonce uint64
-	if _, err := getRecord(c.st, RetiredNonceKey(x.Address), &nonce); err != nil {
+	if _, err := getRecord(c.st, RetiredNonceKey(addr), &nonce); err != nil {
 		return err
 	}
-	c.st.del(RetiredNonceKey(x.Address))
-	putAccount(c.st, &Account{Address: x.Address, Nonce: nonce, Roles: normalizeRoles(x.Roles)})
+	c.st.del(RetiredNonceKey(addr))
+	putAccount(c.st, &Account{Address: addr, Nonce: nonce, Roles: normalizeRoles(roles)})
 	return nil
 }
 
@@ -294,36 +242,36 @@ func checkAdminSet(c *txContext, delta int, what string) error {
 	return nil
 }
 
-func grantRole(c *txContext, x *RoleChange) error {
-	acct, err := requireAccount(c.st, x.Address, "account")
+func grantRole(c *txContext, addr crypto.Address, role Role) error {
+	acct, err := requireAccount(c.st, addr, "account")
 	if err != nil {
 		return err
 	}
-	if acct.HasRole(x.Role) {
-		return Errorf(CodeConflict, "account %s already has the %s role", x.Address, x.Role)
+	if acct.HasRole(role) {
+		return Errorf(CodeConflict, "account %s already has the %s role", addr, role)
 	}
-	acct.Roles = normalizeRoles(append(acct.Roles, x.Role))
+	acct.Roles = normalizeRoles(append(acct.Roles, role))
 	putAccount(c.st, acct)
 	return nil
 }
 
-func revokeRole(c *txContext, x *RoleChange) error {
-	acct, err := requireAccount(c.st, x.Address, "account")
+func revokeRole(c *txContext, addr crypto.Address, role Role) error {
+	acct, err := requireAccount(c.st, addr, "account")
 	if err != nil {
 		return err
 	}
-	if !acct.HasRole(x.Role) {
-		return Errorf(CodeConflict, "account %s does not have the %s role", x.Address, x.Role)
+	if !acct.HasRole(role) {
+		return Errorf(CodeConflict, "account %s does not have the %s role", addr, role)
 	}
-	if x.Role == RoleMember {
-		return Errorf(CodeConflict, "every registered account is a member: remove account %s instead of revoking member", x.Address)
+	if role == RoleMember {
+		return Errorf(CodeConflict, "every registered account is a member: remove account %s instead of revoking member", addr)
 	}
-	if x.Role == RoleAdmin {
-		if err := checkAdminSet(c, -1, "revoking admin from "+x.Address.String()); err != nil {
+	if role == RoleAdmin {
+		if err := checkAdminSet(c, -1, "revoking admin from "+addr.String()); err != nil {
 			return err
 		}
 	}
-	acct.Roles = slices.DeleteFunc(acct.Roles, func(r Role) bool { return r == x.Role })
+	acct.Roles = slices.DeleteFunc(acct.Roles, func(r Role) bool { return r == role })
 	putAccount(c.st, acct)
 	return nil
 }
@@ -344,15 +292,15 @@ func setFrozen(c *txContext, addr crypto.Address, frozen bool, reason string) er
 	return nil
 }
 
-func createAsset(c *txContext, x *CreateAsset) error {
-	existing, err := getAsset(c.st, x.Symbol)
+func createAsset(c *txContext, symbol string, issuerAddr crypto.Address) error {
+	existing, err := getAsset(c.st, symbol)
 	if err != nil {
 		return err
 	}
 	if existing != nil {
-		return Errorf(CodeConflict, "asset %s already exists (issuer %s)", x.Symbol, existing.Issuer)
+		return Errorf(CodeConflict, "asset %s already exists (issuer %s)", symbol, existing.Issuer)
 	}
-	issuer, err := requireAccount(c.st, x.Issuer, "issuer")
+	issuer, err := requireAccount(c.st, issuerAddr, "issuer")
 	if err != nil {
 		return err
 	}
@@ -360,7 +308,7 @@ func createAsset(c *txContext, x *CreateAsset) error {
 		issuer.Roles = normalizeRoles(append(issuer.Roles, RoleIssuer))
 		putAccount(c.st, issuer)
 	}
-	putAsset(c.st, &Asset{Symbol: x.Symbol, Issuer: x.Issuer})
+	putAsset(c.st, &Asset{Symbol: symbol, Issuer: issuerAddr})
 	return nil
 }
 
@@ -380,20 +328,20 @@ func setPaused(c *txContext, symbol string, paused bool) error {
 	return nil
 }
 
-func setValidatorPower(c *txContext, x *SetValidatorPower) error {
-	old, err := getValidator(c.st, x.PubKey)
+func setValidatorPower(c *txContext, pubKey []byte, power uint64) error {
+	old, err := getValidator(c.st, pubKey)
 	if err != nil {
 		return err
 	}
-	key := hex.EncodeToString(x.PubKey)
+	key := hex.EncodeToString(pubKey)
 	switch {
-	case old == nil && x.Power == 0:
+	case old == nil && power == 0:
 		return Errorf(CodeConflict, "validator %s is not in the set: nothing to remove", key)
-	case old != nil && old.Power == x.Power:
-		return Errorf(CodeConflict, "validator %s already has power %d", key, x.Power)
+	case old != nil && old.Power == power:
+		return Errorf(CodeConflict, "validator %s already has power %d", key, power)
 	}
-	putValidator(c.st, Validator{PubKey: x.PubKey, Power: x.Power})
-	return checkValidatorSet(c, "setting validator "+key+" to power "+u64(x.Power))
+	putValidator(c.st, Validator{PubKey: pubKey, Power: power})
+	return checkValidatorSet(c, "setting validator "+key+" to power "+u64(power))
 }
 
 // checkValidatorSet checks the validator set after a change: not empty,

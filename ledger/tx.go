@@ -367,76 +367,23 @@ func (m *Msg) ValidateBasic() error {
 // Type returns the action's kebab-case name (as the CLI spells it), or ""
 // when no field or more than one is set.
 func (a *Action) Type() string {
-	n, name := 0, ""
-	set := func(ok bool, s string) {
-		if ok {
-			n, name = n+1, s
-		}
+	if k, _, ok := a.Kind(); ok {
+		return k.name
 	}
-	set(a.RegisterAccount != nil, "register-account")
-	set(a.RemoveAccount != nil, "remove-account")
-	set(a.GrantRole != nil, "grant-role")
-	set(a.RevokeRole != nil, "revoke-role")
-	set(a.Freeze != nil, "freeze")
-	set(a.Unfreeze != nil, "unfreeze")
-	set(a.CreateAsset != nil, "create-asset")
-	set(a.PauseAsset != nil, "pause-asset")
-	set(a.UnpauseAsset != nil, "unpause-asset")
-	set(a.SetValidatorPower != nil, "set-validator-power")
-	set(a.AllowNode != nil, "allow-node")
-	set(a.DenyNode != nil, "deny-node")
-	set(a.SetThreshold != nil, "set-threshold")
-	if n != 1 {
-		return ""
-	}
-	return name
+	return ""
 }
 
-// ValidateBasic checks the action without state.
+// ValidateBasic checks the action without state: exactly one action, and
+// each of its parameters (ActionField.validate).
 func (a *Action) ValidateBasic() error {
-	switch a.Type() {
-	case "register-account":
-		for _, r := range a.RegisterAccount.Roles {
-			if !r.Valid() {
-				return Errorf(CodeMalformed, "unknown role %q, expected admin, issuer or member", r)
-			}
-		}
-	case "grant-role":
-		if !a.GrantRole.Role.Valid() {
-			return Errorf(CodeMalformed, "unknown role %q, expected admin, issuer or member", a.GrantRole.Role)
-		}
-	case "revoke-role":
-		if !a.RevokeRole.Role.Valid() {
-			return Errorf(CodeMalformed, "unknown role %q, expected admin, issuer or member", a.RevokeRole.Role)
-		}
-	case "freeze":
-		if len(a.Freeze.Reason) > MaxReasonBytes {
-			return Errorf(CodeMalformed, "freeze reason is %d bytes, at most %d allowed", len(a.Freeze.Reason), MaxReasonBytes)
-		}
-	case "create-asset":
-		return ValidateSymbol(a.CreateAsset.Symbol)
-	case "pause-asset":
-		return ValidateSymbol(a.PauseAsset.Symbol)
-	case "unpause-asset":
-		return ValidateSymbol(a.UnpauseAsset.Symbol)
-	case "set-validator-power":
-		if len(a.SetValidatorPower.PubKey) != 32 {
-			return Errorf(CodeMalformed, "validator public key is %d bytes, expected 32 (ed25519)", len(a.SetValidatorPower.PubKey))
-		}
-		if a.SetValidatorPower.Power > MaxValidatorPower {
-			return Errorf(CodeMalformed, "validator power %d above the maximum %d", a.SetValidatorPower.Power, uint64(MaxValidatorPower))
-		}
-	case "allow-node":
-		return ValidateNodeID(a.AllowNode.NodeID)
-	case "deny-node":
-		return ValidateNodeID(a.DenyNode.NodeID)
-	case "set-threshold":
-		if a.SetThreshold.Threshold == 0 {
-			return Errorf(CodeMalformed, "threshold 0, expected at least 1")
-		}
-	case "remove-account", "unfreeze":
-	default:
+	k, p, ok := a.Kind()
+	if !ok {
 		return Errorf(CodeMalformed, "proposal must carry exactly one action")
+	}
+	for _, f := range k.fields {
+		if err := f.validate(&p); err != nil {
+			return err
+		}
 	}
 	return nil
 }
