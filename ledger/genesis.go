@@ -48,7 +48,9 @@ func (g *GenesisState) ValidateState() error {
 		bad("no account has the admin role: nobody could govern the chain")
 	case g.Params.AdminThreshold == 0:
 		bad("admin threshold is 0, expected 1 to %d (the number of admins)", admins)
-	case int(g.Params.AdminThreshold) > admins:
+	case admins > MaxAdmins:
+		bad("%d accounts have the admin role, at most %d allowed", admins, MaxAdmins)
+	case uint64(g.Params.AdminThreshold) > uint64(admins):
 		bad("admin threshold %d is above the number of admins %d: no proposal could pass", g.Params.AdminThreshold, admins)
 	}
 

@@ -95,7 +95,7 @@ func tallyProposal(c *txContext, prop *Proposal) error {
 	if err != nil {
 		return err
 	}
-	approvals, undecided := 0, 0
+	var approvals, undecided uint64
 	for _, a := range admins {
 		switch {
 		case slices.Contains(prop.Approvals, a):
@@ -104,7 +104,9 @@ func tallyProposal(c *txContext, prop *Proposal) error {
 			undecided++
 		}
 	}
-	threshold := int(params.AdminThreshold)
+	// Counted and compared as uint64: int is 32 bits on some platforms,
+	// and consensus must not depend on the platform.
+	threshold := uint64(params.AdminThreshold)
 	switch {
 	case approvals >= threshold:
 		if err := executeAction(c, prop.ID, &prop.Action); err != nil {
@@ -167,8 +169,14 @@ func registerAccount(c *txContext, addr crypto.Address, roles []Role) error {
 	if _, err := getRecord(c.st, RetiredNonceKey(addr), &nonce); err != nil {
 		return err
 	}
+	roles = normalizeRoles(roles)
+	if slices.Contains(roles, RoleAdmin) {
+		if err := checkAdminSet(c, true, "registering admin "+addr.String()); err != nil {
+			return err
+		}
+	}
 	c.st.del(RetiredNonceKey(addr))
-	putAccount(c.st, &Account{Address: addr, Nonce: nonce, Roles: normalizeRoles(roles)})
+	putAccount(c.st, &Account{Address: addr, Nonce: nonce, Roles: roles})
 	return nil
 }
 
@@ -188,7 +196,7 @@ func removeAccount(c *txContext, addr crypto.Address) error {
 		return err
 	}
 	if acct.HasRole(RoleAdmin) {
-		if err := checkAdminSet(c, -1, "removing admin "+addr.String()); err != nil {
+		if err := checkAdminSet(c, false, "removing admin "+addr.String()); err != nil {
 			return err
 		}
 	}
@@ -221,9 +229,14 @@ func assetsIssuedBy(r Reader, addr crypto.Address, consequence string) error {
 	return nil
 }
 
-// checkAdminSet rejects a change of the admin count by delta that would
-// leave no admin or fewer admins than the approval threshold.
-func checkAdminSet(c *txContext, delta int, what string) error {
+// MaxAdmins bounds the admin set, and with it the votes a proposal
+// records (only admins vote, once each).
+const MaxAdmins = 100
+
+// checkAdminSet rejects a change of the admin count by one (added true:
+// one more admin; false: one fewer) that would leave no admin, fewer
+// admins than the approval threshold, or more than MaxAdmins.
+func checkAdminSet(c *txContext, added bool, what string) error {
 	admins, err := listAdmins(c.st)
 	if err != nil {
 		return err
@@ -232,11 +245,19 @@ func checkAdminSet(c *txContext, delta int, what string) error {
 	if err != nil {
 		return err
 	}
-	after := len(admins) + delta
+	after := uint64(len(admins))
+	if added {
+		after++
+		if after > MaxAdmins {
+			return Errorf(CodeUnsafeChange, "%s would make %d admins, above the maximum %d", what, after, MaxAdmins)
+		}
+		return nil
+	}
+	after--
 	if after < 1 {
 		return Errorf(CodeUnsafeChange, "%s would leave no admin: nobody could govern the chain", what)
 	}
-	if after < int(params.AdminThreshold) {
+	if after < uint64(params.AdminThreshold) {
 		return Errorf(CodeUnsafeChange, "%s would leave %d admins, fewer than the approval threshold %d", what, after, params.AdminThreshold)
 	}
 	return nil
@@ -249,6 +270,11 @@ func grantRole(c *txContext, addr crypto.Address, role Role) error {
 	}
 	if acct.HasRole(role) {
 		return Errorf(CodeConflict, "account %s already has the %s role", addr, role)
+	}
+	if role == RoleAdmin {
+		if err := checkAdminSet(c, true, "granting admin to "+addr.String()); err != nil {
+			return err
+		}
 	}
 	acct.Roles = normalizeRoles(append(acct.Roles, role))
 	putAccount(c.st, acct)
@@ -267,7 +293,7 @@ func revokeRole(c *txContext, addr crypto.Address, role Role) error {
 		return Errorf(CodeConflict, "every registered account is a member: remove account %s instead of revoking member", addr)
 	}
 	if role == RoleAdmin {
-		if err := checkAdminSet(c, -1, "revoking admin from "+addr.String()); err != nil {
+		if err := checkAdminSet(c, false, "revoking admin from "+addr.String()); err != nil {
 			return err
 		}
 	}
@@ -400,7 +426,7 @@ func setThreshold(c *txContext, threshold uint32) error {
 	if err != nil {
 		return err
 	}
-	if int(threshold) > len(admins) {
+	if uint64(threshold) > uint64(len(admins)) {
 		return Errorf(CodeUnsafeChange, "threshold %d is above the number of admins %d: no proposal could pass", threshold, len(admins))
 	}
 	params.AdminThreshold = threshold

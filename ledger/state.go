@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/tallyledger/tally/crypto"
@@ -12,12 +13,18 @@ import (
 // values get (DecodeAccount...): the ledger wrote them itself, and the app
 // hash guards them.
 
+// A state value that does not decode is a bug or a damaged database, never
+// something a transaction can cause: the error wraps ErrCorruptState and
+// the block fails loudly instead of executing on a guess.
 func decodeState(b []byte, v any) error {
-	if err := decMode.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decode state value %T: %w", v, err)
+	if err := stateDecMode.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: decode state value %T: %v", ErrCorruptState, v, err)
 	}
 	return nil
 }
+
+// ErrCorruptState marks a stored state value the ledger cannot decode.
+var ErrCorruptState = errors.New("ledger state is corrupt (a bug or a damaged database)")
 
 func mustMarshal(v any) []byte {
 	b, err := Marshal(v)
@@ -222,7 +229,7 @@ func decodeHeight(b []byte) (int64, error) {
 // DecodeAccount decodes an Account record value.
 func DecodeAccount(b []byte) (*Account, error) {
 	var a Account
-	if err := Unmarshal(b, &a); err != nil {
+	if err := UnmarshalState(b, &a); err != nil {
 		return nil, fmt.Errorf("decode account: %w", err)
 	}
 	return &a, nil
@@ -231,7 +238,7 @@ func DecodeAccount(b []byte) (*Account, error) {
 // DecodeBalance decodes a balance value (the amount).
 func DecodeBalance(b []byte) (uint64, error) {
 	var n uint64
-	if err := Unmarshal(b, &n); err != nil {
+	if err := UnmarshalState(b, &n); err != nil {
 		return 0, fmt.Errorf("decode balance: %w", err)
 	}
 	return n, nil
@@ -240,7 +247,7 @@ func DecodeBalance(b []byte) (uint64, error) {
 // DecodeAsset decodes an Asset record value.
 func DecodeAsset(b []byte) (*Asset, error) {
 	var a Asset
-	if err := Unmarshal(b, &a); err != nil {
+	if err := UnmarshalState(b, &a); err != nil {
 		return nil, fmt.Errorf("decode asset: %w", err)
 	}
 	return &a, nil
@@ -249,7 +256,7 @@ func DecodeAsset(b []byte) (*Asset, error) {
 // DecodeProposal decodes a Proposal record value.
 func DecodeProposal(b []byte) (*Proposal, error) {
 	var p Proposal
-	if err := Unmarshal(b, &p); err != nil {
+	if err := UnmarshalState(b, &p); err != nil {
 		return nil, fmt.Errorf("decode proposal: %w", err)
 	}
 	return &p, nil
@@ -258,7 +265,7 @@ func DecodeProposal(b []byte) (*Proposal, error) {
 // DecodeValidator decodes a Validator record value.
 func DecodeValidator(b []byte) (*Validator, error) {
 	var v Validator
-	if err := Unmarshal(b, &v); err != nil {
+	if err := UnmarshalState(b, &v); err != nil {
 		return nil, fmt.Errorf("decode validator: %w", err)
 	}
 	return &v, nil
@@ -267,7 +274,7 @@ func DecodeValidator(b []byte) (*Validator, error) {
 // DecodeParams decodes the Params record value.
 func DecodeParams(b []byte) (Params, error) {
 	var p Params
-	if err := Unmarshal(b, &p); err != nil {
+	if err := UnmarshalState(b, &p); err != nil {
 		return p, fmt.Errorf("decode params: %w", err)
 	}
 	return p, nil

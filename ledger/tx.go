@@ -172,7 +172,13 @@ func (r Role) Valid() bool { return r == RoleAdmin || r == RoleIssuer || r == Ro
 
 var (
 	encMode cbor.EncMode
+	// decMode decodes transactions, with tight limits on their shape.
 	decMode cbor.DecMode
+	// stateDecMode decodes state values. The ledger wrote them and its
+	// rules bound their size (MaxAdmins bounds a proposal's votes), so the
+	// transaction limits must never apply: a record that outgrew them would
+	// become unreadable and halt every node.
+	stateDecMode cbor.DecMode
 )
 
 func init() {
@@ -194,6 +200,19 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
+	stateDecMode, err = cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		UTF8:              cbor.UTF8RejectInvalid,
+		MaxNestedLevels:   64,
+		MaxArrayElements:  1 << 24,
+		MaxMapPairs:       1 << 24,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
 }
 
 // Marshal encodes v in deterministic CBOR. It is used for every value the
@@ -202,8 +221,14 @@ func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
 
 // Unmarshal decodes strict canonical CBOR into v: the bytes must be the
 // exact deterministic encoding of the decoded value.
-func Unmarshal(b []byte, v any) error {
-	if err := decMode.Unmarshal(b, v); err != nil {
+func Unmarshal(b []byte, v any) error { return unmarshalCanonical(decMode, b, v) }
+
+// UnmarshalState decodes a state value (read from a proof or a raw query)
+// strictly, like Unmarshal but without the transaction's size limits.
+func UnmarshalState(b []byte, v any) error { return unmarshalCanonical(stateDecMode, b, v) }
+
+func unmarshalCanonical(mode cbor.DecMode, b []byte, v any) error {
+	if err := mode.Unmarshal(b, v); err != nil {
 		return err
 	}
 	re, err := encMode.Marshal(v)

@@ -1,0 +1,93 @@
+package ledger
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// manyAdmins returns a genesis with n admins (and the usual accounts) and
+// the admins' identities.
+func manyAdmins(n int, threshold uint32) (GenesisState, []identity) {
+	g := testGenesis()
+	g.Params.AdminThreshold = threshold
+	ids := make([]identity, n)
+	for i := range ids {
+		ids[i] = newIdentity(fmt.Sprintf("many-admin-%d", i))
+		g.Accounts = append(g.Accounts, Account{Address: ids[i].addr, Roles: []Role{RoleAdmin}})
+	}
+	return g, ids
+}
+
+// A proposal whose vote lists outgrow the transaction decoder's limits
+// (64 array elements) must stay readable: with 67+ admins and 65
+// rejections, voting on it and its expiry used to fail every block.
+func TestManyVotesDoNotHaltTheChain(t *testing.T) {
+	g, ids := manyAdmins(67, 5) // 70 admins with admin1..3
+	c := newTestChain(t, g)
+	nonces := map[string]uint64{}
+	tx := func(id identity, m Msg) []byte {
+		b := newTx(t).from(id).msg(m).nonce(nonces[id.name])
+		nonces[id.name]++
+		return b.bytes(nil)
+	}
+	const expiry = 5
+	res := c.blockRaw(tx(admin1, Msg{Propose: &Propose{Action: actThreshold(3), Expiry: expiry}}))
+	wantResult(t, res.TxResults[0], CodeOK, "")
+	var rejections [][]byte
+	for i := range 65 {
+		rejections = append(rejections, tx(ids[i], Msg{Vote: &Vote{Proposal: 1, Approve: false}}))
+	}
+	for i, r := range c.blockRaw(rejections...).TxResults {
+		if r.Code != CodeOK {
+			t.Fatalf("rejection %d: %v %s", i, r.Code, r.Log)
+		}
+	}
+	p, err := c.view().Proposal(1)
+	if err != nil {
+		t.Fatalf("proposal with 65 rejections cannot be read: %v", err)
+	}
+	if p.Status != ProposalOpen || len(p.Rejections) != 65 {
+		t.Fatalf("proposal %s with %d rejections, want open with 65", p.Status, len(p.Rejections))
+	}
+	// One more vote reads the proposal in a block.
+	wantResult(t, c.blockRaw(tx(ids[65], Msg{Vote: &Vote{Proposal: 1, Approve: true}})).TxResults[0], CodeOK, "")
+	// Blocks past the expiry close it and go on.
+	for c.height <= expiry+1 {
+		c.blockRaw()
+	}
+	if p, err = c.view().Proposal(1); err != nil || p.Status != ProposalExpired {
+		t.Fatalf("proposal after expiry: %+v, %v; want expired", p, err)
+	}
+}
+
+// The admin set is bounded (and with it a proposal's votes): a grant or a
+// registration that would pass MaxAdmins is refused, and so is a genesis.
+func TestAdminSetIsBounded(t *testing.T) {
+	g, _ := manyAdmins(MaxAdmins-3, 1) // exactly MaxAdmins with admin1..3
+	c := newTestChain(t, g)
+	wantResult(t, c.one(propose(admin1, actGrant(alice, RoleAdmin))), CodeUnsafeChange, "above the maximum 100")
+	wantResult(t, c.one(propose(admin1, actRegister(stranger, RoleAdmin))), CodeUnsafeChange, "above the maximum 100")
+	wantResult(t, c.one(propose(admin1, actRegister(stranger))), CodeOK, "")
+
+	g, _ = manyAdmins(MaxAdmins-2, 1)
+	if err := g.Validate(); err == nil || !strings.Contains(err.Error(), "at most 100 allowed") {
+		t.Fatalf("genesis with %d admins: %v, want refused", MaxAdmins+1, err)
+	}
+}
+
+// Thresholds are compared as uint64: a threshold above 2^31 must be refused
+// the same way on 32-bit and 64-bit nodes (int(uint32) is negative on
+// 32-bit platforms). Run with GOARCH=386 to see the difference.
+func TestHugeThresholdRefusedOnEveryPlatform(t *testing.T) {
+	const huge = 1<<31 + 1
+	c := newTestChain(t, testGenesis())
+	wantResult(t, c.one(propose(admin1, actThreshold(huge))), CodeOK, "")
+	wantResult(t, c.one(vote(admin2, 1, true)), CodeUnsafeChange, "above the number of admins")
+
+	g := testGenesis()
+	g.Params.AdminThreshold = huge
+	if err := g.Validate(); err == nil || !strings.Contains(err.Error(), "above the number of admins") {
+		t.Fatalf("genesis threshold %d: %v, want refused", uint32(huge), err)
+	}
+}
