@@ -26,6 +26,9 @@ import (
 // a validator only if governance gives its key power). AddNode does not
 // wait for the node: use WaitHeight.
 func (n *Net) AddNode(home string) (int, error) {
+	if n.docker != nil {
+		return 0, fmt.Errorf("localnet: add node: not supported on a docker localnet")
+	}
 	home, err := filepath.Abs(home)
 	if err != nil {
 		return 0, fmt.Errorf("localnet: add node: %w", err)

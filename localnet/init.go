@@ -117,6 +117,9 @@ func checkReuse(dir string, m *Manifest, o Options) error {
 	if o.BasePort != 0 && o.BasePort != m.BasePort {
 		diffs = append(diffs, fmt.Sprintf("base port %d (asked for %d)", m.BasePort, o.BasePort))
 	}
+	if o.Docker && m.Docker == nil {
+		diffs = append(diffs, "local processes (asked for docker containers)")
+	}
 	if o.ChainID != "" && o.ChainID != m.ChainID {
 		diffs = append(diffs, fmt.Sprintf("chain ID %s (asked for %s)", m.ChainID, o.ChainID))
 	}
@@ -157,11 +160,17 @@ func isDigits(s string) bool {
 // generate writes the whole network into dir, which must not exist.
 func generate(dir string, o Options) error {
 	m := &Manifest{ChainID: o.ChainID, BasePort: o.BasePort, Wallet: WalletDirName, AdminThreshold: o.Admins/2 + 1, Hosts: o.Hosts}
+	if o.Docker {
+		m.Docker = newDockerInfo(o.BasePort)
+	}
 	for i := 0; i < o.Validators; i++ {
 		info := NodeInfo{Name: fmt.Sprintf("node%d", i), Host: "127.0.0.1", Ports: NodePorts(o.BasePort, i)}
 		if len(o.Hosts) > 0 {
 			info.Host = o.Hosts[i]
 			info.Ports = NodePorts(o.BasePort, 0)
+		}
+		if m.Docker != nil {
+			info.Address = containerAddress(m.Docker.Subnet, i)
 		}
 		info.Home = info.Name
 		m.Nodes = append(m.Nodes, info)
@@ -209,7 +218,7 @@ func generate(dir string, o Options) error {
 		var peers []string
 		for j, other := range m.Nodes {
 			if j != i {
-				peers = append(peers, other.NodeID+"@"+net.JoinHostPort(other.Host, strconv.Itoa(other.Ports.P2P)))
+				peers = append(peers, other.NodeID+"@"+net.JoinHostPort(other.peerHost(), strconv.Itoa(other.Ports.P2P)))
 			}
 		}
 		c.P2P.PersistentPeers = strings.Join(peers, ",")
@@ -220,20 +229,40 @@ func generate(dir string, o Options) error {
 			return fmt.Errorf("%s: write genesis: %w", info.Name, err)
 		}
 	}
+	if m.Docker != nil {
+		if err := writeDockerFiles(dir, m); err != nil {
+			return fmt.Errorf("docker files: %w", err)
+		}
+	}
 	return writeManifest(dir, m)
+}
+
+// peerHost is where the node's peers reach it.
+func (info NodeInfo) peerHost() string {
+	if info.Address != "" {
+		return info.Address
+	}
+	return info.Host
 }
 
 // configureNode sets one node's ports, peering and consensus timeouts.
 func configureNode(c *cmtcfg.Config, ac *app.Config, o Options, info NodeInfo) {
-	listen := info.Host
-	if len(o.Hosts) > 0 {
+	listen, rpcListen := info.Host, "127.0.0.1"
+	if len(o.Hosts) > 0 || o.Docker {
 		listen = "0.0.0.0"
-		c.P2P.ExternalAddress = net.JoinHostPort(info.Host, strconv.Itoa(info.Ports.P2P))
+		c.P2P.ExternalAddress = net.JoinHostPort(info.peerHost(), strconv.Itoa(info.Ports.P2P))
+	}
+	if o.Docker {
+		// Inside its container; docker publishes the port on the
+		// host's 127.0.0.1 only.
+		rpcListen = "0.0.0.0"
 	}
 	c.P2P.ListenAddress = "tcp://" + net.JoinHostPort(listen, strconv.Itoa(info.Ports.P2P))
-	c.RPC.ListenAddress = "tcp://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(info.Ports.RPC))
-	ac.APIListenAddr = "tcp://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(info.Ports.API))
-	if len(o.Hosts) == 0 {
+	c.RPC.ListenAddress = "tcp://" + net.JoinHostPort(rpcListen, strconv.Itoa(info.Ports.RPC))
+	ac.APIListenAddr = "tcp://" + net.JoinHostPort(rpcListen, strconv.Itoa(info.Ports.API))
+	if o.Docker {
+		c.P2P.AddrBookStrict = false // private addresses
+	} else if len(o.Hosts) == 0 {
 		// Every node shares one IP; CometBFT would otherwise refuse the
 		// second connection from it.
 		c.P2P.AllowDuplicateIP = true

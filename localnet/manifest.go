@@ -29,14 +29,21 @@ type Manifest struct {
 	// Hosts lists node i's host for a network spread over several
 	// machines (Options.Hosts); empty for a network on this machine.
 	Hosts []string `json:"hosts,omitempty"`
+	// Docker describes the containers of a docker localnet (nil for one
+	// of local processes).
+	Docker *DockerInfo `json:"docker,omitempty"`
 }
 
 // NodeInfo describes one validator node.
 type NodeInfo struct {
-	Name      string `json:"name"` // node0, node1...
-	Home      string `json:"home"` // directory relative to the localnet directory
-	NodeID    string `json:"node_id"`
-	Host      string `json:"host"` // address peers and clients reach the node at
+	Name   string `json:"name"` // node0, node1...
+	Home   string `json:"home"` // directory relative to the localnet directory
+	NodeID string `json:"node_id"`
+	Host   string `json:"host"` // address peers and clients reach the node at
+	// Address is the node's address on a docker localnet's private
+	// network, where its peers reach it (Host is then 127.0.0.1, where
+	// its RPC and API ports are published).
+	Address   string `json:"address,omitempty"`
 	Ports     Ports  `json:"ports"`
 	Validator string `json:"validator_address"` // CometBFT validator address (hex)
 }

@@ -31,6 +31,8 @@ type Net struct {
 	mu    sync.RWMutex // guards nodes (AddNode appends)
 	nodes []*node
 
+	docker *dockerNet // nil for a network of local processes
+
 	// FirstBlock is how long it took from launching the processes until a
 	// node committed a block (block 1 of a new chain, or the first block
 	// after a resumed chain's last).
@@ -45,7 +47,19 @@ type node struct {
 	client *rpchttp.HTTP
 
 	mu   sync.Mutex
-	proc *process // nil when not started
+	proc instance // nil when not started
+}
+
+// instance is one run of a node: a local process, or a container of a
+// docker localnet.
+type instance interface {
+	pid() int // the host process ID (0 if unknown)
+	exited() bool
+	exitErr() error // blocks until exited
+	signal(sig syscall.Signal) error
+	stop(grace time.Duration) error
+	kill()
+	describeExit() string // how it ended, once exited
 }
 
 // Start launches every validator of the localnet in dir (made by Init) as
@@ -71,6 +85,13 @@ func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
 				}
 				return nil, &PortInUseError{Node: i, Name: np.name, Port: np.port, Err: err}
 			}
+		}
+	}
+	if m.Docker != nil {
+		n.docker = &dockerNet{dir: dir, info: m.Docker}
+		if err := n.docker.prepare(ctx, opts.Binary); err != nil {
+			n.docker.teardown()
+			return nil, fmt.Errorf("localnet: docker: %w", err)
 		}
 	}
 	began := time.Now()
@@ -209,7 +230,13 @@ func (n *Net) startNode(i int) error {
 	if n.opts.LogFormat != "" {
 		extra = append(extra, "--log-format", n.opts.LogFormat)
 	}
-	p, err := startProcess(n.opts.Binary, nd.home, extra)
+	var p instance
+	var err error
+	if n.docker != nil {
+		p, err = n.docker.startContainer(i, nd.home)
+	} else {
+		p, err = startProcess(n.opts.Binary, nd.home, extra)
+	}
 	if err != nil {
 		return fmt.Errorf("node%d: %w", i, err)
 	}
@@ -217,7 +244,7 @@ func (n *Net) startNode(i int) error {
 	return nil
 }
 
-func (n *Net) proc(i int) *process {
+func (n *Net) proc(i int) instance {
 	nd := n.node(i)
 	nd.mu.Lock()
 	defer nd.mu.Unlock()
@@ -291,8 +318,15 @@ func (n *Net) Stop() error {
 		}(i)
 	}
 	wg.Wait()
+	if n.docker != nil {
+		errs = append(errs, n.docker.teardown())
+	}
 	return errors.Join(errs...)
 }
+
+// Docker describes the containers of a docker localnet, or is nil for a
+// network of local processes.
+func (n *Net) Docker() *DockerInfo { return n.manifest.Docker }
 
 // StopNode stops node i cleanly (SIGTERM, then SIGKILL after StopTimeout)
 // and waits for it. It returns an error with the log tail if the node did
@@ -431,15 +465,7 @@ func (n *Net) ExitStatus(i int) (status string, exited bool) {
 	return exitDescription(p), true
 }
 
-func exitDescription(p *process) string {
-	if err := p.exitErr(); err == nil {
-		return "exit status 0"
-	}
-	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return fmt.Sprintf("killed by signal %d (%v)", int(ws.Signal()), ws.Signal())
-	}
-	return p.exitErr().Error()
-}
+func exitDescription(p instance) string { return p.describeExit() }
 
 // nodeError prefixes err with the node's name and appends its log tail.
 func (n *Net) nodeError(i int, err error) error {

@@ -36,6 +36,13 @@ type Options struct {
 	// a network spread over several machines: nodes listen on all
 	// interfaces and reach each other at Hosts[i]:BasePort.
 	Hosts []string
+	// Docker makes a network of containers on this machine: Init also
+	// writes DIR/compose.yaml and the image build context DIR/image, and
+	// Start builds the image from Binary (which must be static) and runs
+	// every validator as a container with its own address on a private
+	// network, its CometBFT RPC and ledger API published on 127.0.0.1 at
+	// the ports a process localnet uses.
+	Docker bool
 	// TimeoutCommit is the consensus timeout_commit (default 500ms, fit
 	// for one machine); the other consensus timeouts are scaled from it.
 	TimeoutCommit time.Duration
@@ -97,6 +104,12 @@ func (o Options) validateInit() error {
 	}
 	if o.Users < 0 || o.Users > 1000 {
 		return fmt.Errorf("users: %d, expected 0 to 1000", o.Users)
+	}
+	if o.Docker && len(o.Hosts) > 0 {
+		return fmt.Errorf("docker and hosts: a docker localnet runs on this machine; choose one")
+	}
+	if o.Docker && o.Validators > 200 {
+		return fmt.Errorf("validators: %d, a docker localnet holds at most 200", o.Validators)
 	}
 	if len(o.Hosts) > 0 && len(o.Hosts) != o.Validators {
 		return fmt.Errorf("hosts: %d given, expected one per validator (%d)", len(o.Hosts), o.Validators)

@@ -182,3 +182,13 @@ func tailFile(path string, n int) string {
 	}
 	return string(bytes.Join(lines, []byte("\n")))
 }
+
+func (p *process) describeExit() string {
+	if err := p.exitErr(); err == nil {
+		return "exit status 0"
+	}
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("killed by signal %d (%v)", int(ws.Signal()), ws.Signal())
+	}
+	return p.exitErr().Error()
+}

@@ -49,6 +49,7 @@ func addNetworkFlags(fs *pflag.FlagSet, users int) {
 	fs.Duration("timeout-commit", localnet.DefaultTimeoutCommit, "consensus timeout_commit")
 	fs.Bool("reset", false, "delete the network in --dir and make a new one (refused while it runs; asks first on a terminal)")
 	fs.BoolP("yes", "y", false, "with --reset: do not ask for confirmation")
+	fs.Bool("docker", false, "run each validator in its own container (docker-compose; a FROM scratch image of a static tallyd built here)")
 }
 
 // prepareReset runs before --reset deletes anything: it refuses while a
@@ -116,6 +117,7 @@ func networkOptions(cmd *cobra.Command) (dir string, o localnet.Options, err err
 		o.TimeoutCommit, _ = fs.GetDuration("timeout-commit")
 	}
 	o.Reset, _ = fs.GetBool("reset")
+	o.Docker, _ = fs.GetBool("docker")
 	if fs.Lookup("hosts") != nil && fs.Changed("hosts") {
 		hosts, _ := fs.GetStringSlice("hosts")
 		o.Hosts = hosts
@@ -167,10 +169,18 @@ DIR/nodeI to host i and run "tallyd start --home <that dir>" there.`,
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "  node\thome\tnode ID\tp2p address")
 			for _, nd := range m.Nodes {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s:%d\n", nd.Name, filepath.Join(dir, nd.Home), nd.NodeID, nd.Host, nd.Ports.P2P)
+				host := nd.Host
+				if nd.Address != "" {
+					host = nd.Address
+				}
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s:%d\n", nd.Name, filepath.Join(dir, nd.Home), nd.NodeID, host, nd.Ports.P2P)
 			}
 			tw.Flush()
 			fmt.Fprintf(e.stdout, "Wallet: %s (keys %s)\n", filepath.Join(dir, m.Wallet), keyNames(m))
+			if m.Docker != nil {
+				fmt.Fprintf(e.stdout, "Containers: %s (docker-compose project %s, network %s %s); image context %s.\n",
+					filepath.Join(dir, localnet.ComposeFileName), m.Docker.Project, m.Docker.Network, m.Docker.Subnet, filepath.Join(dir, localnet.ImageDirName))
+			}
 			if len(m.Hosts) > 0 {
 				fmt.Fprintln(e.stdout, "Copy each node's home to its host and run `tallyd start --home <home>` there.")
 			} else {
@@ -198,9 +208,6 @@ every node cleanly. Node logs go to DIR/nodeI/tallyd.log.`,
 			if err != nil {
 				return err
 			}
-			if o.Binary, err = e.executable(); err != nil {
-				return fmt.Errorf("find the tallyd executable: %w", err)
-			}
 			o.LogLevel, _ = cmd.Flags().GetString("log-level")
 
 			sigs := make(chan os.Signal, 1)
@@ -223,6 +230,19 @@ every node cleanly. Node logs go to DIR/nodeI/tallyd.log.`,
 			if err := localnet.Init(dir, o); err != nil {
 				return err
 			}
+			m, err := localnet.LoadManifest(dir)
+			if err != nil {
+				return err
+			}
+			if o.Binary, err = e.executable(); err != nil {
+				return fmt.Errorf("find the tallyd executable: %w", err)
+			}
+			if m.Docker != nil {
+				fmt.Fprintf(e.stdout, "Building the container image %s...\n", m.Docker.Image)
+				if o.Binary, err = staticTallyd(ctx, o.Binary, dir); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(e.stdout, "Starting the localnet in %s...\n", dir)
 			net, err := localnet.Start(ctx, dir, o)
 			if err != nil {
@@ -238,6 +258,44 @@ every node cleanly. Node logs go to DIR/nodeI/tallyd.log.`,
 	addNetworkFlags(cmd.Flags(), 0)
 	cmd.Flags().String("log-level", "", "node log level (info, debug, error...); default from each node's config.toml")
 	return cmd
+}
+
+// staticTallyd returns a static tallyd for the container image: built
+// with `go build` (CGO_ENABLED=0) when the working directory is inside
+// the Tally source tree, else the running executable if it is static.
+func staticTallyd(ctx context.Context, self, dir string) (string, error) {
+	if root, ok := tallyModuleRoot(); ok {
+		out := filepath.Join(dir, localnet.ImageDirName, "tallyd.build")
+		if err := localnet.BuildStatic(ctx, root, out); err != nil {
+			return "", err
+		}
+		return out, nil
+	}
+	if err := localnet.CheckStatic(self); err != nil {
+		return "", fmt.Errorf("%v (or run this command inside the Tally source tree, which builds one)", err)
+	}
+	return self, nil
+}
+
+// tallyModuleRoot finds the Tally module's directory at or above the
+// working directory.
+func tallyModuleRoot() (string, bool) {
+	d, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			first, _, _ := strings.Cut(string(b), "\n")
+			return d, strings.TrimSpace(first) == "module github.com/tallyledger/tally"
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", false
+		}
+		d = parent
+	}
 }
 
 // superviseUntilDone waits for ctx's end (Ctrl-C), reporting nodes that
@@ -283,6 +341,9 @@ func superviseUntilDone(ctx context.Context, w io.Writer, net *localnet.Net) err
 		return fmt.Errorf("not every node stopped cleanly: %s", strings.Join(failures, "; "))
 	}
 	fmt.Fprintf(w, "All %d nodes stopped cleanly. Resume the chain with the same command; --reset starts a new one.\n", net.Len())
+	if d := net.Docker(); d != nil {
+		fmt.Fprintf(w, "Removed the containers, the network %s and the image %s.\n", d.Network, d.Image)
+	}
 	return nil
 }
 
@@ -294,9 +355,16 @@ func printSummary(w io.Writer, net *localnet.Net, sinceCommand time.Duration) {
 	fmt.Fprintf(w, "\nLocalnet %q is running: %d validators. First block %s after the nodes were launched; every node had committed one %s after the command started.\n\n",
 		m.ChainID, net.Len(), net.FirstBlock.Round(time.Millisecond), sinceCommand.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  node\tCometBFT RPC\tledger API\tlog")
-	for i := 0; i < net.Len(); i++ {
-		fmt.Fprintf(tw, "  node%d\t%s\t%s\t%s\n", i, net.RPCURL(i), net.APIURL(i), net.LogFile(i))
+	if d := net.Docker(); d != nil {
+		fmt.Fprintln(tw, "  node\tcontainer\taddress\tCometBFT RPC\tledger API\tlog")
+		for i := 0; i < net.Len(); i++ {
+			fmt.Fprintf(tw, "  node%d\t%s\t%s\t%s\t%s\t%s\n", i, d.Container(i), m.Nodes[i].Address, net.RPCURL(i), net.APIURL(i), net.LogFile(i))
+		}
+	} else {
+		fmt.Fprintln(tw, "  node\tCometBFT RPC\tledger API\tlog")
+		for i := 0; i < net.Len(); i++ {
+			fmt.Fprintf(tw, "  node%d\t%s\t%s\t%s\n", i, net.RPCURL(i), net.APIURL(i), net.LogFile(i))
+		}
 	}
 	tw.Flush()
 	wallet := net.WalletDir()
