@@ -166,10 +166,20 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 
 // PrepareProposal keeps, in order, the transactions that would succeed in
 // this block and fit in MaxTxBytes, measured as CometBFT measures them (the
-// protobuf size of each transaction, a few bytes above its length).
+// protobuf size of each transaction, a few bytes above its length), and
+// logs why it left each other one out. If the ledger cannot read its state
+// it logs the error and proposes an empty block, which is always valid.
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
-	txs := a.ledger.PrepareTxs(req.Height, req.Txs, req.MaxTxBytes, protoTxSize)
-	return &abci.ResponsePrepareProposal{Txs: txs}, nil
+	prepared, err := a.ledger.PrepareTxs(req.Height, req.Txs, req.MaxTxBytes, protoTxSize)
+	if err != nil {
+		a.logger.Error("cannot prepare proposal: proposing an empty block", "height", req.Height, "offered", len(req.Txs), "err", err)
+		return &abci.ResponsePrepareProposal{}, nil
+	}
+	for _, o := range prepared.Omitted {
+		a.logger.Info("left transaction out of proposal", "height", req.Height, "tx", o.Hash, "index", o.Index,
+			"code", o.Code.String(), "reason", o.Reason)
+	}
+	return &abci.ResponsePrepareProposal{Txs: prepared.Txs}, nil
 }
 
 // protoTxSize is the size CometBFT's types.Txs.Validate counts for tx.

@@ -2,6 +2,9 @@ package ledger
 
 import (
 	"bytes"
+	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tallyledger/tally/crypto"
@@ -167,13 +170,36 @@ func TestPrepareAndProcess(t *testing.T) {
 	good2 := newTx(t).from(bob).to(alice).amount(10).bytes(next)
 	junk := []byte{0x01, 0x02}
 	size := func(b []byte) int64 { return int64(len(b)) }
-	got := c.l.PrepareTxs(2, [][]byte{good1, failing, junk, good2}, 1<<20, size)
-	if len(got) != 2 || !bytes.Equal(got[0], good1) || !bytes.Equal(got[1], good2) {
-		t.Fatalf("prepared %d txs, want good1 and good2", len(got))
+	got, err := c.l.PrepareTxs(2, [][]byte{good1, failing, junk, good2}, 1<<20, size)
+	if err != nil {
+		t.Fatal(err)
 	}
-	got = c.l.PrepareTxs(2, [][]byte{good1, good2}, int64(len(good1)), size)
-	if len(got) != 1 {
-		t.Fatalf("prepared %d txs within %d bytes, want 1", len(got), len(good1))
+	if len(got.Txs) != 2 || !bytes.Equal(got.Txs[0], good1) || !bytes.Equal(got.Txs[1], good2) {
+		t.Fatalf("prepared %d txs, want good1 and good2", len(got.Txs))
+	}
+	wantOmitted := []OmittedTx{
+		{Index: 1, Hash: TxHashString(failing), Code: CodeInsufficient, Reason: "insufficient TALLY: balance 90, need 1000"},
+		{Index: 2, Hash: TxHashString(junk), Code: CodeMalformed, Reason: "cannot decode transaction: "},
+	}
+	if len(got.Omitted) != len(wantOmitted) {
+		t.Fatalf("omitted %+v, want %+v", got.Omitted, wantOmitted)
+	}
+	for i, w := range wantOmitted {
+		o := got.Omitted[i]
+		if o.Index != w.Index || o.Hash != w.Hash || o.Code != w.Code || !strings.HasPrefix(o.Reason, w.Reason) {
+			t.Fatalf("omitted[%d] = %+v, want %+v", i, o, w)
+		}
+	}
+	got, err = c.l.PrepareTxs(2, [][]byte{good1, good2}, int64(len(good1)), size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Txs) != 1 || len(got.Omitted) != 1 || got.Omitted[0].Index != 1 || got.Omitted[0].Code != CodeOK ||
+		!strings.Contains(got.Omitted[0].Reason, "do not fit") {
+		t.Fatalf("prepared %d txs within %d bytes, omitted %+v; want 1 and good2 for its size", len(got.Txs), len(good1), got.Omitted)
+	}
+	if _, err := c.l.PrepareTxs(5, nil, 1<<20, size); err == nil {
+		t.Fatal("PrepareTxs accepted the wrong height")
 	}
 	if err := c.l.ProcessTxs(2, [][]byte{good1, good2}); err != nil {
 		t.Fatalf("ProcessTxs: %v", err)
@@ -234,4 +260,62 @@ func TestLedgerLifecycleErrors(t *testing.T) {
 	if _, err := l.InitChain(testChainID, 1, testGenesis()); err == nil {
 		t.Fatal("InitChain on a used ledger")
 	}
+}
+
+// readFailStore fails every read of account records once armed, as a
+// disk failing under the ledger would.
+type readFailStore struct {
+	Store
+	armed *atomic.Bool
+}
+
+var errDisk = errors.New("simulated disk read failure")
+
+func (s *readFailStore) Snapshot() (Snapshot, error) {
+	snap, err := s.Store.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	return &readFailSnapshot{Snapshot: snap, armed: s.armed}, nil
+}
+
+type readFailSnapshot struct {
+	Snapshot
+	armed *atomic.Bool
+}
+
+func (s *readFailSnapshot) Get(key []byte) ([]byte, error) {
+	if s.armed.Load() && bytes.HasPrefix(key, []byte(PrefixAccount)) {
+		return nil, errDisk
+	}
+	return s.Snapshot.Get(key)
+}
+
+// A storage failure is reported as one by every step of the pipeline:
+// never as a rejection of the transaction (an unknown sender...), never as
+// a shorter proposal.
+func TestPipelineStorageFailure(t *testing.T) {
+	armed := &atomic.Bool{}
+	c := newTestChainOn(t, &readFailStore{Store: NewMemStore(), armed: armed}, testGenesis())
+	c.block()
+	next := map[crypto.Address]uint64{}
+	tx := newTx(t).from(alice).to(bob).amount(10).bytes(next)
+	size := func(b []byte) int64 { return int64(len(b)) }
+	armed.Store(true)
+
+	if got, err := c.l.PrepareTxs(2, [][]byte{tx}, 1<<20, size); !errors.Is(err, errDisk) || got != nil {
+		t.Fatalf("PrepareTxs = %+v, %v; want no proposal and the storage error", got, err)
+	}
+	if err := c.l.ProcessTxs(2, [][]byte{tx}); !errors.Is(err, errDisk) || CodeOf(err) != CodeInternal {
+		t.Fatalf("ProcessTxs = %v; want the storage error", err)
+	}
+	if res, err := c.l.FinalizeBlock(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{tx}); !errors.Is(err, errDisk) || res != nil {
+		t.Fatalf("FinalizeBlock = %+v, %v; want the storage error", res, err)
+	}
+	if r := c.l.CheckTx(tx, false); r.Code != CodeInternal || !strings.Contains(r.Log, errDisk.Error()) {
+		t.Fatalf("CheckTx = %+v; want code internal with the storage error", r)
+	}
+
+	armed.Store(false)
+	wantResult(t, c.one(newTx(t).from(alice).to(bob).amount(10)), CodeOK, "")
 }

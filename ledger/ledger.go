@@ -300,14 +300,9 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 	if l.check == nil {
 		return TxResult{Code: CodeInternal, Log: "ledger has no chain yet: InitChain has not run"}
 	}
-	env := &execEnv{height: uint64(l.checkHeight)}
-	tx := newOverlay(l.check)
-	res, err := runTx(tx, env, d)
+	res, err := tryTx(l.check, &execEnv{height: uint64(l.checkHeight)}, d)
 	if err != nil {
 		return TxResult{Code: CodeInternal, Log: err.Error()}
-	}
-	if res.Code == CodeOK {
-		tx.mergeInto(l.check)
 	}
 	return res
 }
@@ -338,78 +333,6 @@ func (l *Ledger) resetCheck(base Reader, nextHeight int64) {
 	l.checkHeight = nextHeight
 }
 
-// PrepareTxs chooses a block proposal's transactions: in order, it keeps
-// those that would succeed, as long as their total size (sizeOf each)
-// stays within maxBytes. The validators' signatures of the last commit are
-// not known here, so the validator-change check is the one of CheckTx.
-func (l *Ledger) PrepareTxs(height int64, txs [][]byte, maxBytes int64, sizeOf func([]byte) int64) [][]byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ready(height) != nil {
-		return nil
-	}
-	decoded := make([]*decodedTx, len(txs))
-	for i, raw := range txs {
-		decoded[i] = decodeTx(raw)
-	}
-	l.verify.verifyAll(l.ChainID(), decoded)
-	blk := newOverlay(l.execBase())
-	env := newExecEnv(BlockInfo{Height: height}, false)
-	if _, err := beginBlock(blk, env); err != nil {
-		return nil
-	}
-	var out [][]byte
-	var size int64
-	for _, d := range decoded {
-		n := sizeOf(d.raw)
-		if size+n > maxBytes {
-			continue
-		}
-		tx := newOverlay(blk)
-		res, err := runTx(tx, env, d)
-		if err != nil {
-			return out
-		}
-		if res.Code != CodeOK {
-			continue
-		}
-		tx.mergeInto(blk)
-		out = append(out, d.raw)
-		size += n
-	}
-	return out
-}
-
-// ProcessTxs checks a proposed block: it returns an error naming the first
-// transaction that is undecodable, unauthenticated or would fail.
-func (l *Ledger) ProcessTxs(height int64, txs [][]byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err := l.ready(height); err != nil {
-		return err
-	}
-	decoded := make([]*decodedTx, len(txs))
-	for i, raw := range txs {
-		decoded[i] = decodeTx(raw)
-	}
-	l.verify.verifyAll(l.ChainID(), decoded)
-	blk := newOverlay(l.execBase())
-	env := newExecEnv(BlockInfo{Height: height}, false)
-	if _, err := beginBlock(blk, env); err != nil {
-		return err
-	}
-	for i, d := range decoded {
-		res, err := runTx(blk, env, d)
-		if err != nil {
-			return err
-		}
-		if res.Code != CodeOK {
-			return Errorf(res.Code, "transaction %d (%s) would fail: %s", i, TxHashString(d.raw), res.Log)
-		}
-	}
-	return nil
-}
-
 // FinalizeBlock executes a block on an overlay of the committed state and
 // returns its results and app hash; Commit makes it durable. Signatures not
 // verified by CheckTx are verified first, in parallel, then the
@@ -424,32 +347,21 @@ func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) 
 	}
 	l.pending = nil
 	chainID := l.ChainID()
-	decoded := make([]*decodedTx, len(txs))
-	for i, raw := range txs {
-		decoded[i] = decodeTx(raw)
-	}
-	l.verify.verifyAll(chainID, decoded)
-
-	base := l.execBase()
-	blk := newOverlay(base)
-	env := newExecEnv(b, true)
-	res := &BlockResult{TxResults: make([]TxResult, len(txs))}
-	events, err := beginBlock(blk, env)
+	p, err := l.newBlockPass(b, true, txs)
 	if err != nil {
-		return nil, fmt.Errorf("block %d: %w", b.Height, err)
+		return nil, err
 	}
-	res.Events = events
-	for i, d := range decoded {
-		r, err := runTx(blk, env, d)
-		if err != nil {
-			return nil, fmt.Errorf("block %d, transaction %d: %w", b.Height, i, err)
+	res := &BlockResult{TxResults: make([]TxResult, len(txs)), Events: p.events}
+	for i, d := range p.txs {
+		if res.TxResults[i], err = p.run(i); err != nil {
+			return nil, err
 		}
-		res.TxResults[i] = r
 		if d.decodeErr == nil {
 			l.verify.cache.forget(sigCacheKey(chainID, d.raw))
 		}
 	}
 
+	blk := p.blk
 	blockChanges, err := blk.changes()
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", b.Height, err)

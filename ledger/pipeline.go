@@ -1,0 +1,153 @@
+package ledger
+
+import "fmt"
+
+// The block pipeline. Every use of a block's transactions (choosing a
+// proposal, checking one, executing the decided block) goes through the
+// same steps: decode each transaction, verify the signatures not verified
+// yet (in parallel), open an overlay of the state the block executes on,
+// start the block (expire proposals), then run the transactions in order.
+
+// blockPass is one pass of a block's transactions over an overlay of the
+// state: the effects of the transactions it runs stay in blk.
+type blockPass struct {
+	height int64
+	env    *execEnv
+	blk    *overlay
+	txs    []*decodedTx
+	events []Event // from the start of the block
+}
+
+// newBlockPass decodes and verifies txs and starts block b on an overlay of
+// the state blocks execute on. signersKnown says whether b.Signers are the
+// real signers of the last commit (FinalizeBlock) or unknown (proposals),
+// which decides the validator-change check. The caller holds l.mu and has
+// checked the height. The error is a storage failure.
+func (l *Ledger) newBlockPass(b BlockInfo, signersKnown bool, txs [][]byte) (*blockPass, error) {
+	decoded := make([]*decodedTx, len(txs))
+	for i, raw := range txs {
+		decoded[i] = decodeTx(raw)
+	}
+	l.verify.verifyAll(l.ChainID(), decoded)
+	p := &blockPass{height: b.Height, env: newExecEnv(b, signersKnown), blk: newOverlay(l.execBase()), txs: decoded}
+	events, err := beginBlock(p.blk, p.env)
+	if err != nil {
+		return nil, fmt.Errorf("block %d: %w", b.Height, err)
+	}
+	p.events = events
+	return p, nil
+}
+
+// run executes transaction i on the block, as a block does: a rejected
+// but authenticated transaction still consumes its nonce. The error is a
+// storage failure.
+func (p *blockPass) run(i int) (TxResult, error) {
+	r, err := runTx(p.blk, p.env, p.txs[i])
+	if err != nil {
+		return r, fmt.Errorf("block %d, transaction %d: %w", p.height, i, err)
+	}
+	return r, nil
+}
+
+// try executes transaction i and keeps its effects only if it succeeds.
+func (p *blockPass) try(i int) (TxResult, error) {
+	r, err := tryTx(p.blk, p.env, p.txs[i])
+	if err != nil {
+		return r, fmt.Errorf("block %d, transaction %d: %w", p.height, i, err)
+	}
+	return r, nil
+}
+
+// tryTx runs d on its own overlay of parent and merges it into parent only
+// if it succeeds: a transaction that fails leaves nothing behind, not even
+// its nonce.
+func tryTx(parent *overlay, env *execEnv, d *decodedTx) (TxResult, error) {
+	tx := newOverlay(parent)
+	r, err := runTx(tx, env, d)
+	if err == nil && r.Code == CodeOK {
+		tx.mergeInto(parent)
+	}
+	return r, err
+}
+
+// PreparedTxs is the outcome of PrepareTxs: the transactions of the
+// proposal, in order, and the ones left out with the reason.
+type PreparedTxs struct {
+	Txs     [][]byte
+	Omitted []OmittedTx
+}
+
+// OmittedTx is a transaction PrepareTxs left out of a proposal.
+type OmittedTx struct {
+	Index int    // position in the transactions offered
+	Hash  string // upper-case hex
+	// Code is the code the transaction would get; CodeOK when it did not
+	// fit (it was not run).
+	Code   Code
+	Reason string
+}
+
+// PrepareTxs chooses a block proposal's transactions: in order, it keeps
+// those that would succeed, as long as their total size (sizeOf each)
+// stays within maxBytes, and says why it left each other one out. The
+// validators' signatures of the last commit are not known here, so the
+// validator-change check is the one of CheckTx. The error is for a wrong
+// height or a storage failure: then nothing is proposed.
+func (l *Ledger) PrepareTxs(height int64, txs [][]byte, maxBytes int64, sizeOf func([]byte) int64) (*PreparedTxs, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.ready(height); err != nil {
+		return nil, err
+	}
+	p, err := l.newBlockPass(BlockInfo{Height: height}, false, txs)
+	if err != nil {
+		return nil, err
+	}
+	out := &PreparedTxs{}
+	var size int64
+	for i, d := range p.txs {
+		n := sizeOf(d.raw)
+		if size+n > maxBytes {
+			out.Omitted = append(out.Omitted, OmittedTx{Index: i, Hash: TxHashString(d.raw), Code: CodeOK,
+				Reason: fmt.Sprintf("%d bytes do not fit: %d of %d bytes taken", n, size, maxBytes)})
+			continue
+		}
+		r, err := p.try(i)
+		if err != nil {
+			return nil, err
+		}
+		if r.Code != CodeOK {
+			out.Omitted = append(out.Omitted, OmittedTx{Index: i, Hash: TxHashString(d.raw), Code: r.Code, Reason: r.Log})
+			continue
+		}
+		out.Txs = append(out.Txs, d.raw)
+		size += n
+	}
+	return out, nil
+}
+
+// ProcessTxs checks a proposed block: it returns an error naming the first
+// transaction that is undecodable, unauthenticated or would fail (an
+// *Error with the transaction's code), or a storage failure (any other
+// error).
+func (l *Ledger) ProcessTxs(height int64, txs [][]byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.ready(height); err != nil {
+		return err
+	}
+	p, err := l.newBlockPass(BlockInfo{Height: height}, false, txs)
+	if err != nil {
+		return err
+	}
+	for i, d := range p.txs {
+		r, err := p.run(i)
+		if err != nil {
+			return err
+		}
+		if r.Code != CodeOK {
+			return Errorf(r.Code, "transaction %d (%s) would fail: %s", i, TxHashString(d.raw), r.Log)
+		}
+	}
+	return nil
+}
