@@ -15,6 +15,8 @@ import (
 	rpcserver "github.com/cometbft/cometbft/rpc/jsonrpc/server"
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	"github.com/rs/cors"
+
+	"github.com/tallyledger/tally/explorer"
 )
 
 // apiServer serves the ledger JSON-RPC API with CometBFT's JSON-RPC server:
@@ -72,6 +74,9 @@ func (s *apiServer) handler() http.Handler {
 	wm.SetLogger(s.logger.With("protocol", "websocket"))
 	mux.HandleFunc("/websocket", wm.WebsocketHandler)
 	rpcserver.RegisterRPCFuncs(mux, routes, s.logger)
+	if s.n.appCfg.Explorer {
+		mux.Handle(explorer.Path, s.explorer())
+	}
 
 	var h http.Handler = fillMissingParams(mux)
 	if rc := s.n.cfg.RPC; rc.IsCorsEnabled() {

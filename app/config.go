@@ -42,6 +42,9 @@ type Config struct {
 	// APIListenAddr is where the ledger JSON-RPC API listens, as
 	// tcp://host:port; empty disables the API.
 	APIListenAddr string `mapstructure:"api_laddr"`
+	// Explorer serves the read-only block explorer at /explorer/ on the
+	// ledger API's address (on by default).
+	Explorer bool `mapstructure:"explorer"`
 	// VerifyWorkers is the number of goroutines verifying signatures of a
 	// block in parallel; 0 uses every core.
 	VerifyWorkers int `mapstructure:"verify_workers"`
@@ -51,9 +54,10 @@ type Config struct {
 	SigCacheSize int `mapstructure:"sig_cache_size"`
 }
 
-// DefaultConfig returns the production defaults: the API on localhost.
+// DefaultConfig returns the production defaults: the API on localhost, with
+// the explorer.
 func DefaultConfig() Config {
-	return Config{APIListenAddr: DefaultAPIListenAddr}
+	return Config{APIListenAddr: DefaultAPIListenAddr, Explorer: true}
 }
 
 // Validate checks the settings and says which one is wrong.
@@ -81,6 +85,10 @@ var appConfigTemplate = template.Must(template.New("app.toml").Parse(`# Tally no
 # Request limits (body size, batch size, connections) follow [rpc] in
 # config.toml.
 api_laddr = "{{ .APIListenAddr }}"
+
+# Serve the read-only block explorer at /explorer/ on the ledger API's
+# address (it reads the same public JSON-RPC; no keys).
+explorer = {{ .Explorer }}
 
 # Goroutines verifying the signatures of a block in parallel; 0 = all cores.
 verify_workers = {{ .VerifyWorkers }}

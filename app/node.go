@@ -24,6 +24,7 @@ import (
 
 	dbm "github.com/cometbft/cometbft-db"
 
+	"github.com/tallyledger/tally/explorer"
 	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
 )
@@ -54,6 +55,7 @@ type Node struct {
 	rpc    *local.Local
 	dbs    *dbRecorder
 	api    *apiServer
+	names  []explorer.Name // the genesis's names of accounts and validators
 
 	evict    chan struct{} // a commit happened: disconnect peers no longer allowed
 	quit     chan struct{}
@@ -91,7 +93,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		return nil, err
 	}
 
-	genDoc, _, err := genesis.Load(c.GenesisFile())
+	genDoc, appState, err := genesis.Load(c.GenesisFile())
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +139,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	}
 
 	n = &Node{
-		home: home, cfg: c, appCfg: ac, logger: logger, ledger: l, dbs: dbs,
+		home: home, cfg: c, appCfg: ac, logger: logger, ledger: l, dbs: dbs, names: genesisNames(genDoc, appState),
 		evict: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 	}
 	n.app = New(l, logger.With("module", "tally"), WithAfterCommit(n.afterCommit))

@@ -42,7 +42,13 @@ type Account struct {
 	Roles        []string `json:"roles"`
 	Frozen       bool     `json:"frozen,omitempty"`
 	FrozenReason string   `json:"frozen_reason,omitempty"`
+	// Name is an optional label (the wallet key's name on a localnet) that
+	// the explorer's search box accepts. It is not part of the ledger state.
+	Name string `json:"name,omitempty"`
 }
+
+// MaxNameLen is the longest account name a genesis may give.
+const MaxNameLen = 64
 
 // Asset is an asset and its issuer; its supply is the sum of its balances.
 type Asset struct {
@@ -126,7 +132,16 @@ func (s *AppState) convert() (ledger.GenesisState, []error) {
 		Params:       ledger.Params{AdminThreshold: s.Params.AdminThreshold, FreezeBlocksReceive: s.Params.FreezeBlocksReceive},
 		AllowedNodes: slices.Clone(s.AllowedNodes),
 	}
+	names := map[string]int{}
 	for i, a := range s.Accounts {
+		if a.Name != "" {
+			if err := validName(a.Name); err != nil {
+				bad("accounts[%d]: name %q: %v", i, a.Name, err)
+			} else if j, dup := names[a.Name]; dup {
+				bad("accounts[%d]: name %q is already the name of accounts[%d]", i, a.Name, j)
+			}
+			names[a.Name] = i
+		}
 		addr, err := crypto.ParseAddress(a.Address)
 		if err != nil {
 			bad("accounts[%d]: %v", i, err)
@@ -160,6 +175,42 @@ func (s *AppState) convert() (ledger.GenesisState, []error) {
 		g.Balances = append(g.Balances, ledger.GenesisBalance{Address: addr, Asset: b.Asset, Amount: amount})
 	}
 	return g, errs
+}
+
+// validName accepts letters, digits, '.', '_' and '-', at most MaxNameLen
+// of them: a name that reads the same in a URL, a shell and a page.
+func validName(n string) error {
+	if len(n) > MaxNameLen {
+		return fmt.Errorf("%d characters, at most %d", len(n), MaxNameLen)
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("character %q, expected letters, digits, '.', '_' or '-'", c)
+		}
+	}
+	return nil
+}
+
+// SetName gives the genesis account at address a name (see Account.Name).
+func (s *AppState) SetName(address, name string) error {
+	if err := validName(name); err != nil {
+		return fmt.Errorf("name %q: %w", name, err)
+	}
+	a, err := crypto.ParseAddress(address)
+	if err != nil {
+		return err
+	}
+	i := s.findAccount(a)
+	if i < 0 {
+		return fmt.Errorf("account %s is not in genesis", a)
+	}
+	for j := range s.Accounts {
+		if j != i && s.Accounts[j].Name == name {
+			return fmt.Errorf("name %q is already the name of %s", name, s.Accounts[j].Address)
+		}
+	}
+	s.Accounts[i].Name = name
+	return nil
 }
 
 // ParseAmount parses a decimal amount: digits only, no sign, no leading

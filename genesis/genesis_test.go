@@ -288,3 +288,46 @@ func TestValidatorsFromABCI(t *testing.T) {
 func abciUpdates(pk []byte, power int64) []abci.ValidatorUpdate {
 	return []abci.ValidatorUpdate{abci.Ed25519ValidatorUpdate(pk, power)}
 }
+
+// Account names are labels for people (the explorer's search box): valid
+// characters, unique, never part of the ledger state.
+func TestAccountNames(t *testing.T) {
+	s := state(t)
+	must(t, s.SetName(alice, "alice"))
+	must(t, s.SetName(admin, "ops.admin-1"))
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"taken", s.SetName(admin, "alice"), "already the name of"},
+		{"space", s.SetName(admin, "al ice"), "character ' '"},
+		{"too long", s.SetName(admin, strings.Repeat("a", MaxNameLen+1)), "at most 64"},
+		{"unknown account", s.SetName(bob, "bob"), "not in genesis"},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tc.name, tc.err, tc.want)
+		}
+	}
+	must(t, s.Validate())
+	raw, err := s.Marshal()
+	must(t, err)
+	back, err := Parse(raw)
+	must(t, err)
+	if back.Accounts[1].Name != "alice" {
+		t.Fatalf("name lost in JSON: %s", raw)
+	}
+	g, err := back.ToLedger(nil)
+	if err == nil && len(g.Accounts) != 2 {
+		t.Fatalf("ledger accounts %d", len(g.Accounts))
+	}
+
+	back.Accounts[0].Name = "alice" // a hand-edited file with a duplicate
+	if err := back.Validate(); err == nil || !strings.Contains(err.Error(), `accounts[1]: name "alice" is already the name of accounts[0]`) {
+		t.Errorf("Validate of a duplicate name: %v", err)
+	}
+	back.Accounts[1].Name = "b@d"
+	if err := back.Validate(); err == nil || !strings.Contains(err.Error(), `accounts[1]: name "b@d": character '@'`) {
+		t.Errorf("Validate of a bad name: %v", err)
+	}
+}

@@ -333,6 +333,9 @@ func buildGenesis(m *Manifest, idents []NodeIdentity) (*cmttypes.GenesisDoc, err
 		if err := st.AddAccount(k.Address, k.Roles...); err != nil {
 			return nil, fmt.Errorf("genesis: %w", err)
 		}
+		if err := st.SetName(k.Address, k.Name); err != nil {
+			return nil, fmt.Errorf("genesis: %w", err)
+		}
 	}
 	admin, _ := m.Key("admin")
 	if err := st.AddAsset(Asset, admin.Address); err != nil {

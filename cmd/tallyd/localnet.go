@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tallyledger/tally/explorer"
 	"github.com/tallyledger/tally/localnet"
 )
 
@@ -367,6 +368,7 @@ func printSummary(w io.Writer, net *localnet.Net, sinceCommand time.Duration) {
 		}
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "\nExplorer: %s%s (open it in a browser)\n", net.APIURL(0), explorer.Path)
 	wallet := net.WalletDir()
 	fmt.Fprintf(w, "\nWallet: %s (unencrypted test keys: %s)\n", wallet, keyNames(m))
 	fmt.Fprintf(w, "Governance: a proposal passes with %d admin approval(s).\n", m.AdminThreshold)
