@@ -2,9 +2,11 @@ package localnet
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,146 +17,484 @@ import (
 
 	"github.com/tallyledger/tally/app"
 	"github.com/tallyledger/tally/crypto"
-	"github.com/tallyledger/tally/crypto/keystore"
-	"github.com/tallyledger/tally/ledger"
 )
 
 // BenchOptions configure one load run.
 type BenchOptions struct {
-	// Rate is the offered load in transfers per second, spread evenly over
-	// the senders.
+	// Rate is the offered load in transactions per second over the whole
+	// network.
 	Rate int
-	// Duration of the load.
+	// Duration of the load: Rate x Duration transactions are signed
+	// before the clock starts.
 	Duration time.Duration
-	// Senders are the wallet keys that send; each sends to the next one
-	// (the last to the first) through node (index mod N). Default: every
-	// userN key, else alice and bob.
+	// Batch is the number of transactions per JSON-RPC batch request
+	// (default 10).
+	Batch int
+	// Lanes is the number of connections sending to each node (default
+	// 4). Each lane owns its senders and sends its batches in order, so a
+	// sender's nonces reach its node in order.
+	Lanes int
+	// Sync broadcasts with broadcast_tx_sync (CheckTx's answer counted as
+	// admitted or rejected) instead of broadcast_tx_async.
+	Sync bool
+	// Senders are the wallet keys that send (Tally only); each sends to the
+	// next one (the last to the first) through node (index mod N).
+	// Default: every userN key, else alice and bob.
 	Senders []string
+	// Drain bounds the wait, after the load, for admitted transactions to
+	// be committed (default 30 s or Duration, whichever is longer).
+	Drain time.Duration
+	// Progress, when set, is called about once a second during the run.
+	Progress func(BenchProgress)
 }
 
-// BenchResult is what one load run measured. Rates are over the committed
-// blocks of the run, timed by their header times.
+// BenchProgress is a running count, for a progress line.
+type BenchProgress struct {
+	Elapsed   time.Duration
+	Draining  bool // the load is over; waiting for commits
+	Offered   int
+	Rejected  int
+	Committed int
+	Height    int64
+}
+
+// BenchResult is what one load run measured.
 type BenchResult struct {
-	Rate     int           // offered transfers/s asked for
-	Duration time.Duration // load duration
-	Sent     int           // transfers broadcast
-	Accepted int           // of which CheckTx admitted
-	Rejected int           // of which CheckTx refused (or the RPC failed)
-	// FirstRejection is the log of the first refusal, if any.
-	FirstRejection string
+	App      string        // "tally" or "kvstore"
+	Rate     int           // offered transactions/s asked for
+	Duration time.Duration // load duration asked for
+	TxBytes  int           // size of each transaction
 
-	Blocks      int           // blocks committed during the run
-	Span        time.Duration // header time of the last block minus that of the block before the first
-	Committed   int           // successful transfers in those blocks
-	Failed      int           // transfers in those blocks with a non-zero code
-	MaxBlockTxs int           // the largest block
+	Offered   int            // transactions sent
+	Admitted  int            // of which the node accepted (Offered - Rejected)
+	Rejected  int            // of which the node refused
+	Reasons   map[string]int // rejections by reason
+	Committed int            // admitted transactions found in blocks with code 0
+	Failed    int            // found in blocks with a non-zero code
+	Lost      int            // admitted but never seen in a block by the end of the drain
 
-	// Derived.
-	OfferedPerSec   float64 // Sent / Duration
-	BlocksPerSec    float64
-	CommittedPerSec float64
+	Blocks      int // blocks committed from the start of the load to the last commit
+	MaxBlockTxs int
+
+	OfferedTPS   float64 // Offered / the time the senders took
+	CommittedTPS float64 // Committed / (last commit - start of the load)
+	// Latency from submitting a transaction to seeing its block committed
+	// (block polled every 20 ms), over committed transactions.
+	P50, P95, P99, Max time.Duration
+	// HostCPU is the host's busy share of all cores (0..1) over the run,
+	// -1 where unknown.
+	HostCPU float64
+	// Timeline has one point per second from the start of the load.
+	Timeline []BenchSecond
 }
 
-// Bench offers transfers at opts.Rate for opts.Duration to the running
-// network, then waits for the mempools to drain (up to 30 s) and measures,
-// from the blocks, how many were committed and how fast. Senders pace
-// themselves; a sender that cannot keep up sends as fast as its node
-// accepts, which shows as OfferedPerSec below Rate.
+// BenchSecond is one second of a run.
+type BenchSecond struct {
+	Second    int
+	Committed int           // transactions whose commit was seen in this second
+	P50, Max  time.Duration // their latencies
+}
+
+// benchTx is one pre-signed transaction.
+type benchTx struct {
+	raw  []byte
+	hash [32]byte
+}
+
+// lane is one connection's ordered share of the load.
+type lane struct {
+	node int
+	txs  []benchTx
+}
+
+// Bench offers opts.Rate transactions/s for opts.Duration to the running
+// network and measures them from submission to commit. Every transaction
+// is built (and for Tally signed) before the clock starts; the lanes then
+// send batches on a fixed schedule whatever the answers (open loop, except
+// that a lane's next batch waits for the HTTP answer to its previous one,
+// which keeps its senders' nonces in order), so a slow network shows as
+// latency and rejections, not as a slower offer. A watcher reads every new
+// block of node0 and matches its transactions to their submit times.
 func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error) {
 	if opts.Rate <= 0 || opts.Duration <= 0 {
 		return nil, fmt.Errorf("bench: rate %d and duration %s must be positive", opts.Rate, opts.Duration)
 	}
-	senders, err := n.loadSenders(ctx, opts.Senders)
+	if opts.Batch <= 0 {
+		opts.Batch = 10
+	}
+	if opts.Lanes <= 0 {
+		opts.Lanes = 4
+	}
+	if opts.Drain <= 0 {
+		opts.Drain = max(30*time.Second, opts.Duration)
+	}
+	total := int(float64(opts.Rate) * opts.Duration.Seconds())
+	if total < 1 {
+		return nil, fmt.Errorf("bench: rate %d for %s is no transaction", opts.Rate, opts.Duration)
+	}
+	// A node reports a height once the block is stored, a moment before
+	// its application has committed it: one more block on every node makes
+	// the state the senders' nonces are read from settled.
+	if h, err := n.Height(ctx, 0); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	} else if err := n.WaitAll(ctx, h+1); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	res := &BenchResult{App: n.AppName(), Rate: opts.Rate, Duration: opts.Duration, Reasons: map[string]int{}, HostCPU: -1}
+	var lanes []*lane
+	var err error
+	if n.opts.App == AppKVStore {
+		lanes, err = kvstoreLoad(n, total, opts.Lanes)
+	} else {
+		lanes, err = tallyLoad(ctx, n, total, opts.Lanes, opts.Senders)
+	}
 	if err != nil {
 		return nil, err
+	}
+	for _, l := range lanes {
+		if len(l.txs) > 0 {
+			res.TxBytes = len(l.txs[0].raw)
+			break
+		}
 	}
 	startHeight, err := n.Height(ctx, 0)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	res := &BenchResult{Rate: opts.Rate, Duration: opts.Duration}
-	var sent, accepted, rejected atomic.Int64
-	var firstRejection sync.Once
 
-	perSender := float64(opts.Rate) / float64(len(senders))
-	interval := time.Duration(float64(time.Second) / perSender)
+	tr := &tracker{submitted: make(map[[32]byte]time.Time, total), reasons: res.Reasons}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
 	began := time.Now()
-	end := began.Add(opts.Duration)
+	tr.began = began
+	cpu0, cpuErr := readHostCPU()
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		tr.watch(watchCtx, n, startHeight)
+	}()
+
+	// Each lane sends a batch every interval, staggered over one interval.
+	method := "broadcast_tx_async"
+	if opts.Sync {
+		method = "broadcast_tx_sync"
+	}
+	interval := time.Duration(float64(time.Second) * float64(opts.Batch) * float64(len(lanes)) / float64(opts.Rate))
 	var wg sync.WaitGroup
-	for si, s := range senders {
+	for li, l := range lanes {
 		wg.Add(1)
-		go func(si int, s *benchSender) {
+		go func() {
 			defer wg.Done()
-			// Stagger the senders over one interval.
-			next := began.Add(interval * time.Duration(si) / time.Duration(len(senders)))
-			for {
-				if now := time.Now(); now.Before(next) {
+			bc := newBatchClient(n.RPCURL(l.node))
+			next := began.Add(interval * time.Duration(li) / time.Duration(len(lanes)))
+			for i := 0; i < len(l.txs) && ctx.Err() == nil; i += opts.Batch {
+				if d := time.Until(next); d > 0 {
 					select {
 					case <-ctx.Done():
 						return
-					case <-time.After(next.Sub(now)):
+					case <-time.After(d):
 					}
 				}
-				if !time.Now().Before(end) || ctx.Err() != nil {
-					return
-				}
 				next = next.Add(interval)
-				sent.Add(1)
-				if err := s.send(ctx); err != nil {
-					rejected.Add(1)
-					firstRejection.Do(func() { res.FirstRejection = err.Error() })
-					continue
-				}
-				accepted.Add(1)
+				batch := l.txs[i:min(i+opts.Batch, len(l.txs))]
+				tr.submit(batch)
+				outcomes, err := bc.broadcast(ctx, method, batch)
+				tr.answered(batch, outcomes, err)
 			}
-		}(si, s)
+		}()
 	}
-	wg.Wait()
-	res.Sent, res.Accepted, res.Rejected = int(sent.Load()), int(accepted.Load()), int(rejected.Load())
-	res.OfferedPerSec = float64(res.Sent) / time.Since(began).Seconds()
+	progress := func(draining bool) {
+		if opts.Progress == nil {
+			return
+		}
+		p := tr.progress()
+		p.Elapsed, p.Draining = time.Since(began), draining
+		opts.Progress(p)
+	}
+	sendDone := make(chan struct{})
+	go func() { wg.Wait(); close(sendDone) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for sending := true; sending; {
+		select {
+		case <-sendDone:
+			sending = false
+		case <-tick.C:
+			progress(false)
+		}
+	}
+	sent := time.Since(began)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 
-	endHeight, err := n.waitDrained(ctx, 30*time.Second)
-	if err != nil {
-		return nil, err
+	// Drain: until every admitted transaction is seen in a block, or the
+	// limit passes.
+	deadline := time.Now().Add(opts.Drain)
+	for !tr.settled() && time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case <-tick.C:
+			progress(true)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	if err := n.countBlocks(ctx, startHeight, endHeight, res); err != nil {
-		return nil, err
+	stopWatch()
+	<-watchDone
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	if s := res.Span.Seconds(); s > 0 {
-		res.BlocksPerSec = float64(res.Blocks) / s
-		res.CommittedPerSec = float64(res.Committed) / s
+	if cpuErr == nil {
+		if cpu1, err := readHostCPU(); err == nil {
+			res.HostCPU = cpu1.busySince(cpu0)
+		}
 	}
+	tr.fill(res, sent)
 	return res, nil
 }
 
-type benchSender struct {
-	key     *crypto.PrivKey
-	to      crypto.Address
-	chainID string
-	node    *rpchttp.HTTP
-	nonce   uint64
+// AppName names the application the network runs: "tally" or "kvstore".
+func (n *Net) AppName() string {
+	if n.opts.App == AppKVStore {
+		return "kvstore"
+	}
+	return "tally"
 }
 
-func (s *benchSender) send(ctx context.Context) error {
-	body := ledger.Body{Nonce: s.nonce, Msg: ledger.Msg{Transfer: &ledger.Transfer{To: s.to, Asset: Asset, Amount: 1}}}
-	tx := ledger.NewSignedTx(s.chainID, body, s.key).Encode()
-	res, err := s.node.BroadcastTxSync(ctx, tx)
+// tracker follows every submitted transaction to its block.
+type tracker struct {
+	began time.Time
+
+	mu         sync.Mutex
+	submitted  map[[32]byte]time.Time // waiting for their block
+	offered    int
+	rejected   int
+	reasons    map[string]int
+	committed  int
+	failed     int
+	latencies  []time.Duration
+	commitAt   []time.Duration // since began, one per committed tx
+	lastCommit time.Duration
+	blocks     int
+	maxBlock   int
+	height     atomic.Int64
+}
+
+func (t *tracker) submit(batch []benchTx) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, tx := range batch {
+		t.submitted[tx.hash] = now
+	}
+	t.offered += len(batch)
+}
+
+// answered records the node's answers to a batch: a transport error or a
+// per-transaction error (or non-zero CheckTx code) is a rejection.
+func (t *tracker) answered(batch []benchTx, outcomes []string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, tx := range batch {
+		reason := ""
+		switch {
+		case err != nil:
+			reason = err.Error()
+		case i < len(outcomes):
+			reason = outcomes[i]
+		}
+		if reason == "" {
+			continue
+		}
+		if _, waiting := t.submitted[tx.hash]; !waiting {
+			continue // already committed (cannot be refused any more)
+		}
+		delete(t.submitted, tx.hash)
+		t.rejected++
+		t.reasons[shortReason(reason)]++
+	}
+}
+
+// block records a committed block's transactions; codes may be nil when
+// the results could not be read (every transaction then counts as
+// committed).
+func (t *tracker) block(txs [][]byte, codes []uint32, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	since := at.Sub(t.began)
+	t.blocks++
+	t.maxBlock = max(t.maxBlock, len(txs))
+	for i, raw := range txs {
+		h := sha256.Sum256(raw)
+		sub, ok := t.submitted[h]
+		if !ok {
+			continue
+		}
+		delete(t.submitted, h)
+		if codes != nil && i < len(codes) && codes[i] != 0 {
+			t.failed++
+			continue
+		}
+		t.committed++
+		t.latencies = append(t.latencies, at.Sub(sub))
+		t.commitAt = append(t.commitAt, since)
+		t.lastCommit = since
+	}
+}
+
+func (t *tracker) settled() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.submitted) == 0
+}
+
+func (t *tracker) progress() BenchProgress {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return BenchProgress{Offered: t.offered, Rejected: t.rejected, Committed: t.committed, Height: t.height.Load()}
+}
+
+// watch reads every block after from as soon as node0 (or, while it does
+// not answer, another node) reports it committed.
+func (t *tracker) watch(ctx context.Context, n *Net, from int64) {
+	next := from + 1
+	node := 0
+	for ctx.Err() == nil {
+		c := n.Client(node)
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err := c.Status(qctx)
+		cancel()
+		if err != nil {
+			node = (node + 1) % n.Len()
+			sleepCtx(ctx, 100*time.Millisecond)
+			continue
+		}
+		latest := st.SyncInfo.LatestBlockHeight
+		seen := time.Now()
+		for ; next <= latest && ctx.Err() == nil; next++ {
+			if err := t.readBlock(ctx, c, next, seen); err != nil {
+				break
+			}
+		}
+		t.height.Store(next - 1)
+		sleepCtx(ctx, 20*time.Millisecond)
+	}
+}
+
+func (t *tracker) readBlock(ctx context.Context, c *rpchttp.HTTP, h int64, seen time.Time) error {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	b, err := c.Block(qctx, &h)
 	if err != nil {
 		return err
 	}
-	if res.Code == 0 {
-		s.nonce++
-		return nil
-	}
-	if ledger.Code(res.Code) == ledger.CodeBadNonce {
-		if n, qerr := PendingNonce(ctx, s.node, s.key.PubKey().Address()); qerr == nil {
-			s.nonce = n
+	var codes []uint32
+	if len(b.Block.Txs) > 0 {
+		if br, err := c.BlockResults(qctx, &h); err == nil {
+			codes = make([]uint32, len(br.TxsResults))
+			for i, r := range br.TxsResults {
+				codes[i] = r.Code
+			}
 		}
 	}
-	return fmt.Errorf("code %d (%s): %s", res.Code, ledger.Code(res.Code), res.Log)
+	txs := make([][]byte, len(b.Block.Txs))
+	for i, tx := range b.Block.Txs {
+		txs[i] = tx
+	}
+	t.block(txs, codes, seen)
+	return nil
+}
+
+// fill derives the result from the tracked transactions.
+func (t *tracker) fill(res *BenchResult, sent time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res.Offered, res.Rejected = t.offered, t.rejected
+	res.Admitted = t.offered - t.rejected
+	res.Committed, res.Failed = t.committed, t.failed
+	res.Lost = len(t.submitted)
+	res.Blocks, res.MaxBlockTxs = t.blocks, t.maxBlock
+	if s := sent.Seconds(); s > 0 {
+		res.OfferedTPS = float64(t.offered) / s
+	}
+	if s := t.lastCommit.Seconds(); s > 0 {
+		res.CommittedTPS = float64(t.committed) / s
+	}
+	lat := slices.Clone(t.latencies)
+	slices.Sort(lat)
+	res.P50, res.P95, res.P99 = percentile(lat, 50), percentile(lat, 95), percentile(lat, 99)
+	if len(lat) > 0 {
+		res.Max = lat[len(lat)-1]
+	}
+	// One point per second.
+	secs := map[int][]time.Duration{}
+	last := 0
+	for i, at := range t.commitAt {
+		s := int(at / time.Second)
+		secs[s] = append(secs[s], t.latencies[i])
+		last = max(last, s)
+	}
+	if len(t.commitAt) > 0 {
+		for s := 0; s <= last; s++ {
+			l := secs[s]
+			slices.Sort(l)
+			p := BenchSecond{Second: s, Committed: len(l), P50: percentile(l, 50)}
+			if len(l) > 0 {
+				p.Max = l[len(l)-1]
+			}
+			res.Timeline = append(res.Timeline, p)
+		}
+	}
+}
+
+// percentile of sorted durations (nearest rank), 0 when empty.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[min(max(i-1, 0), len(sorted)-1)]
+}
+
+// shortReason keeps the first line of a rejection with its numbers (nonces,
+// sizes, hashes' digits) replaced by "N", so that reasons group.
+func shortReason(s string) string {
+	s = firstLine(s)
+	var b strings.Builder
+	inNumber := false
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			if !inNumber {
+				b.WriteByte('N')
+			}
+			inNumber = true
+			continue
+		}
+		inNumber = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// SortedReasons lists the rejection reasons, most frequent first.
+func (r *BenchResult) SortedReasons() []string {
+	out := make([]string, 0, len(r.Reasons))
+	for k := range r.Reasons {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if r.Reasons[out[i]] != r.Reasons[out[j]] {
+			return r.Reasons[out[i]] > r.Reasons[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
 }
 
 // PendingNonce asks a node (abci_query /account/<address>) for the nonce
@@ -173,119 +513,4 @@ func PendingNonce(ctx context.Context, c *rpchttp.HTTP, addr crypto.Address) (ui
 		return 0, fmt.Errorf("account %s: %v", addr, err)
 	}
 	return strconv.ParseUint(a.PendingNonce, 10, 64)
-}
-
-// loadSenders opens the wallet keys and their pending nonces.
-func (n *Net) loadSenders(ctx context.Context, names []string) ([]*benchSender, error) {
-	if len(names) == 0 {
-		for _, k := range n.manifest.Keys {
-			if strings.HasPrefix(k.Name, "user") {
-				names = append(names, k.Name)
-			}
-		}
-		if len(names) == 0 {
-			names = []string{"alice", "bob"}
-		}
-	}
-	if len(names) < 2 {
-		return nil, errors.New("bench: need at least two senders")
-	}
-	ks, err := keystore.Open(n.WalletDir(), keystore.Options{Backend: keystore.BackendTest})
-	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	var senders []*benchSender
-	for i, name := range names {
-		key, err := ks.PrivKey(name)
-		if err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
-		c := n.Client(i % n.Len())
-		nonce, err := PendingNonce(ctx, c, key.PubKey().Address())
-		if err != nil {
-			return nil, fmt.Errorf("bench: nonce of %s: %w", name, err)
-		}
-		senders = append(senders, &benchSender{key: key, chainID: n.ChainID(), node: c, nonce: nonce})
-	}
-	for i, s := range senders {
-		s.to = senders[(i+1)%len(senders)].key.PubKey().Address()
-	}
-	return senders, nil
-}
-
-// waitDrained waits until node0's mempool is empty (or the limit passes)
-// and returns the height by then.
-func (n *Net) waitDrained(ctx context.Context, limit time.Duration) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	c := n.Client(0)
-	for {
-		res, err := c.NumUnconfirmedTxs(ctx)
-		if err == nil && res.Total == 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			h, err := n.Height(context.Background(), 0)
-			return h, err
-		case <-time.After(pollInterval):
-		}
-	}
-	// The last transactions may sit in a block whose results are not yet
-	// indexed; one more block settles it.
-	h, err := n.Height(ctx, 0)
-	if err != nil {
-		return 0, err
-	}
-	if err := n.WaitHeight(ctx, 0, h+1); err != nil {
-		return 0, err
-	}
-	return h + 1, nil
-}
-
-// countBlocks fills the block-derived fields from blocks (from, to] of
-// node0, leaving out empty blocks after the last transaction.
-func (n *Net) countBlocks(ctx context.Context, from, to int64, res *BenchResult) error {
-	type block struct {
-		time    time.Time
-		ok, bad int
-	}
-	c := n.Client(0)
-	var blocks []block
-	for h := from; h <= to; h++ {
-		hh := h
-		hdr, err := c.Header(ctx, &hh)
-		if err != nil {
-			return fmt.Errorf("bench: header %d: %w", h, err)
-		}
-		b := block{time: hdr.Header.Time}
-		if h > from {
-			br, err := c.BlockResults(ctx, &hh)
-			if err != nil {
-				return fmt.Errorf("bench: block results %d: %w", h, err)
-			}
-			for _, r := range br.TxsResults {
-				if r.Code == 0 {
-					b.ok++
-				} else {
-					b.bad++
-				}
-			}
-		}
-		blocks = append(blocks, b)
-	}
-	for len(blocks) > 2 && blocks[len(blocks)-1].ok+blocks[len(blocks)-1].bad == 0 {
-		blocks = blocks[:len(blocks)-1]
-	}
-	if len(blocks) < 2 {
-		return nil
-	}
-	for _, b := range blocks[1:] {
-		res.Blocks++
-		res.Committed += b.ok
-		res.Failed += b.bad
-		res.MaxBlockTxs = max(res.MaxBlockTxs, b.ok+b.bad)
-	}
-	res.Span = blocks[len(blocks)-1].time.Sub(blocks[0].time)
-	return nil
 }

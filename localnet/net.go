@@ -235,7 +235,11 @@ func (n *Net) startNode(i int) error {
 	if n.docker != nil {
 		p, err = n.docker.startContainer(i, nd.home)
 	} else {
-		p, err = startProcess(n.opts.Binary, nd.home, extra)
+		command := "start"
+		if n.opts.App == AppKVStore {
+			command = KVStoreNodeCommand
+		}
+		p, err = startProcess(n.opts.Binary, command, nd.home, extra)
 	}
 	if err != nil {
 		return fmt.Errorf("node%d: %w", i, err)

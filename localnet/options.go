@@ -61,7 +61,17 @@ type Options struct {
 	StopTimeout time.Duration
 	// LogLevel and LogFormat are passed to `tallyd start` when set.
 	LogLevel, LogFormat string
+	// App is the application the nodes run: AppTally (the default, "") or
+	// AppKVStore, CometBFT's kvstore example on the same configuration, the
+	// engine's own ceiling that Bench compares against.
+	App string
 }
+
+// The applications a localnet can run (Options.App).
+const (
+	AppTally   = ""
+	AppKVStore = "kvstore"
+)
 
 func (o Options) withDefaults() Options {
 	if o.Validators == 0 {

@@ -30,16 +30,17 @@ type process struct {
 	paused  bool  // we sent SIGSTOP and no SIGCONT yet
 }
 
-// startProcess runs `binary start --home home` with its output appended to
-// home/tallyd.log and its process ID in home/tallyd.pid while it runs.
-func startProcess(binary, home string, extraArgs []string) (*process, error) {
+// startProcess runs `binary <command> --home home` (command "start", or the
+// baseline's node command) with its output appended to home/tallyd.log and
+// its process ID in home/tallyd.pid while it runs.
+func startProcess(binary, command, home string, extraArgs []string) (*process, error) {
 	logPath := filepath.Join(home, LogFileName)
 	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open node log: %w", err)
 	}
-	fmt.Fprintf(lf, "=== %s: %s start --home %s\n", time.Now().UTC().Format(time.RFC3339Nano), filepath.Base(binary), home)
-	args := append([]string{"start", "--home", home}, extraArgs...)
+	fmt.Fprintf(lf, "=== %s: %s %s --home %s\n", time.Now().UTC().Format(time.RFC3339Nano), filepath.Base(binary), command, home)
+	args := append([]string{command, "--home", home}, extraArgs...)
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout = lf
 	cmd.Stderr = lf

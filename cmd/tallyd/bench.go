@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -17,83 +20,253 @@ import (
 func newLocalnetBenchCmd(e env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure blocks/s and committed transfers/s of a local network at several offered rates",
-		Long: `Start a fresh local network (in a temporary directory unless --dir is given),
-measure the time to its first block, then offer transfers at each rate of
---rates for --duration and report blocks/s and committed transfers/s,
-measured from the committed blocks' header times. The network is stopped
-(and a temporary directory removed) at the end.`,
-		Example: `  tallyd localnet bench
-  tallyd localnet bench --rates 100,1000 --duration 30s --users 16`,
+		Short: "Measure committed tx/s and submit-to-commit latency of a local network, against CometBFT's own ceiling",
+		Long: `Start a fresh local network (in a temporary directory unless --dir is given)
+and offer it transfers at each rate of --rates for --duration. Every
+transfer is signed before the clock starts (funded senders user1..userN,
+each pinned to one node so its nonces arrive in order) and offered open
+loop in JSON-RPC batches of broadcast_tx_async. A watcher reads each new
+block and matches its transactions to their submit times.
+
+Reported per run: offered, admitted and committed tx/s, submit-to-commit
+latency (p50/p95/p99/max), rejections by reason, lost transactions
+(admitted, never committed: must be 0) and the host's CPU use.
+
+--baseline kvstore runs the same network (same ports, consensus and mempool
+settings, same load shape, transactions of the same size) with CometBFT's
+kvstore example application in place of the ledger, and reports Tally's
+best committed tx/s as a percentage of the baseline's: the share of the
+consensus engine's ceiling that the ledger reaches on this machine. Only
+ratios from one run mean much on a shared machine; --repeat alternates the
+two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
+		Example: `  tallyd localnet bench --baseline kvstore
+  tallyd localnet bench --rates 500,1000,2000 --duration 20s --baseline kvstore --repeat 2 --plot bench.png
+  tallyd localnet bench --baseline kvstore --output json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fs := cmd.Flags()
 			rates, _ := fs.GetIntSlice("rates")
 			duration, _ := fs.GetDuration("duration")
+			baseline, _ := fs.GetString("baseline")
+			repeat, _ := fs.GetInt("repeat")
+			output, _ := fs.GetString("output")
+			plotFile, _ := fs.GetString("plot")
+			opts := localnet.BenchOptions{Duration: duration}
+			opts.Batch, _ = fs.GetInt("batch")
+			opts.Lanes, _ = fs.GetInt("lanes")
+			opts.Sync, _ = fs.GetBool("sync")
 			for _, r := range rates {
 				if r <= 0 {
 					return &usageError{cmd: cmd, err: fmt.Errorf("--rates has %d, expected positive rates", r)}
 				}
 			}
-			if duration <= 0 {
+			switch {
+			case len(rates) == 0:
+				return &usageError{cmd: cmd, err: fmt.Errorf("--rates is empty, expected rates such as 500,1000")}
+			case duration <= 0:
 				return &usageError{cmd: cmd, err: fmt.Errorf("--duration %s, expected a positive duration", duration)}
+			case baseline != "" && baseline != "kvstore":
+				return &usageError{cmd: cmd, err: fmt.Errorf("--baseline %q, expected kvstore (or nothing)", baseline)}
+			case repeat < 1:
+				return &usageError{cmd: cmd, err: fmt.Errorf("--repeat %d, expected at least 1", repeat)}
+			case output != "text" && output != "json":
+				return &usageError{cmd: cmd, err: fmt.Errorf("--output %q, expected text or json", output)}
+			case opts.Batch < 1 || opts.Lanes < 1:
+				return &usageError{cmd: cmd, err: fmt.Errorf("--batch %d and --lanes %d must be at least 1", opts.Batch, opts.Lanes)}
 			}
 			dir, o, err := networkOptions(cmd)
 			if err != nil {
 				return err
 			}
-			if !fs.Changed("dir") {
-				// A fresh network: give it its own senders.
-				o.Users, _ = fs.GetInt("users")
-				tmp, err := os.MkdirTemp("", "tally-bench-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(tmp)
-				dir = tmp + "/net"
-			}
 			if o.Binary, err = e.executable(); err != nil {
 				return fmt.Errorf("find the tallyd executable: %w", err)
+			}
+			o.LogLevel, _ = fs.GetString("log-level")
+			// An existing network in --dir is reused only for a plain run;
+			// otherwise every run gets a fresh network of its own.
+			reuse := fs.Changed("dir") && baseline == "" && repeat == 1
+			if !reuse {
+				o.Users, _ = fs.GetInt("users")
+				o.Reset = true
+				if !fs.Changed("dir") {
+					tmp, err := os.MkdirTemp("", "tally-bench-")
+					if err != nil {
+						return err
+					}
+					defer os.RemoveAll(tmp)
+					dir = tmp
+				}
 			}
 
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			if err := localnet.Init(dir, o); err != nil {
-				return err
+			apps := []string{localnet.AppTally}
+			if baseline == "kvstore" {
+				apps = append(apps, localnet.AppKVStore)
 			}
-			net, err := localnet.Start(ctx, dir, o)
-			if err != nil {
-				return err
+			progress := e.stderr
+			var runs []*localnet.BenchResult
+			for rep := 1; rep <= repeat; rep++ {
+				for _, a := range apps {
+					netDir := dir
+					ao := o
+					ao.App = a
+					if !reuse {
+						netDir = filepath.Join(dir, fmt.Sprintf("%s-%d", appName(a), rep))
+					}
+					rs, err := benchNetwork(ctx, progress, netDir, ao, rates, opts)
+					runs = append(runs, rs...)
+					if err != nil {
+						return err
+					}
+				}
 			}
-			defer net.Stop()
-			fmt.Fprintf(e.stdout, "%d validators in %s; first block %s after start, a block on every node after %s\n",
-				net.Len(), dir, net.FirstBlock.Round(time.Millisecond), net.AllStarted.Round(time.Millisecond))
-
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "offered tx/s\tsent\taccepted\trejected\tblocks\tblocks/s\tcommitted\tcommitted tx/s\tmax txs/block\t")
-			var firstRejection string
-			for _, rate := range rates {
-				res, err := localnet.Bench(ctx, net, localnet.BenchOptions{Rate: rate, Duration: duration})
-				if err != nil {
+			if plotFile != "" {
+				if err := localnet.WriteBenchPlot(plotFile, runs); err != nil {
 					return err
 				}
-				fmt.Fprintf(tw, "%d (%.0f)\t%d\t%d\t%d\t%d\t%.2f\t%d\t%.1f\t%d\t\n",
-					rate, res.OfferedPerSec, res.Sent, res.Accepted, res.Rejected,
-					res.Blocks, res.BlocksPerSec, res.Committed, res.CommittedPerSec, res.MaxBlockTxs)
-				if firstRejection == "" {
-					firstRejection = res.FirstRejection
-				}
 			}
-			tw.Flush()
-			if firstRejection != "" {
-				fmt.Fprintf(e.stdout, "first rejection: %s\n", firstLine(firstRejection))
+			if output == "json" {
+				return writeBenchJSON(e.stdout, runs, baseline != "")
 			}
-			return net.Stop()
+			printBenchTable(e.stdout, runs, baseline != "")
+			if plotFile != "" {
+				fmt.Fprintf(e.stdout, "Plot: %s\n", plotFile)
+			}
+			return nil
 		},
 	}
-	addNetworkFlags(cmd.Flags(), 8)
-	cmd.Flags().Lookup("dir").DefValue = "a temporary directory"
-	cmd.Flags().IntSlice("rates", []int{50, 200, 500}, "offered transfers per second, one run each")
-	cmd.Flags().Duration("duration", 20*time.Second, "duration of each run")
+	addNetworkFlags(cmd.Flags(), 64)
+	fs := cmd.Flags()
+	fs.Lookup("dir").DefValue = "a temporary directory"
+	fs.IntSlice("rates", []int{250, 500, 1000, 2000}, "offered transactions per second, one run each")
+	fs.Duration("duration", 20*time.Second, "duration of each run's load")
+	fs.String("baseline", "", `also run the same network with CometBFT's kvstore example app ("kvstore") and compare`)
+	fs.Int("repeat", 1, "run every app this many times, alternating (tally, kvstore, tally, kvstore...)")
+	fs.Int("batch", 10, "transactions per JSON-RPC batch")
+	fs.Int("lanes", 4, "connections sending to each node, each owning its senders")
+	fs.Bool("sync", false, "broadcast with broadcast_tx_sync (CheckTx answers counted) instead of broadcast_tx_async")
+	fs.String("output", "text", "text (a table) or json")
+	fs.String("plot", "", "write a PNG of committed tx/s and latency over time to this file")
+	fs.String("log-level", "", "node log level; default from each node's config.toml")
 	return cmd
+}
+
+func appName(app string) string {
+	if app == localnet.AppKVStore {
+		return "kvstore"
+	}
+	return "tally"
+}
+
+// benchNetwork starts the network in dir, runs every rate and stops it.
+func benchNetwork(ctx context.Context, w io.Writer, dir string, o localnet.Options, rates []int, opts localnet.BenchOptions) ([]*localnet.BenchResult, error) {
+	if err := localnet.Init(dir, o); err != nil {
+		return nil, err
+	}
+	net, err := localnet.Start(ctx, dir, o)
+	if err != nil {
+		return nil, err
+	}
+	defer net.Stop()
+	fmt.Fprintf(w, "%s: %d validators in %s, first block after %s\n", net.AppName(), net.Len(), dir, net.FirstBlock.Round(time.Millisecond))
+	var runs []*localnet.BenchResult
+	for _, rate := range rates {
+		ro := opts
+		ro.Rate = rate
+		ro.Progress = func(p localnet.BenchProgress) {
+			if int(p.Elapsed.Seconds())%5 != 0 {
+				return
+			}
+			phase := "load"
+			if p.Draining {
+				phase = "drain"
+			}
+			fmt.Fprintf(w, "  %s @%d/s %s %3.0fs: offered %d, rejected %d, committed %d, height %d\n",
+				net.AppName(), rate, phase, p.Elapsed.Seconds(), p.Offered, p.Rejected, p.Committed, p.Height)
+		}
+		res, err := localnet.Bench(ctx, net, ro)
+		if err != nil {
+			return runs, err
+		}
+		fmt.Fprintf(w, "  %s @%d/s: committed %.0f tx/s, p50 %s, lost %d\n", res.App, rate, res.CommittedTPS, res.P50.Round(time.Millisecond), res.Lost)
+		runs = append(runs, res)
+	}
+	return runs, net.Stop()
+}
+
+// benchRun is one run in the JSON document.
+type benchRun struct {
+	App          string  `json:"app"`
+	Rate         int     `json:"rate"`
+	OfferedTPS   float64 `json:"offered_tps"`
+	CommittedTPS float64 `json:"committed_tps"`
+	P50          int64   `json:"p50_ms"`
+	P95          int64   `json:"p95_ms"`
+	P99          int64   `json:"p99_ms"`
+	Rejected     int     `json:"rejected"`
+	Lost         int     `json:"lost"`
+}
+
+// benchRatio is Tally's best committed tx/s over the baseline's (0 when
+// either is missing).
+func benchRatio(runs []*localnet.BenchResult) float64 {
+	best := map[string]float64{}
+	for _, r := range runs {
+		best[r.App] = max(best[r.App], r.CommittedTPS)
+	}
+	if best["kvstore"] == 0 {
+		return 0
+	}
+	return best["tally"] / best["kvstore"]
+}
+
+func writeBenchJSON(w io.Writer, runs []*localnet.BenchResult, withBaseline bool) error {
+	doc := struct {
+		Runs  []benchRun `json:"runs"`
+		Ratio *float64   `json:"ratio"`
+	}{Runs: []benchRun{}}
+	for _, r := range runs {
+		doc.Runs = append(doc.Runs, benchRun{
+			App: r.App, Rate: r.Rate, OfferedTPS: round1(r.OfferedTPS), CommittedTPS: round1(r.CommittedTPS),
+			P50: r.P50.Milliseconds(), P95: r.P95.Milliseconds(), P99: r.P99.Milliseconds(),
+			Rejected: r.Rejected, Lost: r.Lost,
+		})
+	}
+	if withBaseline {
+		ratio := float64(int(benchRatio(runs)*1000+0.5)) / 1000
+		doc.Ratio = &ratio
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+func printBenchTable(w io.Writer, runs []*localnet.BenchResult, withBaseline bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "app\trate (offered tx/s)\tsent\tadmitted\tcommitted tx/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\trejected\tlost\tblocks\tmax txs/block\thost CPU\t")
+	for _, r := range runs {
+		cpu := "?"
+		if r.HostCPU >= 0 {
+			cpu = fmt.Sprintf("%.0f%%", 100*r.HostCPU)
+		}
+		fmt.Fprintf(tw, "%s\t%d (%.0f)\t%d\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n",
+			r.App, r.Rate, r.OfferedTPS, r.Offered, r.Admitted, r.CommittedTPS,
+			r.P50.Milliseconds(), r.P95.Milliseconds(), r.P99.Milliseconds(), r.Max.Milliseconds(),
+			r.Rejected, r.Lost, r.Blocks, r.MaxBlockTxs, cpu)
+	}
+	tw.Flush()
+	if len(runs) > 0 {
+		fmt.Fprintf(w, "Transactions of %d bytes.\n", runs[0].TxBytes)
+	}
+	for _, r := range runs {
+		for _, reason := range r.SortedReasons() {
+			fmt.Fprintf(w, "rejected (%s @%d/s): %d x %s\n", r.App, r.Rate, r.Reasons[reason], reason)
+		}
+	}
+	if withBaseline {
+		fmt.Fprintf(w, "Tally's best committed tx/s is %.1f%% of the kvstore baseline's on this network.\n", 100*benchRatio(runs))
+	}
 }

@@ -59,6 +59,7 @@ validators on this machine.`,
 		newResetCmd(e),
 		newLocalnetCmd(e),
 		newVersionCmd(e),
+		newKVStoreNodeCmd(e),
 	)
 	return root
 }

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// TestLocalnetBenchBaseline runs the bench with the kvstore baseline on
+// two-validator networks of real processes, at a low rate, and checks the
+// JSON document: one run per app, every admitted transaction committed,
+// a ratio, and the plot written.
+func TestLocalnetBenchBaseline(t *testing.T) {
+	dir := t.TempDir()
+	plot := filepath.Join(dir, "bench.png")
+	r := runProcess(t, "localnet", "bench", "--dir", filepath.Join(dir, "nets"), "--validators", "2", "--users", "4",
+		"--base-port", strconv.Itoa(freeBase(t)), "--rates", "40", "--duration", "3s",
+		"--baseline", "kvstore", "--output", "json", "--plot", plot).wantOK(t)
+	var doc struct {
+		Runs []struct {
+			App          string  `json:"app"`
+			Rate         int     `json:"rate"`
+			OfferedTPS   float64 `json:"offered_tps"`
+			CommittedTPS float64 `json:"committed_tps"`
+			P50          *int64  `json:"p50_ms"`
+			P95          *int64  `json:"p95_ms"`
+			P99          *int64  `json:"p99_ms"`
+			Rejected     *int    `json:"rejected"`
+			Lost         *int    `json:"lost"`
+		} `json:"runs"`
+		Ratio *float64 `json:"ratio"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("output is not the JSON document: %v\n%s", err, r.stdout)
+	}
+	if len(doc.Runs) != 2 || doc.Runs[0].App != "tally" || doc.Runs[1].App != "kvstore" {
+		t.Fatalf("runs %+v, want tally then kvstore", doc.Runs)
+	}
+	for _, run := range doc.Runs {
+		if run.Rate != 40 || run.OfferedTPS <= 0 || run.CommittedTPS <= 0 || run.P50 == nil || run.P95 == nil || run.P99 == nil || run.Rejected == nil || run.Lost == nil {
+			t.Fatalf("incomplete run %+v", run)
+		}
+		if *run.Lost != 0 || *run.Rejected != 0 {
+			t.Errorf("%s: rejected %d, lost %d at 40 tx/s, want 0", run.App, *run.Rejected, *run.Lost)
+		}
+		if *run.P50 <= 0 || *run.P50 > *run.P95 || *run.P95 > *run.P99 {
+			t.Errorf("%s: latencies p50 %d p95 %d p99 %d not ordered", run.App, *run.P50, *run.P95, *run.P99)
+		}
+	}
+	if doc.Ratio == nil || *doc.Ratio <= 0 {
+		t.Errorf("ratio %v, want a positive ratio", doc.Ratio)
+	}
+	if st, err := os.Stat(plot); err != nil || st.Size() == 0 {
+		t.Errorf("plot not written: %v", err)
+	}
+}
+
+func TestLocalnetBenchBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rates", "0"}, "--rates has 0"},
+		{[]string{"--duration", "0s"}, "--duration 0s"},
+		{[]string{"--baseline", "simapp"}, `--baseline "simapp"`},
+		{[]string{"--repeat", "0"}, "--repeat 0"},
+		{[]string{"--output", "yaml"}, `--output "yaml"`},
+	} {
+		args := append([]string{"localnet", "bench"}, tc.args...)
+		runInProcess(t, args...).wantError(t, 2, tc.want)
+	}
+}
