@@ -11,20 +11,13 @@ import (
 	"strings"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	rpcserver "github.com/cometbft/cometbft/rpc/jsonrpc/server"
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
-)
-
-// History paging limits (CometBFT's tx_search caps per_page at 100).
-const (
-	DefaultHistoryPerPage = 30
-	MaxHistoryPerPage     = 100
+	"github.com/tallyledger/tally/wire"
 )
 
 // apiRoutes are the ledger API's methods. A method's error becomes a
@@ -32,42 +25,42 @@ const (
 // not parse is -32602 with the reason.
 func (s *apiServer) routes() map[string]*rpcserver.RPCFunc {
 	return map[string]*rpcserver.RPCFunc{
-		"status":       rpcserver.NewRPCFunc(s.status, ""),
-		"account":      rpcserver.NewRPCFunc(s.account, "address"),
-		"balances":     rpcserver.NewRPCFunc(s.balances, "address"),
-		"assets":       rpcserver.NewRPCFunc(s.assets, ""),
-		"asset":        rpcserver.NewRPCFunc(s.asset, "symbol"),
-		"tx":           rpcserver.NewRPCFunc(s.tx, "hash"),
-		"history":      rpcserver.NewRPCFunc(s.history, "address,page,per_page"),
-		"validators":   rpcserver.NewRPCFunc(s.validators, ""),
-		"nodes":        rpcserver.NewRPCFunc(s.nodes, ""),
-		"proposals":    rpcserver.NewRPCFunc(s.proposals, ""),
-		"proposal":     rpcserver.NewRPCFunc(s.proposal, "id"),
-		"params":       rpcserver.NewRPCFunc(s.params, ""),
-		"broadcast_tx": rpcserver.NewRPCFunc(s.broadcastTx, "tx"),
+		wire.MethodStatus:      rpcserver.NewRPCFunc(s.status, ""),
+		wire.MethodAccount:     rpcserver.NewRPCFunc(s.account, wire.ParamAddress),
+		wire.MethodBalances:    rpcserver.NewRPCFunc(s.balances, wire.ParamAddress),
+		wire.MethodAssets:      rpcserver.NewRPCFunc(s.assets, ""),
+		wire.MethodAsset:       rpcserver.NewRPCFunc(s.asset, wire.ParamSymbol),
+		wire.MethodTx:          rpcserver.NewRPCFunc(s.tx, wire.ParamHash),
+		wire.MethodHistory:     rpcserver.NewRPCFunc(s.history, wire.ParamAddress+","+wire.ParamPage+","+wire.ParamPerPage),
+		wire.MethodValidators:  rpcserver.NewRPCFunc(s.validators, ""),
+		wire.MethodNodes:       rpcserver.NewRPCFunc(s.nodes, ""),
+		wire.MethodProposals:   rpcserver.NewRPCFunc(s.proposals, ""),
+		wire.MethodProposal:    rpcserver.NewRPCFunc(s.proposal, wire.ParamID),
+		wire.MethodParams:      rpcserver.NewRPCFunc(s.params, ""),
+		wire.MethodBroadcastTx: rpcserver.NewRPCFunc(s.broadcastTx, wire.ParamTx),
 	}
 }
 
-func (s *apiServer) status(ctx *rpctypes.Context) (*StatusResult, error) {
+func (s *apiServer) status(ctx *rpctypes.Context) (*wire.StatusResult, error) {
 	st, err := s.n.rpc.Status(ctx.Context())
 	if err != nil {
 		return nil, fmt.Errorf("node status: %w", err)
 	}
-	return &StatusResult{
+	return &wire.StatusResult{
 		ChainID:         st.NodeInfo.Network,
 		NodeID:          string(st.NodeInfo.DefaultNodeID),
 		Moniker:         st.NodeInfo.Moniker,
 		Version:         Version,
-		Height:          i64s(st.SyncInfo.LatestBlockHeight),
-		AppHash:         upperHex(st.SyncInfo.LatestAppHash),
-		LedgerHeight:    i64s(s.n.ledger.LastHeight()),
-		LatestBlockHash: upperHex(st.SyncInfo.LatestBlockHash),
+		Height:          wire.Int64(st.SyncInfo.LatestBlockHeight),
+		AppHash:         wire.UpperHex(st.SyncInfo.LatestAppHash),
+		LedgerHeight:    wire.Int64(s.n.ledger.LastHeight()),
+		LatestBlockHash: wire.UpperHex(st.SyncInfo.LatestBlockHash),
 		LatestBlockTime: st.SyncInfo.LatestBlockTime.UTC().Format(time.RFC3339Nano),
 		CatchingUp:      st.SyncInfo.CatchingUp,
 	}, nil
 }
 
-func (s *apiServer) account(_ *rpctypes.Context, address addressParam) (*AccountResult, error) {
+func (s *apiServer) account(_ *rpctypes.Context, address addressParam) (*wire.AccountResult, error) {
 	if err := address.required(); err != nil {
 		return nil, err
 	}
@@ -81,7 +74,7 @@ func (s *apiServer) account(_ *rpctypes.Context, address addressParam) (*Account
 	return info, nil
 }
 
-func (s *apiServer) balances(_ *rpctypes.Context, address addressParam) (*BalancesResult, error) {
+func (s *apiServer) balances(_ *rpctypes.Context, address addressParam) (*wire.BalancesResult, error) {
 	if err := address.required(); err != nil {
 		return nil, err
 	}
@@ -97,22 +90,22 @@ func (s *apiServer) balances(_ *rpctypes.Context, address addressParam) (*Balanc
 	if err != nil {
 		return nil, fmt.Errorf("read balances of %s: %w", address.Address, err)
 	}
-	return &BalancesResult{Address: address.Address.String(), Balances: describeBalances(bals)}, nil
+	return &wire.BalancesResult{Address: address.Address.String(), Balances: wire.DescribeBalances(bals)}, nil
 }
 
-func (s *apiServer) assets(_ *rpctypes.Context) (*AssetsResult, error) {
+func (s *apiServer) assets(_ *rpctypes.Context) (*wire.AssetsResult, error) {
 	as, err := s.n.ledger.View().Assets()
 	if err != nil {
 		return nil, fmt.Errorf("read assets: %w", err)
 	}
-	out := &AssetsResult{Assets: make([]AssetResult, len(as))}
+	out := &wire.AssetsResult{Assets: make([]wire.AssetResult, len(as))}
 	for i := range as {
-		out.Assets[i] = describeAsset(&as[i])
+		out.Assets[i] = wire.DescribeAsset(&as[i])
 	}
 	return out, nil
 }
 
-func (s *apiServer) asset(_ *rpctypes.Context, symbol symbolParam) (*AssetResult, error) {
+func (s *apiServer) asset(_ *rpctypes.Context, symbol symbolParam) (*wire.AssetResult, error) {
 	if symbol.s == "" {
 		return nil, errors.New("symbol is required")
 	}
@@ -123,57 +116,26 @@ func (s *apiServer) asset(_ *rpctypes.Context, symbol symbolParam) (*AssetResult
 	if a == nil {
 		return nil, fmt.Errorf("asset %s does not exist", symbol.s)
 	}
-	r := describeAsset(a)
+	r := wire.DescribeAsset(a)
 	return &r, nil
 }
 
-func (s *apiServer) tx(ctx *rpctypes.Context, hash hashParam) (*TxResult, error) {
+func (s *apiServer) tx(ctx *rpctypes.Context, hash hashParam) (*wire.TxResult, error) {
 	if hash.b == nil {
 		return nil, errors.New("hash is required")
 	}
 	res, err := s.n.rpc.Tx(ctx.Context(), hash.b, false)
 	if err != nil {
 		if strings.Contains(err.Error(), "not found") {
-			return nil, fmt.Errorf("transaction %s not found (not committed yet, or never)", upperHex(hash.b))
+			return nil, fmt.Errorf("transaction %s not found (not committed yet, or never)", wire.UpperHex(hash.b))
 		}
-		return nil, fmt.Errorf("look up transaction %s: %w", upperHex(hash.b), err)
+		return nil, fmt.Errorf("look up transaction %s: %w", wire.UpperHex(hash.b), err)
 	}
-	r := describeResultTx(res)
+	r := wire.DescribeResultTx(res)
 	return &r, nil
 }
 
-func describeResultTx(res *ctypes.ResultTx) TxResult {
-	r := TxResult{
-		Hash:      upperHex(res.Hash),
-		Height:    i64s(res.Height),
-		Index:     res.Index,
-		Code:      res.TxResult.Code,
-		Codespace: res.TxResult.Codespace,
-		Log:       res.TxResult.Log,
-		Events:    describeEvents(res.TxResult.Events),
-	}
-	tx, err := ledger.DecodeTx(res.Tx)
-	if err != nil {
-		r.DecodeErr = err.Error()
-	} else {
-		r.Tx = DescribeTx(tx)
-	}
-	return r
-}
-
-func describeEvents(evs []abci.Event) []EventResult {
-	out := make([]EventResult, len(evs))
-	for i, e := range evs {
-		attrs := make([]AttributeResult, len(e.Attributes))
-		for j, a := range e.Attributes {
-			attrs[j] = AttributeResult{Key: a.Key, Value: a.Value}
-		}
-		out[i] = EventResult{Type: e.Type, Attributes: attrs}
-	}
-	return out
-}
-
-func (s *apiServer) history(ctx *rpctypes.Context, address addressParam, page, perPage uintParam) (*HistoryResult, error) {
+func (s *apiServer) history(ctx *rpctypes.Context, address addressParam, page, perPage uintParam) (*wire.HistoryResult, error) {
 	if err := address.required(); err != nil {
 		return nil, err
 	}
@@ -182,60 +144,58 @@ func (s *apiServer) history(ctx *rpctypes.Context, address addressParam, page, p
 		p = 1
 	}
 	if perPage == 0 {
-		pp = DefaultHistoryPerPage
+		pp = wire.DefaultHistoryPerPage
 	}
-	if pp > MaxHistoryPerPage {
-		return nil, fmt.Errorf("per_page %d is above the maximum %d", perPage, MaxHistoryPerPage)
+	if pp > wire.MaxHistoryPerPage {
+		return nil, fmt.Errorf("per_page %d is above the maximum %d", perPage, wire.MaxHistoryPerPage)
 	}
-	// The address was parsed, so it cannot break out of the quotes.
-	q := fmt.Sprintf("account.address='%s'", address.Address)
-	res, err := s.n.rpc.TxSearch(ctx.Context(), q, false, &p, &pp, "desc")
+	res, err := s.n.rpc.TxSearch(ctx.Context(), wire.HistoryQuery(address.Address), false, &p, &pp, "desc")
 	if err != nil {
 		return nil, fmt.Errorf("search the history of %s: %w", address.Address, err)
 	}
-	out := &HistoryResult{
+	out := &wire.HistoryResult{
 		Address:    address.Address.String(),
-		TotalCount: strconv.Itoa(res.TotalCount),
-		Page:       strconv.Itoa(p),
-		PerPage:    strconv.Itoa(pp),
-		Txs:        make([]TxResult, len(res.Txs)),
+		TotalCount: wire.Int64(res.TotalCount),
+		Page:       wire.Int64(p),
+		PerPage:    wire.Int64(pp),
+		Txs:        make([]wire.TxResult, len(res.Txs)),
 	}
 	for i, t := range res.Txs {
-		out.Txs[i] = describeResultTx(t)
+		out.Txs[i] = wire.DescribeResultTx(t)
 	}
 	return out, nil
 }
 
-func (s *apiServer) validators(_ *rpctypes.Context) (*ValidatorsResult, error) {
+func (s *apiServer) validators(_ *rpctypes.Context) (*wire.ValidatorsResult, error) {
 	v := s.n.ledger.View()
 	vals, err := v.Validators()
 	if err != nil {
 		return nil, fmt.Errorf("read validators: %w", err)
 	}
-	out := &ValidatorsResult{Height: i64s(v.Height()), Validators: make([]ValidatorResult, len(vals))}
+	out := &wire.ValidatorsResult{Height: wire.Int64(v.Height()), Validators: make([]wire.ValidatorResult, len(vals))}
 	var total uint64
 	for i := range vals {
-		out.Validators[i] = describeValidator(&vals[i])
+		out.Validators[i] = wire.DescribeValidator(&vals[i])
 		total += vals[i].Power
 	}
-	out.TotalPower = u64s(total)
+	out.TotalPower = wire.Uint64(total)
 	return out, nil
 }
 
-func (s *apiServer) nodes(_ *rpctypes.Context) (*NodesResult, error) {
+func (s *apiServer) nodes(_ *rpctypes.Context) (*wire.NodesResult, error) {
 	v := s.n.ledger.View()
 	allowed, err := s.n.app.allowedNodes(v)
 	if err != nil {
 		return nil, fmt.Errorf("read allowed nodes: %w", err)
 	}
-	byID := map[string]*NodeResult{}
+	byID := map[string]*wire.NodeResult{}
 	for _, id := range allowed {
-		byID[id] = &NodeResult{ID: id, Allowed: true}
+		byID[id] = &wire.NodeResult{ID: id, Allowed: true}
 	}
 	for _, p := range s.n.Switch().Peers().Copy() {
 		id := string(p.ID())
 		if byID[id] == nil {
-			byID[id] = &NodeResult{ID: id}
+			byID[id] = &wire.NodeResult{ID: id}
 		}
 		byID[id].Connected = true
 	}
@@ -243,7 +203,7 @@ func (s *apiServer) nodes(_ *rpctypes.Context) (*NodesResult, error) {
 	if byID[self] != nil {
 		byID[self].Self = true
 	}
-	out := &NodesResult{Height: i64s(v.Height()), Nodes: make([]NodeResult, 0, len(byID))}
+	out := &wire.NodesResult{Height: wire.Int64(v.Height()), Nodes: make([]wire.NodeResult, 0, len(byID))}
 	for _, r := range byID {
 		out.Nodes = append(out.Nodes, *r)
 	}
@@ -251,19 +211,19 @@ func (s *apiServer) nodes(_ *rpctypes.Context) (*NodesResult, error) {
 	return out, nil
 }
 
-func (s *apiServer) proposals(_ *rpctypes.Context) (*ProposalsResult, error) {
+func (s *apiServer) proposals(_ *rpctypes.Context) (*wire.ProposalsResult, error) {
 	ps, err := s.n.ledger.View().Proposals()
 	if err != nil {
 		return nil, fmt.Errorf("read proposals: %w", err)
 	}
-	out := &ProposalsResult{Proposals: make([]ProposalResult, len(ps))}
+	out := &wire.ProposalsResult{Proposals: make([]wire.ProposalResult, len(ps))}
 	for i := range ps {
-		out.Proposals[i] = describeProposal(&ps[i])
+		out.Proposals[i] = wire.DescribeProposal(&ps[i])
 	}
 	return out, nil
 }
 
-func (s *apiServer) proposal(_ *rpctypes.Context, id uintParam) (*ProposalResult, error) {
+func (s *apiServer) proposal(_ *rpctypes.Context, id uintParam) (*wire.ProposalResult, error) {
 	if id == 0 {
 		return nil, errors.New("id is required (proposal IDs start at 1)")
 	}
@@ -274,11 +234,11 @@ func (s *apiServer) proposal(_ *rpctypes.Context, id uintParam) (*ProposalResult
 	if p == nil {
 		return nil, fmt.Errorf("proposal %d does not exist", id)
 	}
-	r := describeProposal(p)
+	r := wire.DescribeProposal(p)
 	return &r, nil
 }
 
-func (s *apiServer) params(_ *rpctypes.Context) (*ParamsResult, error) {
+func (s *apiServer) params(_ *rpctypes.Context) (*wire.ParamsResult, error) {
 	v := s.n.ledger.View()
 	p, err := v.Params()
 	if err != nil {
@@ -294,10 +254,10 @@ func (s *apiServer) params(_ *rpctypes.Context) (*ParamsResult, error) {
 			admins++
 		}
 	}
-	return &ParamsResult{AdminThreshold: p.AdminThreshold, FreezeBlocksReceive: p.FreezeBlocksReceive, Admins: strconv.Itoa(admins)}, nil
+	return &wire.ParamsResult{AdminThreshold: p.AdminThreshold, FreezeBlocksReceive: p.FreezeBlocksReceive, Admins: wire.Int64(admins)}, nil
 }
 
-func (s *apiServer) broadcastTx(ctx *rpctypes.Context, tx txParam) (*BroadcastResult, error) {
+func (s *apiServer) broadcastTx(ctx *rpctypes.Context, tx txParam) (*wire.BroadcastResult, error) {
 	if len(tx.b) == 0 {
 		return nil, errors.New("tx is required (hex of the signed transaction)")
 	}
@@ -305,7 +265,7 @@ func (s *apiServer) broadcastTx(ctx *rpctypes.Context, tx txParam) (*BroadcastRe
 	if err != nil {
 		return nil, fmt.Errorf("broadcast %s: %w", ledger.TxHashString(tx.b), err)
 	}
-	return &BroadcastResult{Hash: upperHex(res.Hash), Code: res.Code, Codespace: res.Codespace, Log: res.Log}, nil
+	return &wire.BroadcastResult{Hash: wire.UpperHex(res.Hash), Code: res.Code, Codespace: res.Codespace, Log: res.Log}, nil
 }
 
 // Parameter types. Each parses itself, so that a malformed value is a
@@ -423,4 +383,20 @@ func (p *txParam) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return errors.New("tx: expected the transaction bytes in hex (or base64)")
+}
+
+// accountInfo reads an account with its balances from v and its pending
+// nonce from the ledger's check state; nil when the account is not
+// registered.
+func accountInfo(v *ledger.View, l *ledger.Ledger, addr crypto.Address) (*wire.AccountResult, error) {
+	acct, err := v.Account(addr)
+	if err != nil || acct == nil {
+		return nil, err
+	}
+	bals, err := v.Balances(addr)
+	if err != nil {
+		return nil, err
+	}
+	pending, _ := l.PendingNonce(addr)
+	return wire.DescribeAccount(acct, bals, pending), nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
 )
 
 func TestInfoBeforeAndAfterBlocks(t *testing.T) {
@@ -119,8 +120,8 @@ func TestCheckTxAndQueryDoNotSeeUncommittedBlock(t *testing.T) {
 	if r := c.checkTx(newTx(t, alice).nonce(1).transfer(bob, "TALLY", 1).bytes()); ledger.Code(r.Code) != ledger.CodeBadNonce {
 		t.Fatalf("CheckTx saw the uncommitted nonce: code %d %s, expected bad nonce", r.Code, r.Log)
 	}
-	q := c.query(QueryPathAccount+addrOf(bob).String(), nil, false)
-	var acct AccountResult
+	q := c.query(wire.QueryPathAccount+addrOf(bob).String(), nil, false)
+	var acct wire.AccountResult
 	if err := json.Unmarshal(q.Value, &acct); err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +265,7 @@ func TestFinalizeBlockResultsAndEvents(t *testing.T) {
 	if info := c.info(); !bytes.Equal(info.LastBlockAppHash, res.AppHash) {
 		t.Fatalf("Info hash %X, block hash %X", info.LastBlockAppHash, res.AppHash)
 	}
-	if r := c.query(QueryPathAccount+addrOf(bob).String(), nil, false); !strings.Contains(string(r.Value), `"nonce":"1"`) {
+	if r := c.query(wire.QueryPathAccount+addrOf(bob).String(), nil, false); !strings.Contains(string(r.Value), `"nonce":"1"`) {
 		t.Fatalf("bob's failed tx must consume his nonce: %s", r.Value)
 	}
 }

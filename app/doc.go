@@ -37,7 +37,8 @@
 // tcp://127.0.0.1:26659, two ports above CometBFT's RPC) is CometBFT's
 // JSON-RPC server with Tally's methods: status, account, balances, assets,
 // asset, tx, history, validators, nodes, proposals, proposal, params and
-// broadcast_tx. It answers JSON-RPC 2.0 on POST /, URI requests on
+// broadcast_tx (names and result types are declared in package wire,
+// which clients import too). It answers JSON-RPC 2.0 on POST /, URI requests on
 // GET /<method>?arg=value, and both over a websocket at /websocket, with the
 // body, batch and connection limits of the node's [rpc] section. Results
 // are plain JSON (decimal strings for 64-bit numbers, tally1... addresses,

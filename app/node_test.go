@@ -22,9 +22,10 @@ import (
 	sm "github.com/cometbft/cometbft/state"
 	"github.com/gorilla/websocket"
 
-	"github.com/tallyledger/tally/app/proofop"
 	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
+	"github.com/tallyledger/tally/wire/proofop"
 )
 
 // rpcReply is a JSON-RPC response.
@@ -132,9 +133,9 @@ func TestNodeEndToEnd(t *testing.T) {
 	waitTx(t, n, br.Hash)
 
 	api := newAPIClient(t, n)
-	var alice AccountResult
+	var alice wire.AccountResult
 	api.result("account", map[string]any{"address": addrOf(act.alice).String()}, &alice)
-	if alice.Nonce != "1" || alice.PendingNonce != "1" || len(alice.Balances) != 1 || alice.Balances[0] != (BalanceResult{"TALLY", "975"}) {
+	if alice.Nonce != 1 || alice.PendingNonce != 1 || len(alice.Balances) != 1 || alice.Balances[0] != (wire.BalanceResult{Asset: "TALLY", Amount: 975}) {
 		t.Fatalf("alice after the transfer: %+v", alice)
 	}
 	if len(alice.Roles) != 1 || alice.Roles[0] != "member" || alice.Frozen {
@@ -150,26 +151,26 @@ func TestNodeEndToEnd(t *testing.T) {
 	}
 
 	// The transaction, decoded.
-	var txr TxResult
+	var txr wire.TxResult
 	api.result("tx", map[string]any{"hash": hex.EncodeToString(br.Hash)}, &txr)
-	if txr.Hash != upperHex(br.Hash) || txr.Code != 0 || txr.Tx == nil || txr.Tx.Type != "transfer" ||
+	if txr.Hash != wire.UpperHex(br.Hash) || txr.Code != 0 || txr.Tx == nil || txr.Tx.Type != "transfer" ||
 		txr.Tx.Sender != addrOf(act.alice).String() || txr.Tx.Memo != "rent" || txr.Tx.Nonce != "0" ||
 		txr.Tx.Msg.To != addrOf(act.bob).String() || txr.Tx.Msg.Amount != "25" || txr.Tx.Msg.Asset != "TALLY" {
 		t.Fatalf("tx: %+v body %+v", txr, txr.Tx)
 	}
-	if txr.Height == "" || txr.Height == "0" || len(txr.Events) == 0 {
-		t.Fatalf("tx height %q events %v", txr.Height, txr.Events)
+	if txr.Height <= 0 || len(txr.Events) == 0 {
+		t.Fatalf("tx height %d events %v", txr.Height, txr.Events)
 	}
 
 	// A second transfer through the ledger API's broadcast_tx, in hex.
 	tx2 := newTx(t, act.alice).nonce(1).transfer(act.bob, "TALLY", 5).bytes()
-	var bres BroadcastResult
+	var bres wire.BroadcastResult
 	api.result("broadcast_tx", map[string]any{"tx": hex.EncodeToString(tx2)}, &bres)
 	if bres.Code != 0 || bres.Hash != ledger.TxHashString(tx2) {
 		t.Fatalf("broadcast_tx: %+v", bres)
 	}
 	// A rejected one reports the ledger's code and log.
-	var rej BroadcastResult
+	var rej wire.BroadcastResult
 	api.result("broadcast_tx", map[string]any{"tx": hex.EncodeToString(newTx(t, act.bob).nonce(0).transfer(act.alice, "TALLY", 1_000_000).bytes())}, &rej)
 	if ledger.Code(rej.Code) != ledger.CodeInsufficient || rej.Codespace != Codespace || rej.Log == "" {
 		t.Fatalf("broadcast of an overdraft: %+v", rej)
@@ -178,53 +179,53 @@ func TestNodeEndToEnd(t *testing.T) {
 	waitTx(t, n, h2)
 
 	// History, newest first, paged.
-	var hist HistoryResult
+	var hist wire.HistoryResult
 	api.result("history", map[string]any{"address": addrOf(act.alice).String()}, &hist)
-	if hist.TotalCount != "2" || len(hist.Txs) != 2 || hist.Txs[0].Hash != bres.Hash || hist.Txs[1].Hash != upperHex(br.Hash) {
+	if hist.TotalCount != 2 || len(hist.Txs) != 2 || hist.Txs[0].Hash != bres.Hash || hist.Txs[1].Hash != wire.UpperHex(br.Hash) {
 		t.Fatalf("history: %+v", hist)
 	}
 	api.result("history", []any{addrOf(act.bob).String(), "2", 1}, &hist)
-	if hist.TotalCount != "2" || len(hist.Txs) != 1 || hist.Txs[0].Hash != upperHex(br.Hash) || hist.Page != "2" || hist.PerPage != "1" {
+	if hist.TotalCount != 2 || len(hist.Txs) != 1 || hist.Txs[0].Hash != wire.UpperHex(br.Hash) || hist.Page != 2 || hist.PerPage != 1 {
 		t.Fatalf("bob's history page 2: %+v", hist)
 	}
 
 	// The rest of the methods.
-	var st StatusResult
+	var st wire.StatusResult
 	api.result("status", nil, &st)
-	if st.ChainID != testChainID || st.NodeID != n.NodeID() || st.CatchingUp || st.Height == "0" || len(st.AppHash) != 64 || st.LatestBlockTime == "" {
+	if st.ChainID != testChainID || st.NodeID != n.NodeID() || st.CatchingUp || st.Height == 0 || len(st.AppHash) != 64 || st.LatestBlockTime == "" {
 		t.Fatalf("status: %+v", st)
 	}
-	var vals ValidatorsResult
+	var vals wire.ValidatorsResult
 	api.result("validators", nil, &vals)
 	valPub, err := n.CometNode().PrivValidator().GetPubKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	valAddr := upperHex(valPub.Address())
-	if len(vals.Validators) != 1 || vals.Validators[0].Power != "10" || vals.Validators[0].Address != valAddr || vals.TotalPower != "10" {
+	valAddr := wire.UpperHex(valPub.Address())
+	if len(vals.Validators) != 1 || vals.Validators[0].Power != 10 || vals.Validators[0].Address != valAddr || vals.TotalPower != 10 {
 		t.Fatalf("validators: %+v (expected address %s)", vals, valAddr)
 	}
-	var nodes NodesResult
+	var nodes wire.NodesResult
 	api.result("nodes", nil, &nodes)
-	if len(nodes.Nodes) != 1 || nodes.Nodes[0] != (NodeResult{ID: n.NodeID(), Allowed: true, Self: true}) {
+	if len(nodes.Nodes) != 1 || nodes.Nodes[0] != (wire.NodeResult{ID: n.NodeID(), Allowed: true, Self: true}) {
 		t.Fatalf("nodes: %+v", nodes)
 	}
-	var params ParamsResult
+	var params wire.ParamsResult
 	api.result("params", nil, &params)
-	if params.AdminThreshold != 1 || params.Admins != "1" || params.FreezeBlocksReceive {
+	if params.AdminThreshold != 1 || params.Admins != 1 || params.FreezeBlocksReceive {
 		t.Fatalf("params: %+v", params)
 	}
-	var assets AssetsResult
+	var assets wire.AssetsResult
 	api.result("assets", nil, &assets)
-	if len(assets.Assets) != 1 || assets.Assets[0] != (AssetResult{Symbol: "TALLY", Issuer: addrOf(act.admin).String(), Supply: "1000"}) {
+	if len(assets.Assets) != 1 || assets.Assets[0] != (wire.AssetResult{Symbol: "TALLY", Issuer: addrOf(act.admin).String(), Supply: 1000}) {
 		t.Fatalf("assets: %+v", assets)
 	}
-	var asset AssetResult
+	var asset wire.AssetResult
 	api.result("asset", map[string]any{"symbol": "TALLY"}, &asset)
-	if asset.Supply != "1000" {
+	if asset.Supply != 1000 {
 		t.Fatalf("asset: %+v", asset)
 	}
-	var props ProposalsResult
+	var props wire.ProposalsResult
 	api.result("proposals", nil, &props)
 	if len(props.Proposals) != 0 {
 		t.Fatalf("proposals: %+v", props)
@@ -307,7 +308,7 @@ func TestNodeEndToEnd(t *testing.T) {
 		{"balances", map[string]any{"address": addrOf(act.bob).String()}, `"amount":"30"`},
 		{"assets", map[string]any{}, `"symbol":"TALLY"`},
 		{"asset", map[string]any{"symbol": "TALLY"}, `"supply":"1000"`},
-		{"tx", map[string]any{"hash": hex.EncodeToString(br.Hash)}, upperHex(br.Hash)},
+		{"tx", map[string]any{"hash": hex.EncodeToString(br.Hash)}, wire.UpperHex(br.Hash)},
 		{"history", map[string]any{"address": addrOf(act.alice).String()}, bres.Hash},
 		{"validators", map[string]any{}, valAddr},
 		{"nodes", map[string]any{}, n.NodeID()},
@@ -350,7 +351,7 @@ func TestNodeEndToEnd(t *testing.T) {
 
 	// A proved query: the state after block H is committed by header H+1.
 	key := ledger.BalanceKey(addrOf(act.bob), "TALLY")
-	pq, err := n.RPC().ABCIQueryWithOptions(ctx, QueryPathStore, key, rpcclient.ABCIQueryOptions{Prove: true})
+	pq, err := n.RPC().ABCIQueryWithOptions(ctx, wire.QueryPathStore, key, rpcclient.ABCIQueryOptions{Prove: true})
 	if err != nil || pq.Response.Code != 0 {
 		t.Fatalf("proved query: %v %+v", err, pq.Response)
 	}
@@ -365,11 +366,11 @@ func TestNodeEndToEnd(t *testing.T) {
 	}
 
 	// ABCI queries through CometBFT's RPC.
-	q, err := n.RPC().ABCIQuery(ctx, QueryPathFilterID+n.NodeID(), nil)
+	q, err := n.RPC().ABCIQuery(ctx, wire.QueryPathFilterID+n.NodeID(), nil)
 	if err != nil || q.Response.Code != 0 {
 		t.Fatalf("filter query for self: %v %+v", err, q.Response)
 	}
-	q, err = n.RPC().ABCIQuery(ctx, QueryPathFilterID+strings.Repeat("ab", 20), nil)
+	q, err = n.RPC().ABCIQuery(ctx, wire.QueryPathFilterID+strings.Repeat("ab", 20), nil)
 	if err != nil || q.Response.Code != QueryCodeNodeNotAllowed {
 		t.Fatalf("filter query for a stranger: %v %+v", err, q.Response)
 	}

@@ -10,9 +10,10 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
-	"github.com/tallyledger/tally/app/proofop"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
+	"github.com/tallyledger/tally/wire/proofop"
 )
 
 // Query result codes (Codespace "tally"). They are not part of consensus;
@@ -26,14 +27,6 @@ const (
 	QueryCodeInternal        uint32 = 199 // the ledger could not be read
 )
 
-// Query paths.
-const (
-	QueryPathStore      = "/store"
-	QueryPathAccount    = "/account/"
-	QueryPathFilterAddr = "/p2p/filter/addr/"
-	QueryPathFilterID   = "/p2p/filter/id/"
-)
-
 // Query answers from the last committed state (never a block being
 // executed). Paths: /store (Data = raw state key, prove for a proof),
 // /account/<tally1...>, /p2p/filter/addr/<ip:port>, /p2p/filter/id/<id>.
@@ -41,16 +34,16 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	v := a.ledger.View()
 	path := req.Path
 	switch {
-	case path == QueryPathStore:
+	case path == wire.QueryPathStore:
 		return a.queryStore(v, req), nil
-	case strings.HasPrefix(path, QueryPathAccount):
-		return a.queryAccount(v, req, strings.TrimPrefix(path, QueryPathAccount)), nil
-	case strings.HasPrefix(path, QueryPathFilterAddr):
+	case strings.HasPrefix(path, wire.QueryPathAccount):
+		return a.queryAccount(v, req, strings.TrimPrefix(path, wire.QueryPathAccount)), nil
+	case strings.HasPrefix(path, wire.QueryPathFilterAddr):
 		// Peers are admitted by node ID (checked after the handshake, when
 		// the ID is authenticated); an address says nothing reliable.
 		return &abci.ResponseQuery{Code: abci.CodeTypeOK, Log: "addresses are not filtered; node IDs are", Height: v.Height()}, nil
-	case strings.HasPrefix(path, QueryPathFilterID):
-		return a.queryFilterID(v, strings.TrimPrefix(path, QueryPathFilterID)), nil
+	case strings.HasPrefix(path, wire.QueryPathFilterID):
+		return a.queryFilterID(v, strings.TrimPrefix(path, wire.QueryPathFilterID)), nil
 	default:
 		return queryError(QueryCodeUnknownPath, v.Height(),
 			"unknown query path %q; expected /store, /account/<address>, /p2p/filter/addr/<addr> or /p2p/filter/id/<id>", path), nil

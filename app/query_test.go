@@ -9,8 +9,9 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
-	"github.com/tallyledger/tally/app/proofop"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
+	"github.com/tallyledger/tally/wire/proofop"
 )
 
 var (
@@ -22,7 +23,7 @@ func TestPeerFilterQueries(t *testing.T) {
 	c := newTestChain(t, ledger.NewMemStore(), nodeA, nodeB)
 	check := func(stage string, id string, want uint32) {
 		t.Helper()
-		r := c.query(QueryPathFilterID+id, nil, false)
+		r := c.query(wire.QueryPathFilterID+id, nil, false)
 		if r.Code != want || (want != 0 && (r.Log == "" || r.Codespace != Codespace)) {
 			t.Errorf("%s: filter %s = code %d %q, expected %d", stage, id, r.Code, r.Log, want)
 		}
@@ -50,7 +51,7 @@ func TestPeerFilterQueries(t *testing.T) {
 	check("after deny", nodeA, 0)
 
 	// Addresses are not filtered: IDs are.
-	if r := c.query(QueryPathFilterAddr+"10.0.0.1:26656", nil, false); r.Code != 0 {
+	if r := c.query(wire.QueryPathFilterAddr+"10.0.0.1:26656", nil, false); r.Code != 0 {
 		t.Errorf("addr filter: code %d %q", r.Code, r.Log)
 	}
 }
@@ -71,16 +72,16 @@ func TestQueryPaths(t *testing.T) {
 	c.block(newTx(t, c.actors.alice).nonce(0).transfer(c.actors.bob, "TALLY", 10).bytes())
 	alice := addrOf(c.actors.alice)
 
-	r := c.query(QueryPathAccount+alice.String(), nil, false)
-	var acct AccountResult
+	r := c.query(wire.QueryPathAccount+alice.String(), nil, false)
+	var acct wire.AccountResult
 	if r.Code != 0 || json.Unmarshal(r.Value, &acct) != nil {
 		t.Fatalf("/account: code %d %q %s", r.Code, r.Log, r.Value)
 	}
-	if acct.Address != alice.String() || acct.Nonce != "1" || acct.Balances[0].Amount != "990" || r.Height != 1 {
+	if acct.Address != alice.String() || acct.Nonce != 1 || acct.Balances[0].Amount != 990 || r.Height != 1 {
 		t.Fatalf("/account: %+v at height %d", acct, r.Height)
 	}
 
-	r = c.query(QueryPathStore, ledger.AccountKey(alice), false)
+	r = c.query(wire.QueryPathStore, ledger.AccountKey(alice), false)
 	if r.Code != 0 || r.Height != 1 || string(r.Key) != string(ledger.AccountKey(alice)) {
 		t.Fatalf("/store: code %d %q key %q", r.Code, r.Log, r.Key)
 	}
@@ -88,7 +89,7 @@ func TestQueryPaths(t *testing.T) {
 	if err != nil || rec.Address != alice || rec.Nonce != 1 {
 		t.Fatalf("/store value: %v %+v", err, rec)
 	}
-	r = c.query(QueryPathStore, ledger.AccountKey(addrOf(c.actors.carol)), false)
+	r = c.query(wire.QueryPathStore, ledger.AccountKey(addrOf(c.actors.carol)), false)
 	if r.Code != 0 || r.Value != nil {
 		t.Fatalf("/store of an absent key: code %d value %x", r.Code, r.Value)
 	}
@@ -101,10 +102,10 @@ func TestQueryPaths(t *testing.T) {
 	}{
 		{"unknown path", abci.RequestQuery{Path: "/nope"}, QueryCodeUnknownPath, "unknown query path"},
 		{"empty path", abci.RequestQuery{}, QueryCodeUnknownPath, "unknown query path"},
-		{"unknown account", abci.RequestQuery{Path: QueryPathAccount + addrOf(c.actors.carol).String()}, QueryCodeNotFound, "not registered"},
-		{"bad address", abci.RequestQuery{Path: QueryPathAccount + "tally1xyz"}, QueryCodeBadRequest, "invalid address"},
-		{"metadata key", abci.RequestQuery{Path: QueryPathStore, Data: []byte("!height")}, QueryCodeBadRequest, "not a state key"},
-		{"old height", abci.RequestQuery{Path: QueryPathStore, Data: ledger.ParamsKey(), Height: 5}, QueryCodeHeightNotServed, "latest committed height 1"},
+		{"unknown account", abci.RequestQuery{Path: wire.QueryPathAccount + addrOf(c.actors.carol).String()}, QueryCodeNotFound, "not registered"},
+		{"bad address", abci.RequestQuery{Path: wire.QueryPathAccount + "tally1xyz"}, QueryCodeBadRequest, "invalid address"},
+		{"metadata key", abci.RequestQuery{Path: wire.QueryPathStore, Data: []byte("!height")}, QueryCodeBadRequest, "not a state key"},
+		{"old height", abci.RequestQuery{Path: wire.QueryPathStore, Data: ledger.ParamsKey(), Height: 5}, QueryCodeHeightNotServed, "latest committed height 1"},
 	} {
 		res, err := c.app.Query(context.Background(), &tc.req)
 		if err != nil {
@@ -123,7 +124,7 @@ func TestStoreQueryProofs(t *testing.T) {
 	held, missing := ledger.BalanceKey(bob, "TALLY"), ledger.BalanceKey(addrOf(c.actors.carol), "TALLY")
 
 	// Raw keys: the answer echoes the key and proofop.Verify checks it.
-	present := c.query(QueryPathStore, held, true)
+	present := c.query(wire.QueryPathStore, held, true)
 	if present.Code != 0 || present.Height != 1 || !bytes.Equal(present.Key, held) {
 		t.Fatalf("proved query: code %d %q height %d key %q", present.Code, present.Log, present.Height, present.Key)
 	}
@@ -133,7 +134,7 @@ func TestStoreQueryProofs(t *testing.T) {
 	if err := proofop.Verify(res.AppHash, present.ProofOps, held, present.Value); err != nil {
 		t.Fatalf("existence proof: %v", err)
 	}
-	absent := c.query(QueryPathStore, missing, true)
+	absent := c.query(wire.QueryPathStore, missing, true)
 	if absent.Code != 0 || absent.Value != nil {
 		t.Fatalf("absence: code %d %q value %x", absent.Code, absent.Log, absent.Value)
 	}
@@ -157,22 +158,22 @@ func TestStoreQueryProofs(t *testing.T) {
 	// Key-path form, as CometBFT's light client checks it: absence against
 	// the response's Key itself, values through LightClientKeyPath.
 	prt := proofop.NewProofRuntime()
-	lcAbsent := c.query(QueryPathStore, []byte(proofop.KeyPath(missing)), true)
+	lcAbsent := c.query(wire.QueryPathStore, []byte(proofop.KeyPath(missing)), true)
 	if lcAbsent.Code != 0 || string(lcAbsent.Key) != proofop.KeyPath(missing) {
 		t.Fatalf("key-path query: code %d %q key %q", lcAbsent.Code, lcAbsent.Log, lcAbsent.Key)
 	}
 	if err := prt.VerifyAbsence(lcAbsent.ProofOps, res.AppHash, string(lcAbsent.Key)); err != nil {
 		t.Fatalf("light-client absence check: %v", err)
 	}
-	lcPresent := c.query(QueryPathStore, []byte(proofop.KeyPath(held)), true)
-	kp, err := proofop.LightClientKeyPath(QueryPathStore, lcPresent.Key)
+	lcPresent := c.query(wire.QueryPathStore, []byte(proofop.KeyPath(held)), true)
+	kp, err := proofop.LightClientKeyPath(wire.QueryPathStore, lcPresent.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := prt.VerifyValue(lcPresent.ProofOps, res.AppHash, kp.String(), lcPresent.Value); err != nil {
 		t.Fatalf("light-client value check: %v", err)
 	}
-	if r := c.query(QueryPathStore, []byte("/x:zz"), false); r.Code != QueryCodeBadRequest {
+	if r := c.query(wire.QueryPathStore, []byte("/x:zz"), false); r.Code != QueryCodeBadRequest {
 		t.Fatalf("bad key path: code %d %q", r.Code, r.Log)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -75,22 +74,4 @@ func firstLine(s string) string {
 		s = s[:200] + "..."
 	}
 	return s
-}
-
-// flexUint decodes an unsigned integer written either as a JSON number or
-// as a decimal string (CometBFT's JSON writes 64-bit integers as strings).
-type flexUint uint64
-
-func (f *flexUint) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if s == "" || s == "null" {
-		*f = 0
-		return nil
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("expected an unsigned integer, got %s", b)
-	}
-	*f = flexUint(v)
-	return nil
 }

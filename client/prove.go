@@ -17,18 +17,15 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/tallyledger/tally/app/proofop"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
+	"github.com/tallyledger/tally/wire/proofop"
 )
 
 // DefaultTrustPeriod is how long a trusted header stays trusted when
 // TrustOptions.Period is 0.
 const DefaultTrustPeriod = 14 * 24 * time.Hour
-
-// storeQueryPath is the ABCI query path that returns a raw state value
-// with its proof.
-const storeQueryPath = "/store"
 
 // TrustOptions say where a verifiable read starts trusting the chain.
 type TrustOptions struct {
@@ -249,14 +246,14 @@ func (c *Client) queryConsistent(ctx context.Context, keys [][]byte) ([]queriedV
 func (c *Client) queryProven(ctx context.Context, key []byte) (queriedValue, int64, error) {
 	rctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	res, err := c.rpc.ABCIQueryWithOptions(rctx, storeQueryPath, key, rpcclient.ABCIQueryOptions{Prove: true})
+	res, err := c.rpc.ABCIQueryWithOptions(rctx, wire.QueryPathStore, key, rpcclient.ABCIQueryOptions{Prove: true})
 	if err != nil {
 		return queriedValue{}, 0, wrapErr(c.nodeURL, "abci_query", err)
 	}
 	r := res.Response
 	switch {
 	case r.Code != 0:
-		return queriedValue{}, 0, fmt.Errorf("node %s: abci_query %s %s: code %d: %s", c.nodeURL, storeQueryPath, key, r.Code, r.Log)
+		return queriedValue{}, 0, fmt.Errorf("node %s: abci_query %s %s: code %d: %s", c.nodeURL, wire.QueryPathStore, key, r.Code, r.Log)
 	case !bytes.Equal(r.Key, key):
 		return queriedValue{}, 0, fmt.Errorf("node %s answered a query for key %s with key %q", c.nodeURL, key, r.Key)
 	case r.ProofOps == nil || len(r.ProofOps.Ops) == 0:

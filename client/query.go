@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
 )
 
 // Status is what a node says about itself and its chain.
@@ -84,33 +87,16 @@ type Account struct {
 	Balances     []Balance `json:"balances"`
 }
 
-type wireBalance struct {
-	Asset  string   `json:"asset"`
-	Amount flexUint `json:"amount"`
-}
-
-type wireAccount struct {
-	Address      string        `json:"address"`
-	Nonce        flexUint      `json:"nonce"`
-	PendingNonce *flexUint     `json:"pending_nonce"`
-	Frozen       bool          `json:"frozen"`
-	FrozenReason string        `json:"frozen_reason"`
-	Roles        []string      `json:"roles"`
-	Balances     []wireBalance `json:"balances"`
-}
-
-func (w *wireAccount) account() *Account {
+// accountFrom converts the API's account into the client's typed view.
+func accountFrom(w *wire.AccountResult) *Account {
 	a := &Account{
 		Address:      w.Address,
 		Nonce:        uint64(w.Nonce),
-		PendingNonce: uint64(w.Nonce),
+		PendingNonce: max(uint64(w.PendingNonce), uint64(w.Nonce)),
 		Frozen:       w.Frozen,
 		FrozenReason: w.FrozenReason,
 		Roles:        append([]string{}, w.Roles...),
 		Balances:     make([]Balance, 0, len(w.Balances)),
-	}
-	if w.PendingNonce != nil && uint64(*w.PendingNonce) > a.PendingNonce {
-		a.PendingNonce = uint64(*w.PendingNonce)
 	}
 	for _, b := range w.Balances {
 		a.Balances = append(a.Balances, Balance{Asset: b.Asset, Amount: uint64(b.Amount)})
@@ -131,8 +117,8 @@ func (a Account) Balance(asset string) uint64 {
 // Account returns the account's state from the ledger API. An account
 // that is not registered gives an error matching ErrNotFound.
 func (c *Client) Account(ctx context.Context, addr crypto.Address) (*Account, error) {
-	var w *wireAccount
-	err := c.callAPI(ctx, "account", map[string]any{"address": addr.String()}, &w)
+	var w *wire.AccountResult
+	err := c.callAPI(ctx, wire.MethodAccount, map[string]any{wire.ParamAddress: addr.String()}, &w)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, kindErrorf(ErrNotFound, "account %s is not registered on the ledger", addr)
@@ -142,7 +128,7 @@ func (c *Client) Account(ctx context.Context, addr crypto.Address) (*Account, er
 	if w == nil || w.Address == "" {
 		return nil, kindErrorf(ErrNotFound, "account %s is not registered on the ledger", addr)
 	}
-	return w.account(), nil
+	return accountFrom(w), nil
 }
 
 // NextNonce returns the nonce the account's next transaction must carry:
@@ -164,28 +150,19 @@ type Asset struct {
 	Paused bool   `json:"paused"`
 }
 
-type wireAsset struct {
-	Symbol string   `json:"symbol"`
-	Issuer string   `json:"issuer"`
-	Supply flexUint `json:"supply"`
-	Paused bool     `json:"paused"`
-}
-
-func (w wireAsset) asset() Asset {
+func assetFrom(w wire.AssetResult) Asset {
 	return Asset{Symbol: w.Symbol, Issuer: w.Issuer, Supply: uint64(w.Supply), Paused: w.Paused}
 }
 
 // Assets lists every asset, by symbol.
 func (c *Client) Assets(ctx context.Context) ([]Asset, error) {
-	var res struct {
-		Assets []wireAsset `json:"assets"`
-	}
-	if err := c.callAPI(ctx, "assets", nil, &res); err != nil {
+	var res wire.AssetsResult
+	if err := c.callAPI(ctx, wire.MethodAssets, nil, &res); err != nil {
 		return nil, err
 	}
 	out := make([]Asset, 0, len(res.Assets))
 	for _, w := range res.Assets {
-		out = append(out, w.asset())
+		out = append(out, assetFrom(w))
 	}
 	return out, nil
 }
@@ -193,8 +170,8 @@ func (c *Client) Assets(ctx context.Context) ([]Asset, error) {
 // Asset returns one asset; an unknown symbol gives an error matching
 // ErrNotFound.
 func (c *Client) Asset(ctx context.Context, symbol string) (*Asset, error) {
-	var w *wireAsset
-	if err := c.callAPI(ctx, "asset", map[string]any{"symbol": symbol}, &w); err != nil {
+	var w *wire.AssetResult
+	if err := c.callAPI(ctx, wire.MethodAsset, map[string]any{wire.ParamSymbol: symbol}, &w); err != nil {
 		if isNotFound(err) {
 			return nil, kindErrorf(ErrNotFound, "asset %s does not exist", symbol)
 		}
@@ -203,77 +180,61 @@ func (c *Client) Asset(ctx context.Context, symbol string) (*Asset, error) {
 	if w == nil || w.Symbol == "" {
 		return nil, kindErrorf(ErrNotFound, "asset %s does not exist", symbol)
 	}
-	a := w.asset()
+	a := assetFrom(*w)
 	return &a, nil
 }
 
 // Proposal is a governance proposal.
 type Proposal struct {
-	ID             uint64     `json:"id"`
-	Proposer       string     `json:"proposer"`
-	Action         ActionView `json:"action"`
-	Expiry         uint64     `json:"expiry"`
-	Status         string     `json:"status"` // open, executed, rejected, expired
-	Approvals      []string   `json:"approvals"`
-	Rejections     []string   `json:"rejections"`
-	CreatedHeight  uint64     `json:"created_height"`
-	ExecutedHeight uint64     `json:"executed_height,omitempty"`
-	ClosedHeight   uint64     `json:"closed_height,omitempty"`
+	ID             uint64          `json:"id"`
+	Proposer       string          `json:"proposer"`
+	Action         wire.ActionView `json:"action"`
+	Expiry         uint64          `json:"expiry"`
+	Status         string          `json:"status"` // open, executed, rejected, expired
+	Approvals      []string        `json:"approvals"`
+	Rejections     []string        `json:"rejections"`
+	CreatedHeight  uint64          `json:"created_height"`
+	ExecutedHeight uint64          `json:"executed_height,omitempty"`
+	ClosedHeight   uint64          `json:"closed_height,omitempty"`
 }
 
-type wireAction struct {
-	Type      string    `json:"type"`
-	Address   string    `json:"address"`
-	Roles     []string  `json:"roles"`
-	Role      string    `json:"role"`
-	Reason    string    `json:"reason"`
-	Symbol    string    `json:"symbol"`
-	Issuer    string    `json:"issuer"`
-	PubKey    string    `json:"pub_key"`
-	Power     *flexUint `json:"power"`
-	NodeID    string    `json:"node_id"`
-	Threshold flexUint  `json:"threshold"`
-}
-
-type wireProposal struct {
-	ID             flexUint   `json:"id"`
-	Proposer       string     `json:"proposer"`
-	Action         wireAction `json:"action"`
-	Expiry         flexUint   `json:"expiry"`
-	Status         string     `json:"status"`
-	Approvals      []string   `json:"approvals"`
-	Rejections     []string   `json:"rejections"`
-	CreatedHeight  flexUint   `json:"created_height"`
-	ExecutedHeight flexUint   `json:"executed_height"`
-	ClosedHeight   flexUint   `json:"closed_height"`
-}
-
-func (w wireProposal) proposal() Proposal {
+// proposalFrom converts the API's proposal into the client's typed view.
+func proposalFrom(w wire.ProposalResult) (Proposal, error) {
 	a := w.Action
-	av := ActionView{Type: a.Type, Address: a.Address, Roles: a.Roles, Role: a.Role, Reason: a.Reason,
-		Symbol: a.Symbol, Issuer: a.Issuer, PubKey: a.PubKey, NodeID: a.NodeID, Threshold: uint32(a.Threshold)}
-	if a.Power != nil {
-		p := uint64(*a.Power)
+	av := wire.ActionView{Type: a.Type, Address: a.Address, Roles: a.Roles, Role: a.Role, Reason: a.Reason,
+		Symbol: a.Symbol, Issuer: a.Issuer, PubKey: a.PubKey, NodeID: a.NodeID}
+	if a.Power != "" {
+		p, err := wire.ParseUint("action.power", a.Power)
+		if err != nil {
+			return Proposal{}, err
+		}
 		av.Power = &p
 	}
+	threshold, err := wire.ParseUint("action.threshold", a.Threshold)
+	if err != nil || threshold > math.MaxUint32 {
+		return Proposal{}, fmt.Errorf("proposal %d: action.threshold %q: expected a number below 2^32", w.ID, a.Threshold)
+	}
+	av.Threshold = uint32(threshold)
 	return Proposal{
 		ID: uint64(w.ID), Proposer: w.Proposer, Action: av, Expiry: uint64(w.Expiry), Status: w.Status,
 		Approvals: append([]string{}, w.Approvals...), Rejections: append([]string{}, w.Rejections...),
 		CreatedHeight: uint64(w.CreatedHeight), ExecutedHeight: uint64(w.ExecutedHeight), ClosedHeight: uint64(w.ClosedHeight),
-	}
+	}, nil
 }
 
 // Proposals lists every governance proposal, by ID.
 func (c *Client) Proposals(ctx context.Context) ([]Proposal, error) {
-	var res struct {
-		Proposals []wireProposal `json:"proposals"`
-	}
-	if err := c.callAPI(ctx, "proposals", nil, &res); err != nil {
+	var res wire.ProposalsResult
+	if err := c.callAPI(ctx, wire.MethodProposals, nil, &res); err != nil {
 		return nil, err
 	}
 	out := make([]Proposal, 0, len(res.Proposals))
 	for _, w := range res.Proposals {
-		out = append(out, w.proposal())
+		p, err := proposalFrom(w)
+		if err != nil {
+			return nil, &NodeError{URL: c.apiURL, Method: wire.MethodProposals, Message: err.Error()}
+		}
+		out = append(out, p)
 	}
 	return out, nil
 }
@@ -281,8 +242,8 @@ func (c *Client) Proposals(ctx context.Context) ([]Proposal, error) {
 // Proposal returns one proposal; an unknown ID gives an error matching
 // ErrNotFound.
 func (c *Client) Proposal(ctx context.Context, id uint64) (*Proposal, error) {
-	var w *wireProposal
-	if err := c.callAPI(ctx, "proposal", map[string]any{"id": strconv.FormatUint(id, 10)}, &w); err != nil {
+	var w *wire.ProposalResult
+	if err := c.callAPI(ctx, wire.MethodProposal, map[string]any{wire.ParamID: strconv.FormatUint(id, 10)}, &w); err != nil {
 		if isNotFound(err) {
 			return nil, kindErrorf(ErrNotFound, "proposal %d does not exist", id)
 		}
@@ -291,7 +252,10 @@ func (c *Client) Proposal(ctx context.Context, id uint64) (*Proposal, error) {
 	if w == nil || w.ID == 0 {
 		return nil, kindErrorf(ErrNotFound, "proposal %d does not exist", id)
 	}
-	p := w.proposal()
+	p, err := proposalFrom(*w)
+	if err != nil {
+		return nil, &NodeError{URL: c.apiURL, Method: wire.MethodProposal, Message: err.Error()}
+	}
 	return &p, nil
 }
 
@@ -335,25 +299,15 @@ func (c *Client) Validators(ctx context.Context) (height int64, vals []Validator
 	}
 }
 
-// Node is a node ID the ledger allows to join, or a peer of the node.
-type Node struct {
-	ID        string `json:"id"`
-	Allowed   bool   `json:"allowed"`
-	Connected bool   `json:"connected"` // a peer of the queried node now
-	Self      bool   `json:"self"`      // the queried node itself
-}
-
 // Nodes returns the node IDs the ledger allows to connect and the node's
 // current peers, by ID.
-func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
-	var res struct {
-		Nodes []Node `json:"nodes"`
-	}
-	if err := c.callAPI(ctx, "nodes", nil, &res); err != nil {
+func (c *Client) Nodes(ctx context.Context) ([]wire.NodeResult, error) {
+	var res wire.NodesResult
+	if err := c.callAPI(ctx, wire.MethodNodes, nil, &res); err != nil {
 		return nil, err
 	}
 	if res.Nodes == nil {
-		res.Nodes = []Node{}
+		res.Nodes = []wire.NodeResult{}
 	}
 	return res.Nodes, nil
 }

@@ -8,9 +8,11 @@ import (
 	"strings"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 
+	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
 )
 
 // ErrAlreadySubmitted matches a broadcast of a transaction the node has
@@ -19,27 +21,15 @@ var ErrAlreadySubmitted = errors.New("transaction already submitted")
 
 // TxResult is a transaction in a block, decoded, with its result.
 type TxResult struct {
-	Hash     string   `json:"hash"`
-	Height   int64    `json:"height"`
-	Index    uint32   `json:"index"`
-	Code     uint32   `json:"code"`
-	CodeName string   `json:"code_name"`
-	Log      string   `json:"log"`
-	Sender   string   `json:"sender"`
-	Body     BodyView `json:"body"`
-	Events   []Event  `json:"events"`
-}
-
-// Event is an ABCI event of a transaction; attributes keep their order.
-type Event struct {
-	Type       string      `json:"type"`
-	Attributes []Attribute `json:"attributes"`
-}
-
-// Attribute is one key/value of an event.
-type Attribute struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
+	Hash     string             `json:"hash"`
+	Height   int64              `json:"height"`
+	Index    uint32             `json:"index"`
+	Code     uint32             `json:"code"`
+	CodeName string             `json:"code_name"`
+	Log      string             `json:"log"`
+	Sender   string             `json:"sender"`
+	Body     wire.BodyView      `json:"body"`
+	Events   []wire.EventResult `json:"events"` // attributes in order
 }
 
 // OK reports whether the transaction succeeded.
@@ -124,7 +114,7 @@ func (c *Client) Tx(ctx context.Context, hash string) (*TxResult, error) {
 		}
 		return nil, err
 	}
-	return decodeTxResult(res.Hash.String(), res.Height, res.Index, res.Tx, res.TxResult.Code, res.TxResult.Log, res.TxResult.Events)
+	return txResultFrom(res)
 }
 
 // WaitTx waits until the transaction is in a block and returns it. The
@@ -165,13 +155,16 @@ func (c *Client) History(ctx context.Context, addr string, page, perPage int) ([
 	if page < 1 {
 		return nil, 0, fmt.Errorf("page %d: expected 1 or more", page)
 	}
-	if perPage < 1 || perPage > 100 {
-		return nil, 0, fmt.Errorf("per-page %d: expected 1 to 100", perPage)
+	if perPage < 1 || perPage > wire.MaxHistoryPerPage {
+		return nil, 0, fmt.Errorf("per-page %d: expected 1 to %d", perPage, wire.MaxHistoryPerPage)
+	}
+	a, err := crypto.ParseAddress(addr)
+	if err != nil {
+		return nil, 0, err
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	query := fmt.Sprintf("account.address='%s'", addr)
-	res, err := c.rpc.TxSearch(ctx, query, false, &page, &perPage, "desc")
+	res, err := c.rpc.TxSearch(ctx, wire.HistoryQuery(a), false, &page, &perPage, "desc")
 	if err != nil {
 		err = wrapErr(c.nodeURL, "tx_search", err)
 		if strings.Contains(err.Error(), "page should be within") {
@@ -181,7 +174,7 @@ func (c *Client) History(ctx context.Context, addr string, page, perPage int) ([
 	}
 	out := make([]TxResult, 0, len(res.Txs))
 	for _, t := range res.Txs {
-		r, err := decodeTxResult(t.Hash.String(), t.Height, t.Index, t.Tx, t.TxResult.Code, t.TxResult.Log, t.TxResult.Events)
+		r, err := txResultFrom(t)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -190,23 +183,19 @@ func (c *Client) History(ctx context.Context, addr string, page, perPage int) ([
 	return out, res.TotalCount, nil
 }
 
-func decodeTxResult(hash string, height int64, index uint32, txBytes []byte, code uint32, log string, events []abci.Event) (*TxResult, error) {
+// txResultFrom decodes a committed transaction as CometBFT's tx and
+// tx_search return it.
+func txResultFrom(res *ctypes.ResultTx) (*TxResult, error) {
 	r := &TxResult{
-		Hash: strings.ToUpper(hash), Height: height, Index: index,
-		Code: code, CodeName: ledger.Code(code).String(), Log: log, Events: make([]Event, 0, len(events)),
+		Hash: wire.UpperHex(res.Hash), Height: res.Height, Index: res.Index,
+		Code: res.TxResult.Code, CodeName: ledger.Code(res.TxResult.Code).String(), Log: res.TxResult.Log,
+		Events: wire.DescribeEvents(res.TxResult.Events),
 	}
-	tx, err := ledger.DecodeTx(txBytes)
+	tx, err := ledger.DecodeTx(res.Tx)
 	if err != nil {
-		return nil, fmt.Errorf("transaction %s in block %d cannot be decoded: %v", r.Hash, height, err)
+		return nil, fmt.Errorf("transaction %s in block %d cannot be decoded: %v", r.Hash, r.Height, err)
 	}
 	r.Sender = tx.Sender().String()
-	r.Body = ViewBody(tx.Body)
-	for _, e := range events {
-		ev := Event{Type: e.Type, Attributes: make([]Attribute, 0, len(e.Attributes))}
-		for _, a := range e.Attributes {
-			ev.Attributes = append(ev.Attributes, Attribute{Key: a.Key, Value: a.Value})
-		}
-		r.Events = append(r.Events, ev)
-	}
+	r.Body = wire.ViewBody(tx.Body)
 	return r, nil
 }

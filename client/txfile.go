@@ -13,6 +13,7 @@ import (
 
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
 )
 
 // File types written in a transaction file's "type" field.
@@ -34,10 +35,10 @@ var ErrWrongChain = errors.New("transaction signed for another chain")
 // and Body.Nonce may be missing when it was generated with no node
 // reachable; the signer supplies them.
 type UnsignedTx struct {
-	Type    string   `json:"type"`
-	ChainID string   `json:"chain_id,omitempty"`
-	Signer  string   `json:"signer"`
-	Body    BodyView `json:"body"`
+	Type    string        `json:"type"`
+	ChainID string        `json:"chain_id,omitempty"`
+	Signer  string        `json:"signer"`
+	Body    wire.BodyView `json:"body"`
 }
 
 // SignedTx is the file `tally tx sign` writes and `tally tx broadcast`
@@ -45,18 +46,18 @@ type UnsignedTx struct {
 // ChainID, Signer, Hash and Body repeat what it holds so a person can read
 // it, and ReadSignedTx refuses a file where they disagree.
 type SignedTx struct {
-	Type    string   `json:"type"`
-	ChainID string   `json:"chain_id"`
-	Signer  string   `json:"signer"`
-	Hash    string   `json:"hash"`
-	Body    BodyView `json:"body"`
-	Tx      string   `json:"tx"`
+	Type    string        `json:"type"`
+	ChainID string        `json:"chain_id"`
+	Signer  string        `json:"signer"`
+	Hash    string        `json:"hash"`
+	Body    wire.BodyView `json:"body"`
+	Tx      string        `json:"tx"`
 }
 
 // NewUnsignedTx describes body for signer. With nonceKnown false the
 // body's nonce is left for the signer to fill.
 func NewUnsignedTx(chainID string, signer crypto.Address, body ledger.Body, nonceKnown bool) *UnsignedTx {
-	v := ViewBody(body)
+	v := wire.ViewBody(body)
 	if !nonceKnown {
 		v.Nonce = nil
 	}
@@ -150,7 +151,7 @@ func NewSignedTxFile(chainID string, tx *ledger.Tx) *SignedTx {
 	b := tx.Encode()
 	return &SignedTx{
 		Type: SignedTxType, ChainID: chainID, Signer: tx.Sender().String(),
-		Hash: ledger.TxHashString(b), Body: ViewBody(tx.Body), Tx: strings.ToUpper(hex.EncodeToString(b)),
+		Hash: ledger.TxHashString(b), Body: wire.ViewBody(tx.Body), Tx: strings.ToUpper(hex.EncodeToString(b)),
 	}
 }
 

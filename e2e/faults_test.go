@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -137,10 +136,7 @@ func TestAllValidatorsKilledDuringTransfers(t *testing.T) {
 	for i := 0; i < net.Len(); i++ {
 		a := queryAccount(ctx, t, net, i, alice.PubKey().Address())
 		b := queryAccount(ctx, t, net, i, bob)
-		nonce, err := strconv.ParseUint(a.Nonce, 10, 64)
-		if err != nil {
-			t.Fatal(err)
-		}
+		nonce := uint64(a.Nonce)
 		if nonce < uint64(len(confirmed)) {
 			t.Errorf("node%d: alice's nonce %d, but %d transfers were confirmed", i, nonce, len(confirmed))
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/localnet"
+	"github.com/tallyledger/tally/wire"
 )
 
 // The governance tests drive the real tally and tallyd binaries against a
@@ -707,7 +708,7 @@ func TestGovernanceValidatorsAndNodeMembership(t *testing.T) {
 		}
 		return false, nil
 	})
-	var nodes []client.Node
+	var nodes []wire.NodeResult
 	g.json(0, &nodes, "query", "nodes")
 	for _, nd := range nodes {
 		if nd.ID == j.nodeID && (nd.Allowed || nd.Connected) {

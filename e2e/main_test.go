@@ -10,17 +10,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 
-	"github.com/tallyledger/tally/app"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/ledger"
 	"github.com/tallyledger/tally/localnet"
+	"github.com/tallyledger/tally/wire"
 )
 
 // The tallyd and tally executables TestMain builds for every test.
@@ -135,40 +134,36 @@ func transfer(chainID string, from *crypto.PrivKey, to crypto.Address, amount, n
 }
 
 // queryAccount reads an account through abci_query /account/<addr> on node i.
-func queryAccount(ctx context.Context, t *testing.T, net *localnet.Net, i int, addr crypto.Address) app.AccountResult {
+func queryAccount(ctx context.Context, t *testing.T, net *localnet.Net, i int, addr crypto.Address) wire.AccountResult {
 	t.Helper()
-	res, err := net.Client(i).ABCIQuery(ctx, app.QueryPathAccount+addr.String(), nil)
+	res, err := net.Client(i).ABCIQuery(ctx, wire.QueryPathAccount+addr.String(), nil)
 	if err != nil {
 		t.Fatalf("node%d abci_query account %s: %v", i, addr, err)
 	}
 	if res.Response.Code != 0 {
 		t.Fatalf("node%d abci_query account %s: code %d: %s", i, addr, res.Response.Code, res.Response.Log)
 	}
-	var a app.AccountResult
+	var a wire.AccountResult
 	if err := json.Unmarshal(res.Response.Value, &a); err != nil {
 		t.Fatalf("node%d account %s: %v in %s", i, addr, err, res.Response.Value)
 	}
 	return a
 }
 
-func balanceOf(t *testing.T, a app.AccountResult, asset string) uint64 {
+func balanceOf(t *testing.T, a wire.AccountResult, asset string) uint64 {
 	t.Helper()
 	for _, b := range a.Balances {
 		if b.Asset == asset {
-			n, err := strconv.ParseUint(b.Amount, 10, 64)
-			if err != nil {
-				t.Fatalf("balance %q of %s: %v", b.Amount, a.Address, err)
-			}
-			return n
+			return uint64(b.Amount)
 		}
 	}
 	return 0
 }
 
 // apiAccount reads an account through the ledger JSON-RPC API of node i.
-func apiAccount(ctx context.Context, t *testing.T, net *localnet.Net, i int, addr crypto.Address) app.AccountResult {
+func apiAccount(ctx context.Context, t *testing.T, net *localnet.Net, i int, addr crypto.Address) wire.AccountResult {
 	t.Helper()
-	req, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "account", "params": map[string]string{"address": addr.String()}})
+	req, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": wire.MethodAccount, "params": map[string]string{wire.ParamAddress: addr.String()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +178,7 @@ func apiAccount(ctx context.Context, t *testing.T, net *localnet.Net, i int, add
 	}
 	defer resp.Body.Close()
 	var out struct {
-		Result *app.AccountResult `json:"result"`
+		Result *wire.AccountResult `json:"result"`
 		Error  *struct {
 			Code    int    `json:"code"`
 			Message string `json:"message"`

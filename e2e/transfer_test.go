@@ -57,8 +57,8 @@ func TestTransfersCommittedOnEveryNode(t *testing.T) {
 		if got := balanceOf(t, b, localnet.Asset); got != localnet.InitialBalance+sum {
 			t.Errorf("node%d: bob holds %d, want %d", i, got, localnet.InitialBalance+sum)
 		}
-		if a.Nonce != fmt.Sprint(n) {
-			t.Errorf("node%d: alice's next nonce %s, want %d", i, a.Nonce, n)
+		if uint64(a.Nonce) != uint64(n) {
+			t.Errorf("node%d: alice's next nonce %d, want %d", i, a.Nonce, n)
 		}
 
 		acct := apiAccount(ctx, t, net, i, bob)

@@ -3,11 +3,9 @@ package localnet
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,8 +13,6 @@ import (
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
-	"github.com/tallyledger/tally/app"
-	"github.com/tallyledger/tally/crypto"
 )
 
 // BenchOptions configure one load run.
@@ -495,22 +491,4 @@ func (r *BenchResult) SortedReasons() []string {
 		return out[i] < out[j]
 	})
 	return out
-}
-
-// PendingNonce asks a node (abci_query /account/<address>) for the nonce
-// the account's next transaction must carry, counting transactions already
-// in that node's mempool.
-func PendingNonce(ctx context.Context, c *rpchttp.HTTP, addr crypto.Address) (uint64, error) {
-	res, err := c.ABCIQuery(ctx, app.QueryPathAccount+addr.String(), nil)
-	if err != nil {
-		return 0, err
-	}
-	if res.Response.Code != 0 {
-		return 0, fmt.Errorf("account %s: %s", addr, res.Response.Log)
-	}
-	var a app.AccountResult
-	if err := json.Unmarshal(res.Response.Value, &a); err != nil {
-		return 0, fmt.Errorf("account %s: %v", addr, err)
-	}
-	return strconv.ParseUint(a.PendingNonce, 10, 64)
 }

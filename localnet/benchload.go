@@ -154,7 +154,11 @@ func (n *Net) loadSenders(ctx context.Context, names []string) ([]*benchSender, 
 		if err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
-		nonce, err := PendingNonce(ctx, n.Client(i%n.Len()), key.PubKey().Address())
+		lc, err := n.LedgerClient(i % n.Len())
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		nonce, err := lc.NextNonce(ctx, key.PubKey().Address())
 		if err != nil {
 			return nil, fmt.Errorf("bench: nonce of %s: %w", name, err)
 		}

@@ -15,6 +15,8 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/tallyledger/tally/client"
 )
 
 // pollInterval is how often Start and WaitHeight ask a node for its height.
@@ -286,6 +288,12 @@ func (n *Net) RPCURL(i int) string { return rpcURL(n.node(i).info) }
 
 // APIURL is node i's ledger JSON-RPC API address.
 func (n *Net) APIURL(i int) string { return apiURL(n.node(i).info) }
+
+// LedgerClient returns a client of node i (CometBFT RPC and ledger API),
+// as the wallet talks to it.
+func (n *Net) LedgerClient(i int) (*client.Client, error) {
+	return client.New(n.RPCURL(i), client.WithAPIURL(n.APIURL(i)))
+}
 
 // Client is a CometBFT RPC client for node i.
 func (n *Net) Client(i int) *rpchttp.HTTP { return n.node(i).client }

@@ -22,6 +22,7 @@ import (
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
 	"github.com/tallyledger/tally/localnet"
+	"github.com/tallyledger/tally/wire"
 )
 
 // The end-to-end tests drive the real tally binary against a real
@@ -180,7 +181,7 @@ func TestE2ERejectionsAndQueries(t *testing.T) {
 	if len(assets) == 0 || assets[0].Symbol != "TALLY" || assets[0].Supply == 0 {
 		t.Fatalf("assets = %+v", assets)
 	}
-	var nodes []client.Node
+	var nodes []wire.NodeResult
 	decodeJSON(t, tallyOK(t, nil, walletArgs(net, 3, "query", "nodes", "--output", "json")...).stdout, &nodes)
 	allowed := 0
 	for _, n := range nodes {

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tallyledger/tally/client"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
 )
 
 func (c *cli) govCmd() *cobra.Command {
@@ -151,7 +151,7 @@ func (c *cli) buildAction(name string, args []string, p proposeArgs) (ledger.Act
 		if err := want(2, "<pubkey (base64 or hex ed25519)> <power>"); err != nil {
 			return a, err
 		}
-		pk, err := client.ParseValidatorPubKey(args[0])
+		pk, err := wire.ParseValidatorPubKey(args[0])
 		if err != nil {
 			return a, err
 		}
@@ -179,7 +179,7 @@ func (c *cli) buildAction(name string, args []string, p proposeArgs) (ledger.Act
 		}
 		a.SetThreshold = &ledger.SetThreshold{Threshold: uint32(n)}
 	default:
-		return a, fmt.Errorf("unknown action %q, expected one of: %s", name, strings.Join(client.ActionTypes(), ", "))
+		return a, fmt.Errorf("unknown action %q, expected one of: %s", name, strings.Join(wire.ActionTypes(), ", "))
 	}
 	if err := a.ValidateBasic(); err != nil {
 		return a, fmt.Errorf("%s: %v", name, err)
@@ -252,7 +252,7 @@ Actions:
 
 // eventAttr returns the first value of attribute key in an event of type
 // typ.
-func eventAttr(events []client.Event, typ, key string) (string, bool) {
+func eventAttr(events []wire.EventResult, typ, key string) (string, bool) {
 	for _, e := range events {
 		if e.Type != typ {
 			continue

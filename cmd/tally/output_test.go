@@ -10,23 +10,24 @@ import (
 	"testing"
 
 	"github.com/tallyledger/tally/client"
+	"github.com/tallyledger/tally/wire"
 )
 
 func TestDescribeMsg(t *testing.T) {
 	yes, no := true, false
 	power := uint64(0)
 	tests := []struct {
-		msg  client.MsgView
+		msg  wire.MsgView
 		want string
 	}{
-		{client.MsgView{Type: "transfer", To: "tally1x", Asset: "TALLY", Amount: "25"}, "transfer 25TALLY to tally1x"},
-		{client.MsgView{Type: "mint", To: "tally1x", Asset: "EUR", Amount: "7"}, "mint 7EUR to tally1x"},
-		{client.MsgView{Type: "burn", Asset: "EUR", Amount: "3"}, "burn 3EUR"},
-		{client.MsgView{Type: "vote", Proposal: 4, Approve: &yes}, "approve proposal 4"},
-		{client.MsgView{Type: "vote", Proposal: 4, Approve: &no}, "reject proposal 4"},
-		{client.MsgView{Type: "propose", Expiry: 90, Action: &client.ActionView{Type: "freeze", Address: "tally1x", Reason: "audit"}},
+		{wire.MsgView{Type: "transfer", To: "tally1x", Asset: "TALLY", Amount: "25"}, "transfer 25TALLY to tally1x"},
+		{wire.MsgView{Type: "mint", To: "tally1x", Asset: "EUR", Amount: "7"}, "mint 7EUR to tally1x"},
+		{wire.MsgView{Type: "burn", Asset: "EUR", Amount: "3"}, "burn 3EUR"},
+		{wire.MsgView{Type: "vote", Proposal: 4, Approve: &yes}, "approve proposal 4"},
+		{wire.MsgView{Type: "vote", Proposal: 4, Approve: &no}, "reject proposal 4"},
+		{wire.MsgView{Type: "propose", Expiry: 90, Action: &wire.ActionView{Type: "freeze", Address: "tally1x", Reason: "audit"}},
 			"propose freeze address=tally1x reason=audit (expires after height 90)"},
-		{client.MsgView{Type: "propose", Expiry: 90, Action: &client.ActionView{Type: "set-validator-power", PubKey: "q6s=", Power: &power}},
+		{wire.MsgView{Type: "propose", Expiry: 90, Action: &wire.ActionView{Type: "set-validator-power", PubKey: "q6s=", Power: &power}},
 			"propose set-validator-power pub_key=q6s= power=0 (expires after height 90)"},
 	}
 	for _, tt := range tests {

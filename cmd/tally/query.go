@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tallyledger/tally/client"
+	"github.com/tallyledger/tally/wire"
 )
 
 func (c *cli) queryCmd() *cobra.Command {
@@ -165,7 +166,7 @@ func printTx(w io.Writer, r *client.TxResult) {
 }
 
 // describeMsg is a one-line summary of a message.
-func describeMsg(m client.MsgView) string {
+func describeMsg(m wire.MsgView) string {
 	switch m.Type {
 	case "transfer":
 		return fmt.Sprintf("transfer %s%s to %s", m.Amount, m.Asset, m.To)
@@ -185,7 +186,7 @@ func describeMsg(m client.MsgView) string {
 	return m.Type
 }
 
-func describeAction(a *client.ActionView) string {
+func describeAction(a *wire.ActionView) string {
 	if a == nil {
 		return "(no action)"
 	}
@@ -396,7 +397,7 @@ func (c *cli) queryNodesCmd() *cobra.Command {
 		Short: "List the node IDs allowed to join the network and the node's peers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fetchAndEmit(c, cmd, (*client.Client).Nodes, func(w io.Writer, nodes []client.Node) {
+			return fetchAndEmit(c, cmd, (*client.Client).Nodes, func(w io.Writer, nodes []wire.NodeResult) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NODE ID\tALLOWED\tCONNECTED")
 				for _, n := range nodes {

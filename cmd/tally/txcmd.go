@@ -17,6 +17,7 @@ import (
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
 )
 
 // txFlags are the flags of every command that makes a transaction.
@@ -48,15 +49,15 @@ func addTxFlags(cmd *cobra.Command, f *txFlags) {
 
 // txOutcome is what a transaction command prints.
 type txOutcome struct {
-	Hash     string         `json:"hash"`
-	ChainID  string         `json:"chain_id"`
-	Nonce    uint64         `json:"nonce"`
-	Status   string         `json:"status"` // submitted, committed, failed
-	Height   int64          `json:"height,omitempty"`
-	Code     uint32         `json:"code"`
-	CodeName string         `json:"code_name"`
-	Log      string         `json:"log,omitempty"`
-	Events   []client.Event `json:"events,omitempty"`
+	Hash     string             `json:"hash"`
+	ChainID  string             `json:"chain_id"`
+	Nonce    uint64             `json:"nonce"`
+	Status   string             `json:"status"` // submitted, committed, failed
+	Height   int64              `json:"height,omitempty"`
+	Code     uint32             `json:"code"`
+	CodeName string             `json:"code_name"`
+	Log      string             `json:"log,omitempty"`
+	Events   []wire.EventResult `json:"events,omitempty"`
 }
 
 func outcomeOf(s *client.Submitted) txOutcome {

@@ -62,5 +62,5 @@
 //	err := smt.VerifyExistence(appHash, proof, []byte("balance/bob"), []byte("7")) // nil
 //
 // The ABCI layer wraps these proofs in CometBFT ProofOps with package
-// app/proofop.
+// wire/proofop.
 package smt
