@@ -12,7 +12,6 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-
 )
 
 // BenchOptions configure one load run.
