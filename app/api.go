@@ -17,6 +17,7 @@ import (
 
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/version"
 	"github.com/tallyledger/tally/wire"
 )
 
@@ -50,7 +51,7 @@ func (s *apiServer) status(ctx *rpctypes.Context) (*wire.StatusResult, error) {
 		ChainID:         st.NodeInfo.Network,
 		NodeID:          string(st.NodeInfo.DefaultNodeID),
 		Moniker:         st.NodeInfo.Moniker,
-		Version:         Version,
+		Version:         version.String(),
 		Height:          wire.Int64(st.SyncInfo.LatestBlockHeight),
 		AppHash:         wire.UpperHex(st.SyncInfo.LatestAppHash),
 		LedgerHeight:    wire.Int64(s.n.ledger.LastHeight()),

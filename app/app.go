@@ -13,10 +13,8 @@ import (
 
 	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/version"
 )
-
-// Version is the software version reported by Info.
-const Version = "0.1.0"
 
 // ProtocolVersion is the version of the state machine (ABCI AppVersion). It
 // changes only when the same blocks would give a different state.
@@ -79,7 +77,7 @@ func (a *App) Ledger() *ledger.Ledger { return a.ledger }
 func (a *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, error) {
 	return &abci.ResponseInfo{
 		Data:             "tally",
-		Version:          Version,
+		Version:          version.String(),
 		AppVersion:       ProtocolVersion,
 		LastBlockHeight:  a.ledger.LastHeight(),
 		LastBlockAppHash: a.ledger.LastAppHash(),

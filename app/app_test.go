@@ -13,6 +13,7 @@ import (
 
 	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/version"
 	"github.com/tallyledger/tally/wire"
 )
 
@@ -22,7 +23,7 @@ func TestInfoBeforeAndAfterBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.LastBlockHeight != 0 || len(info.LastBlockAppHash) != 0 || info.AppVersion != ProtocolVersion || info.Version != Version {
+	if info.LastBlockHeight != 0 || len(info.LastBlockAppHash) != 0 || info.AppVersion != ProtocolVersion || info.Version != version.String() {
 		t.Fatalf("fresh Info = %+v", info)
 	}
 

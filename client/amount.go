@@ -21,6 +21,12 @@ func ParseAmount(s string) (asset string, amount uint64, err error) {
 		i++
 	}
 	digits, symbol := s[:i], s[i:]
+	if strings.HasPrefix(s, "-") {
+		return "", 0, bad("amounts are positive, " + usage)
+	}
+	if digits != "" && symbol == "" {
+		return "", 0, bad("no asset: write the amount and asset together, e.g. " + digits + "TALLY")
+	}
 	if digits == "" || symbol == "" {
 		return "", 0, bad(usage)
 	}

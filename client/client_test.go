@@ -188,7 +188,7 @@ func TestWaitTxTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	_, err := c.WaitTx(ctx, hash)
-	want := "transaction " + hash + " not in a block after 1.5s"
+	want := "transaction " + hash + " is not in a block yet after 1.5s (it may still commit)"
 	var te *TimeoutError
 	if !errors.As(err, &te) || err.Error() != want {
 		t.Fatalf("error = %v, want %q", err, want)

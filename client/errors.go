@@ -29,10 +29,17 @@ type UnreachableError struct {
 	URL    string
 	Reason string
 	Err    error
+	// Role names what the address is for when it is not the node itself,
+	// e.g. "witness".
+	Role string
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach node %s: %s", e.URL, e.Reason)
+	role := e.Role
+	if role == "" {
+		role = "node"
+	}
+	return fmt.Sprintf("cannot reach %s %s: %s", role, e.URL, e.Reason)
 }
 
 // Unwrap returns the transport error.
@@ -90,7 +97,16 @@ type TimeoutError struct {
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("transaction %s not in a block after %s", e.Hash, e.After.Round(100*time.Millisecond))
+	return fmt.Sprintf("transaction %s is not in a block yet after %s (it may still commit)", e.Hash, roundWait(e.After))
+}
+
+// roundWait shows a wait: to the millisecond below a second, else to a
+// tenth of a second.
+func roundWait(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
 }
 
 // Is matches context.DeadlineExceeded.

@@ -83,6 +83,9 @@ func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust Tr
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := c.checkWitnesses(ctx, chainID, trust.Witnesses); err != nil {
+		return nil, nil, err
+	}
 	proof := &AccountProof{Witnesses: trust.Witnesses}
 	if len(proof.Witnesses) == 0 {
 		proof.Witnesses = []string{c.nodeURL}
@@ -303,4 +306,27 @@ func innermostReason(err error) string {
 		return msg[i+2:]
 	}
 	return msg
+}
+
+// checkWitnesses asks each witness for its status first, so that a witness
+// that cannot be reached, or that runs another chain, is named as such
+// rather than as a failure of the light client.
+func (c *Client) checkWitnesses(ctx context.Context, chainID string, witnesses []string) error {
+	for _, w := range witnesses {
+		wc, err := New(w, WithRequestTimeout(c.timeout))
+		if err != nil {
+			return fmt.Errorf("witness %q: %v", w, err)
+		}
+		st, err := wc.Status(ctx)
+		var ue *UnreachableError
+		switch {
+		case errors.As(err, &ue):
+			return &UnreachableError{URL: ue.URL, Reason: ue.Reason, Err: ue.Err, Role: "witness"}
+		case err != nil:
+			return fmt.Errorf("witness %s: %v", w, err)
+		case st.ChainID != chainID:
+			return fmt.Errorf("witness %s runs chain %q, the node runs %q", w, st.ChainID, chainID)
+		}
+	}
+	return nil
 }

@@ -19,12 +19,15 @@ import (
 
 // Status is what a node says about itself and its chain.
 type Status struct {
-	NodeURL         string    `json:"node_url"`
-	APIURL          string    `json:"api_url"`
-	ChainID         string    `json:"chain_id"`
-	NodeID          string    `json:"node_id"`
-	Moniker         string    `json:"moniker"`
+	NodeURL string `json:"node_url"`
+	APIURL  string `json:"api_url"`
+	ChainID string `json:"chain_id"`
+	NodeID  string `json:"node_id"`
+	Moniker string `json:"moniker"`
+	// Version is the node's software version (`tallyd version`), set by
+	// SoftwareVersion; CometBFTVersion is the consensus engine's.
 	Version         string    `json:"version"`
+	CometBFTVersion string    `json:"cometbft_version"`
 	LatestHeight    int64     `json:"latest_height"`
 	LatestBlockHash string    `json:"latest_block_hash"`
 	LatestAppHash   string    `json:"latest_app_hash"`
@@ -42,13 +45,18 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, wrapErr(c.nodeURL, "status", err)
 	}
+	if st.NodeInfo.Network == "" {
+		// Another JSON-RPC server (the ledger API has a status method too)
+		// answers with a result that decodes to nothing.
+		return nil, &NodeError{URL: c.nodeURL, Method: "status", Message: "answered without a chain ID; is this the node's CometBFT RPC address?"}
+	}
 	return &Status{
 		NodeURL:         c.nodeURL,
 		APIURL:          c.apiURL,
 		ChainID:         st.NodeInfo.Network,
 		NodeID:          string(st.NodeInfo.DefaultNodeID),
 		Moniker:         st.NodeInfo.Moniker,
-		Version:         st.NodeInfo.Version,
+		CometBFTVersion: st.NodeInfo.Version,
 		LatestHeight:    st.SyncInfo.LatestBlockHeight,
 		LatestBlockHash: st.SyncInfo.LatestBlockHash.String(),
 		LatestAppHash:   st.SyncInfo.LatestAppHash.String(),
@@ -57,6 +65,18 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		ValidatorAddr:   st.ValidatorInfo.Address.String(),
 		VotingPower:     st.ValidatorInfo.VotingPower,
 	}, nil
+}
+
+// SoftwareVersion asks the ledger API for the node's software version, the
+// string `tallyd version` prints.
+func (c *Client) SoftwareVersion(ctx context.Context) (string, error) {
+	var st struct {
+		Version string `json:"version"`
+	}
+	if err := c.callAPI(ctx, "status", nil, &st); err != nil {
+		return "", err
+	}
+	return st.Version, nil
 }
 
 // ChainID returns the node's chain ID.

@@ -118,8 +118,8 @@ func (c *Client) Tx(ctx context.Context, hash string) (*TxResult, error) {
 }
 
 // WaitTx waits until the transaction is in a block and returns it. The
-// wait ends with a *TimeoutError ("transaction <hash> not in a block after
-// 30s") when ctx's deadline passes. A transaction that failed in its block
+// wait ends with a *TimeoutError ("transaction <hash> is not in a block
+// yet after 30s") when ctx's deadline passes. A transaction that failed in its block
 // is returned together with its *TxError.
 func (c *Client) WaitTx(ctx context.Context, hash string) (*TxResult, error) {
 	start := time.Now()
@@ -167,10 +167,17 @@ func (c *Client) History(ctx context.Context, addr string, page, perPage int) ([
 	res, err := c.rpc.TxSearch(ctx, wire.HistoryQuery(a), false, &page, &perPage, "desc")
 	if err != nil {
 		err = wrapErr(c.nodeURL, "tx_search", err)
-		if strings.Contains(err.Error(), "page should be within") {
-			return []TxResult{}, 0, nil
+		if !strings.Contains(err.Error(), "page should be within") {
+			return nil, 0, err
 		}
-		return nil, 0, err
+		// A page past the last: no transactions, but the total still
+		// counts them all.
+		one := 1
+		res, err = c.rpc.TxSearch(ctx, wire.HistoryQuery(a), false, &one, &one, "desc")
+		if err != nil {
+			return nil, 0, wrapErr(c.nodeURL, "tx_search", err)
+		}
+		return []TxResult{}, res.TotalCount, nil
 	}
 	out := make([]TxResult, 0, len(res.Txs))
 	for _, t := range res.Txs {

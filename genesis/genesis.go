@@ -113,12 +113,15 @@ func (s *AppState) Validate() error {
 // ledger's genesis state.
 func (s *AppState) ToLedger(validators []ledger.Validator) (ledger.GenesisState, error) {
 	g, errs := s.convert()
-	if len(errs) > 0 {
-		return g, fmt.Errorf("invalid app_state: %w", errors.Join(errs...))
-	}
 	g.Validators = validators
+	// The rules are checked even when some entries did not parse, so that
+	// every problem is named at once (the entries that did not parse are
+	// left out of the check).
 	if err := g.Validate(); err != nil {
-		return g, fmt.Errorf("invalid genesis: %w", err)
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return g, fmt.Errorf("invalid genesis: %w", errors.Join(errs...))
 	}
 	return g, nil
 }

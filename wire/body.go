@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -266,10 +268,19 @@ func ActionTypes() []string {
 	}
 }
 
-// ParseValidatorPubKey reads a 32-byte ed25519 consensus public key written
-// in base64 (as CometBFT's JSON shows it) or in hex (64 digits).
+// ed25519KeyType is CometBFT's JSON type name of an ed25519 public key.
+const ed25519KeyType = "tendermint/PubKeyEd25519"
+
+// ParseValidatorPubKey reads a 32-byte ed25519 consensus public key given
+// as the JSON that `tallyd show-validator` prints ({"address":...,
+// "pub_key":{"type":"tendermint/PubKeyEd25519","value":"<base64>"}}), as
+// CometBFT's public key JSON alone, or as the key in base64 (as CometBFT's
+// JSON shows it) or in hex (64 digits).
 func ParseValidatorPubKey(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "{") {
+		return parseValidatorKeyJSON(s)
+	}
 	if len(s) == 64 {
 		if b, err := hex.DecodeString(s); err == nil {
 			return b, nil
@@ -281,5 +292,34 @@ func ParseValidatorPubKey(s string) ([]byte, error) {
 		}
 		return b, nil
 	}
-	return nil, fmt.Errorf("validator public key %q: expected 32-byte ed25519 key in base64 or 64 hex digits", s)
+	return nil, fmt.Errorf("validator public key %q: expected the output of tallyd show-validator, or a 32-byte ed25519 key in base64 or 64 hex digits", s)
+}
+
+func parseValidatorKeyJSON(s string) ([]byte, error) {
+	type keyJSON struct {
+		Type  string `json:"type"`
+		Value string `json:"value"`
+	}
+	var shown struct {
+		PubKey *keyJSON `json:"pub_key"`
+		keyJSON
+	}
+	if err := json.Unmarshal([]byte(s), &shown); err != nil {
+		return nil, fmt.Errorf("validator key JSON: %v; expected the output of tallyd show-validator", err)
+	}
+	k := shown.keyJSON
+	if shown.PubKey != nil {
+		k = *shown.PubKey
+	}
+	if k.Type == "" && k.Value == "" {
+		return nil, errors.New("validator key JSON has no pub_key; expected the output of tallyd show-validator")
+	}
+	if k.Type != ed25519KeyType {
+		return nil, fmt.Errorf("validator key type %q, expected %s", k.Type, ed25519KeyType)
+	}
+	b, err := base64.StdEncoding.DecodeString(k.Value)
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("validator key value %q: expected a 32-byte ed25519 key in base64", k.Value)
+	}
+	return b, nil
 }

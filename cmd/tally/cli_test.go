@@ -203,7 +203,7 @@ func TestErrorLines(t *testing.T) {
 		{"unknown key", []string{"send", "carol", "bob", "25TALLY", "--node", node}, `unknown key "carol" in ` + w.home},
 		{"unknown recipient", []string{"send", "alice", "zed", "25TALLY", "--node", node}, `unknown key "zed"`},
 		{"bad address", []string{"send", "alice", "tally1qqqqqqqq", "25TALLY", "--node", node}, `bad address "tally1qqqqqqqq"`},
-		{"bad amount", []string{"send", "alice", "bob", "25", "--node", node}, `bad amount "25": expected <integer><ASSET>, e.g. 25TALLY`},
+		{"bad amount", []string{"send", "alice", "bob", "25", "--node", node}, `bad amount "25": no asset: write the amount and asset together, e.g. 25TALLY`},
 		{"bad asset", []string{"send", "alice", "bob", "25tally", "--node", node}, `asset symbol "tally" must be`},
 		{"unreachable node", []string{"send", "alice", "bob", "25TALLY", "--node", node}, "cannot reach node " + node + ": connection refused"},
 		{"unreachable status", []string{"status", "--node", node}, "cannot reach node " + node + ": connection refused"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -266,21 +267,32 @@ func eventAttr(events []wire.EventResult, typ, key string) (string, bool) {
 	return "", false
 }
 
+// proposalOf reads from a block's events the proposal a governance
+// transaction made or voted on, and whether its action executed.
+func proposalOf(events []wire.EventResult) (id uint64, executed bool) {
+	s, ok := eventAttr(events, "proposal", "id")
+	if !ok {
+		s, ok = eventAttr(events, "vote", "id")
+	}
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	_, executed = eventAttr(events, "governance", "action")
+	return id, executed
+}
+
 func printProposalOutcome(w io.Writer, o txOutcome) {
-	if o.Status != "committed" {
+	if o.Status != "committed" || o.ProposalID == 0 {
 		return
 	}
-	id, ok := eventAttr(o.Events, "proposal", "id")
-	if !ok {
-		id, ok = eventAttr(o.Events, "vote", "id")
-	}
-	if !ok {
-		return
-	}
-	if _, executed := eventAttr(o.Events, "governance", "action"); executed {
-		fmt.Fprintf(w, "proposal: %s (approved and executed)\n", id)
+	if o.ProposalExecuted {
+		fmt.Fprintf(w, "proposal: %d (approved and executed)\n", o.ProposalID)
 	} else {
-		fmt.Fprintf(w, "proposal: %s (open; `tally gov show %s` shows its approvals)\n", id, id)
+		fmt.Fprintf(w, "proposal: %d (open; `tally gov show %d` shows its approvals)\n", o.ProposalID, o.ProposalID)
 	}
 }
 

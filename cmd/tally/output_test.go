@@ -103,13 +103,17 @@ func TestSendTimesOutWaitingForBlock(t *testing.T) {
 	w := newWallet(t)
 	w.ok("keys", "add", "alice", "--keyring-backend", "test")
 	node := stuckNode(t)
-	line := w.fails("not in a block after 1s",
-		"send", "alice", addrFromSeed(t, 2), "5TALLY", "--node", node.URL, "--api", node.URL, "--chain-id", "stuck-chain", "--timeout", "1s")
-	if !strings.HasPrefix(line, "Error: transaction ") {
-		t.Fatalf("error line %q", line)
+	args := []string{"send", "alice", addrFromSeed(t, 2), "5TALLY", "--node", node.URL, "--api", node.URL, "--chain-id", "stuck-chain", "--timeout", "1s"}
+	r := w.run(args...)
+	line := checkFailure(t, r, "is not in a block yet after 1s (it may still commit): do not send it again; wait for it with", args)
+	if r.code != 3 || !strings.HasPrefix(line, "Error: transaction ") || !strings.Contains(line, "tx wait ") {
+		t.Fatalf("exit %d, error line %q", r.code, line)
+	}
+	if !strings.Contains(r.stdout, "status:  submitted, not yet in a block") {
+		t.Fatalf("timeout output:\n%s", r.stdout)
 	}
 	// Without waiting, the same send succeeds and says so.
-	r := w.ok("send", "alice", addrFromSeed(t, 2), "5TALLY", "--node", node.URL, "--api", node.URL, "--chain-id", "stuck-chain", "--no-wait")
+	r = w.ok("send", "alice", addrFromSeed(t, 2), "5TALLY", "--node", node.URL, "--api", node.URL, "--chain-id", "stuck-chain", "--no-wait")
 	if !strings.Contains(r.stdout, "status:  submitted") {
 		t.Fatalf("no-wait output:\n%s", r.stdout)
 	}

@@ -294,6 +294,10 @@ func (c *cli) queryHistoryCmd() *cobra.Command {
 				Txs     []client.TxResult `json:"txs"`
 			}{addr.String(), total, page, perPage, txs}
 			return c.emit(out, func(w io.Writer) {
+				if len(txs) == 0 && total > 0 {
+					fmt.Fprintf(w, "%d transaction(s) touch %s; page %d is past the last page (%d per page)\n", total, addr, page, perPage)
+					return
+				}
 				fmt.Fprintf(w, "%d transaction(s) touch %s; page %d:\n", total, addr, page)
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "HEIGHT\tHASH\tRESULT\tNONCE\tSENDER\tMESSAGE")
@@ -419,9 +423,9 @@ func (c *cli) statusCmd() *cobra.Command {
 		Short: "Show the node's chain, height and sync state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fetchAndEmit(c, cmd, (*client.Client).Status, func(w io.Writer, s *client.Status) {
-				fmt.Fprintf(w, "node:         %s (ledger API %s)\nchain_id:     %s\nnode_id:      %s\nmoniker:      %s\nheight:       %d\nblock_time:   %s\napp_hash:     %s\ncatching_up:  %v\n",
-					s.NodeURL, s.APIURL, s.ChainID, s.NodeID, s.Moniker, s.LatestHeight,
+			return fetchAndEmit(c, cmd, nodeStatus, func(w io.Writer, s *client.Status) {
+				fmt.Fprintf(w, "node:         %s (ledger API %s)\nchain_id:     %s\nnode_id:      %s\nmoniker:      %s\nversion:      %s (cometbft %s)\nheight:       %d\nblock_time:   %s\napp_hash:     %s\ncatching_up:  %v\n",
+					s.NodeURL, s.APIURL, s.ChainID, s.NodeID, s.Moniker, s.Version, s.CometBFTVersion, s.LatestHeight,
 					s.LatestBlockTime.UTC().Format(time.RFC3339), s.LatestAppHash, s.CatchingUp)
 				if s.VotingPower > 0 {
 					fmt.Fprintf(w, "validator:    %s (power %d)\n", s.ValidatorAddr, s.VotingPower)
@@ -429,4 +433,17 @@ func (c *cli) statusCmd() *cobra.Command {
 			})
 		},
 	}
+}
+
+// nodeStatus is the node's status with its software version from the
+// ledger API.
+func nodeStatus(cl *client.Client, ctx context.Context) (*client.Status, error) {
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.Version, err = cl.SoftwareVersion(ctx); err != nil {
+		return nil, fmt.Errorf("the node's version: %w", err)
+	}
+	return st, nil
 }

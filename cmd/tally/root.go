@@ -9,13 +9,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tallyledger/tally/client"
+	"github.com/tallyledger/tally/cmd/internal/cliconv"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/crypto/keystore"
+	"github.com/tallyledger/tally/version"
 )
 
 // Environment variables the wallet reads.
@@ -45,10 +48,12 @@ type cli struct {
 	passwordFile string
 
 	stdinReader *bufio.Reader
+	cl          *client.Client // the node client, once made
 }
 
-// run executes the wallet with args and returns the exit code. Errors are
-// printed as one line on stderr.
+// run executes the wallet with args and returns the exit status (see
+// exitStatusHelp). Errors are printed as one line on stderr: text, or
+// JSON with --output json.
 func run(ctx context.Context, args []string, s streams) int {
 	c := &cli{streams: s}
 	root := c.rootCmd()
@@ -56,17 +61,90 @@ func run(ctx context.Context, args []string, s streams) int {
 	root.SetIn(s.stdin)
 	root.SetOut(s.stdout)
 	root.SetErr(s.stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(s.stderr, "Error: "+oneLine(err.Error()))
-		return 1
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		err = c.explain(ctx, err)
 	}
-	return 0
+	return cliconv.Print(s.stderr, err, c.json() || jsonRequested(args))
 }
 
-// oneLine folds a multi-line message into one line.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }), "; ")
+// exitStatusHelp documents the exit statuses and the error format.
+const exitStatusHelp = `Exit status:
+  0  success
+  1  failure: the error says why (a transaction rejected, or failed in its block)
+  2  usage error: unknown command, wrong arguments or flags
+  3  a transaction was submitted but is not in a block yet: it may still
+     commit, so do not send it again; wait for it with "tally tx wait HASH"
+
+Errors are one line on stderr ("Error: ..."). With --output json, results
+are one JSON document on stdout and an error is one line of JSON on stderr:
+  {"error":{"code":"pending","exit_code":3,"message":"..."}}
+with code one of usage, pending, rejected, failed, unreachable, not_found,
+wrong_endpoint, error.`
+
+// jsonRequested reports whether args ask for --output json, for errors
+// found before the flags are parsed.
+func jsonRequested(args []string) bool {
+	for i, a := range args {
+		switch a {
+		case "--output=json", "-o=json", "-ojson":
+			return true
+		case "--output", "-o":
+			if i+1 < len(args) && args[i+1] == "json" {
+				return true
+			}
+		case "--":
+			return false
+		}
+	}
+	return false
+}
+
+// explain gives err the kind and exit status it is reported with, and
+// replaces a node's puzzling answer by the reason when the address given
+// is the wrong one of the node's two servers.
+func (c *cli) explain(ctx context.Context, err error) error {
+	var ne *client.NodeError
+	if errors.As(err, &ne) && c.cl != nil {
+		var ee *client.EndpointError
+		if errors.As(c.cl.CheckEndpoints(context.WithoutCancel(ctx)), &ee) {
+			return cliconv.WithKind(c.endpointError(ee), cliconv.ExitFailure, "wrong_endpoint")
+		}
+	}
+	if _, ok := errors.AsType[cliconv.Coded](err); ok {
+		return err
+	}
+	var te *client.TxError
+	switch {
+	case errors.As(err, &te) && te.Height > 0:
+		return cliconv.WithKind(err, cliconv.ExitFailure, "failed")
+	case errors.As(err, &te):
+		return cliconv.WithKind(err, cliconv.ExitFailure, "rejected")
+	case errors.Is(err, client.ErrUnreachable):
+		return cliconv.WithKind(err, cliconv.ExitFailure, "unreachable")
+	case errors.Is(err, client.ErrNotFound):
+		return cliconv.WithKind(err, cliconv.ExitFailure, "not_found")
+	}
+	return err
+}
+
+// endpointError says which flag names the wrong server and what it wants.
+func (c *cli) endpointError(ee *client.EndpointError) error {
+	try := ""
+	if ee.Want == client.EndpointRPC {
+		if ee.Suggest != "" {
+			try = " (try --node " + ee.Suggest + ")"
+		}
+		return fmt.Errorf("--node %s is the node's ledger API; --node wants its CometBFT RPC port, two below the API's%s", ee.URL, try)
+	}
+	if ee.Suggest != "" {
+		try = " (try --api " + ee.Suggest + ")"
+	}
+	what := "--api " + ee.URL
+	if c.api == "" {
+		what = "the ledger API address " + ee.URL + " (--node's port + 2)"
+	}
+	return fmt.Errorf("%s is the node's CometBFT RPC; --api wants its ledger API port, two above the RPC's%s", what, try)
 }
 
 func (c *cli) rootCmd() *cobra.Command {
@@ -78,7 +156,12 @@ offline) and queries a node over JSON-RPC.
 
 Keys live in the home directory (--home, $TALLY_HOME, default ~/.tally).
 Encrypted keys ask for their password on the terminal, or take it from
---password-file or $TALLY_PASSWORD.`,
+--password-file or $TALLY_PASSWORD. The node is --node (or $TALLY_NODE):
+its CometBFT RPC address, default ` + client.DefaultNodeURL + `; the ledger
+API is taken two ports above it unless --api says otherwise.
+
+` + exitStatusHelp,
+		Version:       version.String(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -95,7 +178,10 @@ Encrypted keys ask for their password on the terminal, or take it from
 	f.StringVar(&c.passwordFile, "password-file", "", "read key passwords from the first line of this file (else $TALLY_PASSWORD, else a prompt)")
 
 	root.AddCommand(c.keysCmd(), c.sendCmd(), c.mintCmd(), c.burnCmd(), c.txCmd(), c.queryCmd(),
-		c.statusCmd(), c.govCmd())
+		c.statusCmd(), c.govCmd(), c.versionCmd())
+	root.SetVersionTemplate("tally {{.Version}}\n")
+	cliconv.Strict(root)
+	root.SetFlagErrorFunc(flagError)
 	return root
 }
 
@@ -178,7 +264,38 @@ func (c *cli) client() (*client.Client, error) {
 	if c.api != "" {
 		opts = append(opts, client.WithAPIURL(c.api))
 	}
-	return client.New(c.node, opts...)
+	cl, err := client.New(c.node, opts...)
+	if err != nil {
+		return nil, cliconv.WithKind(err, cliconv.ExitUsage, "usage")
+	}
+	c.cl = cl
+	return cl, nil
+}
+
+// negativeAmount matches the flag parser's complaint about an argument
+// such as -1TALLY.
+var negativeAmount = regexp.MustCompile(`shorthand flag: '\d' in (-\d\S*)`)
+
+// flagError reports a bad flag as a usage error; a negative amount, which
+// the flag parser takes for a flag, is told as what it is.
+func flagError(_ *cobra.Command, err error) error {
+	if m := negativeAmount.FindStringSubmatch(err.Error()); m != nil {
+		return cliconv.Usagef("bad amount %q: amounts are positive", m[1])
+	}
+	return &cliconv.UsageError{Err: err}
+}
+
+// invocation is the wallet command as it was run, for hints; it keeps the
+// node flags that were given.
+func (c *cli) invocation() string {
+	inv := cliconv.Invocation("tally")
+	if c.node != client.DefaultNodeURL && c.node != c.getenv(envNode) {
+		inv += " --node " + c.node
+	}
+	if c.api != "" {
+		inv += " --api " + c.api
+	}
+	return inv
 }
 
 // keystore opens the key store in the home directory.

@@ -9,14 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tallyledger/tally/client"
+	"github.com/tallyledger/tally/cmd/internal/cliconv"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/version"
 	"github.com/tallyledger/tally/wire"
 )
 
@@ -52,12 +55,16 @@ type txOutcome struct {
 	Hash     string             `json:"hash"`
 	ChainID  string             `json:"chain_id"`
 	Nonce    uint64             `json:"nonce"`
-	Status   string             `json:"status"` // submitted, committed, failed
+	Status   string             `json:"status"` // submitted, pending (waited, not yet in a block), committed, failed
 	Height   int64              `json:"height,omitempty"`
 	Code     uint32             `json:"code"`
 	CodeName string             `json:"code_name"`
 	Log      string             `json:"log,omitempty"`
 	Events   []wire.EventResult `json:"events,omitempty"`
+	// ProposalID is the proposal a governance transaction made or voted
+	// on, and ProposalExecuted whether its action ran in this block.
+	ProposalID       uint64 `json:"proposal_id,omitempty"`
+	ProposalExecuted bool   `json:"proposal_executed,omitempty"`
 }
 
 func outcomeOf(s *client.Submitted) txOutcome {
@@ -68,6 +75,7 @@ func outcomeOf(s *client.Submitted) txOutcome {
 		if r.Code != 0 {
 			o.Status = "failed"
 		}
+		o.ProposalID, o.ProposalExecuted = proposalOf(r.Events)
 	}
 	return o
 }
@@ -80,6 +88,8 @@ func (c *cli) printOutcome(o txOutcome, extra func(w io.Writer)) error {
 		switch o.Status {
 		case "submitted":
 			fmt.Fprintf(w, "status:  submitted (accepted by the node; not waiting for the block)\n")
+		case "pending":
+			fmt.Fprintf(w, "status:  submitted, not yet in a block (it may still commit)\n")
 		default:
 			fmt.Fprintf(w, "height:  %d\n", o.Height)
 			if o.Code == 0 {
@@ -134,10 +144,51 @@ func (c *cli) makeTx(cmd *cobra.Command, f *txFlags, from string, msg ledger.Msg
 	return c.finishTx(sub, err, extra)
 }
 
+// pendingError is a transaction submitted but not (yet) seen in a block:
+// exit status 3. Sending it again would pay twice if it commits.
+type pendingError struct {
+	hash  string
+	cause error // the wait's end: a *client.TimeoutError or an interruption
+	wait  string
+}
+
+func (e *pendingError) Error() string {
+	return fmt.Sprintf("%v: do not send it again; wait for it with `%s`", e.cause, e.wait)
+}
+func (e *pendingError) Unwrap() error { return e.cause }
+func (e *pendingError) ExitCode() int { return cliconv.ExitPending }
+func (e *pendingError) Kind() string  { return "pending" }
+
+// pending makes the error of a transaction whose block was not seen.
+func (c *cli) pending(hash string, cause error) error {
+	var te *client.TimeoutError
+	if !errors.As(cause, &te) {
+		cause = fmt.Errorf("transaction %s was submitted, stopped waiting for its block (%v); it may still commit", hash, cause)
+	}
+	return &pendingError{hash: hash, cause: cause, wait: c.invocation() + " tx wait " + hash}
+}
+
+// waitEnded reports whether err ended the wait for a submitted
+// transaction's block (timeout or interruption) rather than refused it.
+func waitEnded(sub *client.Submitted, err error) bool {
+	if sub == nil || sub.Hash == "" || sub.Result != nil {
+		return false
+	}
+	var te *client.TimeoutError
+	return errors.As(err, &te) || errors.Is(err, context.Canceled)
+}
+
 // finishTx prints a submission's outcome and returns its error.
 func (c *cli) finishTx(sub *client.Submitted, err error, extra func(w io.Writer, o txOutcome)) error {
 	var te *client.TxError
 	switch {
+	case waitEnded(sub, err) && !errors.As(err, &te):
+		o := outcomeOf(sub)
+		o.Status = "pending"
+		if perr := c.printOutcome(o, nil); perr != nil {
+			return perr
+		}
+		return c.pending(sub.Hash, err)
 	case err == nil:
 		o := outcomeOf(sub)
 		var ex func(io.Writer)
@@ -237,7 +288,7 @@ fails.`,
 		Example: `  tally send alice bob 25TALLY
   tally send alice tally1qy... 5TALLY --memo "invoice 42"
   tally send alice bob 25TALLY --generate-only --out unsigned.json`,
-		Args: cobra.ExactArgs(3),
+		Args: amountArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			to, asset, amount, err := c.recipientAndAmount(args[1], args[2])
 			if err != nil {
@@ -249,6 +300,30 @@ fails.`,
 	}
 	addTxFlags(cmd, &f)
 	return cmd
+}
+
+// amountArgs checks the arguments of a command whose last argument is
+// <amount><ASSET>: an amount and its asset written apart ("25 TALLY") are
+// told to be written together.
+func amountArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == n+1 && isDigits(args[n-1]) && ledger.ValidateSymbol(args[n]) == nil {
+			return cliconv.Usagef("write the amount and asset together, e.g. %s%s (not %q %q)", args[n-1], args[n], args[n-1], args[n])
+		}
+		return cobra.ExactArgs(n)(cmd, args)
+	}
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // recipientAndAmount parses the <to> and <amount><ASSET> arguments of send
@@ -267,7 +342,7 @@ func (c *cli) mintCmd() *cobra.Command {
 		Use:     "mint <from> <to> <amount><ASSET>",
 		Short:   "Create new units of an asset in an account (the asset's issuer only)",
 		Example: `  tally mint admin alice 1000TALLY`,
-		Args:    cobra.ExactArgs(3),
+		Args:    amountArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			to, asset, amount, err := c.recipientAndAmount(args[1], args[2])
 			if err != nil {
@@ -286,7 +361,7 @@ func (c *cli) burnCmd() *cobra.Command {
 		Use:     "burn <from> <amount><ASSET>",
 		Short:   "Destroy units of an asset from the issuer's own balance (the asset's issuer only)",
 		Example: `  tally burn admin 10TALLY`,
-		Args:    cobra.ExactArgs(2),
+		Args:    amountArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asset, amount, err := client.ParseAmount(args[1])
 			if err != nil {
@@ -314,7 +389,51 @@ signing). The signed file carries the transaction bytes in hex and a
 readable copy; its signature binds the chain ID and its nonce, so it commits
 at most once and only on the chain it was signed for.`,
 	}
-	cmd.AddCommand(c.txSignCmd(), c.txBroadcastCmd())
+	cmd.AddCommand(c.txSignCmd(), c.txBroadcastCmd(), c.txWaitCmd())
+	return cmd
+}
+
+func (c *cli) txWaitCmd() *cobra.Command {
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "wait <hash>",
+		Short: "Wait for a submitted transaction's block and print its result",
+		Long: `Wait until a submitted transaction is in a block and print its height and
+result, as send does. Use it after a send (or tx broadcast) that ended with
+exit status 3 ("submitted, not yet in a block") instead of sending again.
+
+Exit status: 0 committed, 1 failed in its block (its nonce is used), 3 still
+not in a block after --timeout (it may still be in a mempool, or may have
+been dropped: only then is sending it again safe; a signed file sent again
+with "tally tx broadcast" commits at most once).`,
+		Example: `  tally tx wait 6B4F0E...A1 --timeout 2m`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			r, err := cl.WaitTx(ctx, args[0])
+			var to *client.TimeoutError
+			if errors.As(err, &to) || (r == nil && errors.Is(err, context.Canceled)) {
+				if perr := c.printOutcome(txOutcome{Hash: strings.ToUpper(args[0]), Status: "pending"}, nil); perr != nil {
+					return perr
+				}
+				return c.pending(strings.ToUpper(args[0]), err)
+			}
+			if r == nil {
+				return err
+			}
+			sub := &client.Submitted{Hash: r.Hash, Result: r}
+			if r.Body.Nonce != nil {
+				sub.Nonce = *r.Body.Nonce
+			}
+			return c.finishTx(sub, err, nil)
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", client.DefaultWaitTimeout, "how long to wait for the block")
 	return cmd
 }
 
@@ -411,4 +530,16 @@ func parseUint(what, s string) (uint64, error) {
 		return 0, fmt.Errorf("bad %s %q: expected a non-negative integer", what, s)
 	}
 	return n, nil
+}
+
+func (c *cli) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the wallet's version (tally status shows the node's)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := version.String()
+			return c.emit(map[string]string{"version": v}, func(w io.Writer) { fmt.Fprintf(w, "tally %s\n", v) })
+		},
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tallyledger/tally/cmd/internal/cliconv"
 	"github.com/tallyledger/tally/localnet"
 )
 
@@ -57,22 +58,22 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 			opts.Sync, _ = fs.GetBool("sync")
 			for _, r := range rates {
 				if r <= 0 {
-					return &usageError{cmd: cmd, err: fmt.Errorf("--rates has %d, expected positive rates", r)}
+					return &cliconv.UsageError{Err: fmt.Errorf("--rates has %d, expected positive rates", r)}
 				}
 			}
 			switch {
 			case len(rates) == 0:
-				return &usageError{cmd: cmd, err: fmt.Errorf("--rates is empty, expected rates such as 500,1000")}
+				return &cliconv.UsageError{Err: fmt.Errorf("--rates is empty, expected rates such as 500,1000")}
 			case duration <= 0:
-				return &usageError{cmd: cmd, err: fmt.Errorf("--duration %s, expected a positive duration", duration)}
+				return &cliconv.UsageError{Err: fmt.Errorf("--duration %s, expected a positive duration", duration)}
 			case baseline != "" && baseline != "kvstore":
-				return &usageError{cmd: cmd, err: fmt.Errorf("--baseline %q, expected kvstore (or nothing)", baseline)}
+				return &cliconv.UsageError{Err: fmt.Errorf("--baseline %q, expected kvstore (or nothing)", baseline)}
 			case repeat < 1:
-				return &usageError{cmd: cmd, err: fmt.Errorf("--repeat %d, expected at least 1", repeat)}
+				return &cliconv.UsageError{Err: fmt.Errorf("--repeat %d, expected at least 1", repeat)}
 			case output != "text" && output != "json":
-				return &usageError{cmd: cmd, err: fmt.Errorf("--output %q, expected text or json", output)}
+				return &cliconv.UsageError{Err: fmt.Errorf("--output %q, expected text or json", output)}
 			case opts.Batch < 1 || opts.Lanes < 1:
-				return &usageError{cmd: cmd, err: fmt.Errorf("--batch %d and --lanes %d must be at least 1", opts.Batch, opts.Lanes)}
+				return &cliconv.UsageError{Err: fmt.Errorf("--batch %d and --lanes %d must be at least 1", opts.Batch, opts.Lanes)}
 			}
 			dir, o, err := networkOptions(cmd)
 			if err != nil {

@@ -146,7 +146,7 @@ func TestGenesisCommands(t *testing.T) {
 		{"issuer not registered", []string{"genesis", "add-asset", "GOLD", "--issuer", newAddress(t)}, 1, "not a genesis account"},
 		{"asset without issuer", []string{"genesis", "add-asset", "GOLD"}, 2, "--issuer is required"},
 		{"bad node id", []string{"genesis", "allow-node", "xyz"}, 1, "xyz"},
-		{"bad validator key", []string{"genesis", "add-validator", "not-a-key"}, 1, "expected tallyd show-validator output"},
+		{"bad validator key", []string{"genesis", "add-validator", "not-a-key"}, 1, "expected the output of tallyd show-validator"},
 		{"duplicate validator", []string{"genesis", "add-validator", otherVal}, 1, "already in genesis"},
 		{"zero threshold", []string{"genesis", "set-threshold", "0"}, 2, "positive"},
 	}
@@ -163,30 +163,29 @@ func TestGenesisCommands(t *testing.T) {
 	runInProcess(t, append([]string{"genesis", "export"}, h...)...).wantError(t, 1, "invalid genesis")
 }
 
+// Usage errors are one line on stderr with exit status 2, with the nearest
+// command names for a mistyped one, and no second "--help" line.
 func TestUsageErrors(t *testing.T) {
 	tests := []struct {
 		args []string
 		want string
-		hint string
 	}{
-		{[]string{"start", "--bogus"}, "unknown flag: --bogus", "tallyd start --help"},
-		{[]string{"init"}, "expects 1 argument", "tallyd init --help"},
-		{[]string{"init", "a", "b"}, "expects 1 argument", "tallyd init --help"},
-		{[]string{"frobnicate"}, `unknown command "frobnicate"`, "tallyd --help"},
-		{[]string{"genesis", "frob"}, `unknown command "frob"`, "tallyd genesis --help"},
-		{[]string{"localnet", "start", "--validators", "x"}, "invalid argument", "tallyd localnet start --help"},
-		{[]string{"localnet", "start", "--validators", "0"}, "--validators 0", "tallyd localnet start --help"},
-		{[]string{"start", "--log-format", "xml"}, "--log-format", "tallyd start --help"},
-		{[]string{"version", "extra"}, "takes no arguments", "tallyd version --help"},
-		{[]string{"genesis", "add-balance", "x"}, "expects 2 argument", "tallyd genesis add-balance --help"},
+		{[]string{"start", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"init"}, "expects 1 argument"},
+		{[]string{"init", "a", "b"}, "expects 1 argument"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate" for "tallyd"; expected one of: genesis, init`},
+		{[]string{"genesis", "frob"}, `unknown command "frob"`},
+		{[]string{"genesis", "valdate"}, `unknown command "valdate" for "tallyd genesis"; did you mean "validate"?`},
+		{[]string{"localnet", "strt"}, `did you mean "start"?`},
+		{[]string{"localnet", "start", "--validators", "x"}, "invalid argument"},
+		{[]string{"localnet", "start", "--validators", "0"}, "--validators 0"},
+		{[]string{"start", "--log-format", "xml"}, "--log-format"},
+		{[]string{"version", "extra"}, "takes no arguments"},
+		{[]string{"genesis", "add-balance", "x"}, "expects 2 argument"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			r := runInProcess(t, tt.args...)
-			r.wantError(t, 2, tt.want)
-			if !strings.Contains(r.stderr, tt.hint) {
-				t.Errorf("hint does not name %q:\n%s", tt.hint, r.stderr)
-			}
+			runInProcess(t, tt.args...).wantError(t, 2, tt.want)
 		})
 	}
 }

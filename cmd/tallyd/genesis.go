@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,12 +12,13 @@ import (
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtcrypto "github.com/cometbft/cometbft/crypto"
 	"github.com/cometbft/cometbft/crypto/ed25519"
-	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/spf13/cobra"
 
 	"github.com/tallyledger/tally/app"
+	"github.com/tallyledger/tally/cmd/internal/cliconv"
 	"github.com/tallyledger/tally/genesis"
+	"github.com/tallyledger/tally/wire"
 )
 
 func newGenesisCmd(e env) *cobra.Command {
@@ -140,7 +138,7 @@ func newGenesisAddAssetCmd(e env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			issuer, _ := cmd.Flags().GetString("issuer")
 			if issuer == "" {
-				return &usageError{cmd: cmd, err: errors.New("--issuer is required: the address that may mint and burn the asset")}
+				return &cliconv.UsageError{Err: errors.New("--issuer is required: the address that may mint and burn the asset")}
 			}
 			path, err := editGenesis(cmd, func(_ *cmttypes.GenesisDoc, s *genesis.AppState) error {
 				return s.AddAsset(args[0], issuer)
@@ -224,7 +222,7 @@ its node too (allow-node).`,
 			power, _ := cmd.Flags().GetInt64("power")
 			name, _ := cmd.Flags().GetString("name")
 			if power <= 0 {
-				return &usageError{cmd: cmd, err: fmt.Errorf("--power %d, expected a positive power", power)}
+				return &cliconv.UsageError{Err: fmt.Errorf("--power %d, expected a positive power", power)}
 			}
 			pub, err := parseValidatorKey(args[0])
 			if err != nil {
@@ -252,33 +250,14 @@ its node too (allow-node).`,
 }
 
 // parseValidatorKey accepts show-validator's JSON, CometBFT's public key
-// JSON, or a 32-byte ed25519 key in base64 or hex.
+// JSON, or a 32-byte ed25519 key in base64 or hex: what the wallet's
+// set-validator-power accepts.
 func parseValidatorKey(s string) (cmtcrypto.PubKey, error) {
-	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "{") {
-		var shown struct {
-			PubKey json.RawMessage `json:"pub_key"`
-		}
-		raw := []byte(s)
-		if err := json.Unmarshal(raw, &shown); err == nil && len(shown.PubKey) > 0 {
-			raw = shown.PubKey
-		}
-		var pub cmtcrypto.PubKey
-		if err := cmtjson.Unmarshal(raw, &pub); err != nil {
-			return nil, fmt.Errorf("validator key JSON: %v; expected the output of tallyd show-validator", err)
-		}
-		if pub.Type() != ed25519.KeyType {
-			return nil, fmt.Errorf("validator key type %s, expected ed25519", pub.Type())
-		}
-		return pub, nil
+	b, err := wire.ParseValidatorPubKey(s)
+	if err != nil {
+		return nil, err
 	}
-	if b, err := hex.DecodeString(s); err == nil && len(b) == ed25519.PubKeySize {
-		return ed25519.PubKey(b), nil
-	}
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == ed25519.PubKeySize {
-		return ed25519.PubKey(b), nil
-	}
-	return nil, fmt.Errorf("validator key %q: expected tallyd show-validator output, or a 32-byte ed25519 key in base64 or hex", s)
+	return ed25519.PubKey(b), nil
 }
 
 func newGenesisSetThresholdCmd(e env) *cobra.Command {
@@ -289,7 +268,7 @@ func newGenesisSetThresholdCmd(e env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := strconv.ParseUint(args[0], 10, 32)
 			if err != nil || n == 0 {
-				return &usageError{cmd: cmd, err: fmt.Errorf("threshold %q, expected a positive number", args[0])}
+				return &cliconv.UsageError{Err: fmt.Errorf("threshold %q, expected a positive number", args[0])}
 			}
 			path, err := editGenesis(cmd, func(_ *cmttypes.GenesisDoc, s *genesis.AppState) error {
 				s.Params.AdminThreshold = uint32(n)
@@ -322,7 +301,7 @@ func newGenesisValidateCmd(e env) *cobra.Command {
 		Short: "Check a genesis file (default: the home's) and name every problem",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
-				return &usageError{cmd: cmd, err: fmt.Errorf("%s takes at most one file, got %d arguments", cmd.CommandPath(), len(args))}
+				return &cliconv.UsageError{Err: fmt.Errorf("%s takes at most one file, got %d arguments", cmd.CommandPath(), len(args))}
 			}
 			return nil
 		},

@@ -17,8 +17,12 @@ func newInitCmd(e env) *cobra.Command {
 		Short: "Create a node home: configuration, node and validator keys, a one-validator genesis",
 		Long: `Create a node home: config/config.toml (CometBFT) and config/app.toml (Tally),
 a node key, a validator key and a genesis in which this node is the only
-validator and the only allowed node. Existing keys are kept; an existing
-genesis is never overwritten.
+validator and the only allowed node. A home that already holds a genesis
+(config/genesis.json) is refused and nothing in it is changed; node and
+validator keys found in a home without a genesis are reused.
+
+--base-port P lays the node's ports out as a localnet node's: p2p P,
+CometBFT RPC P+1, ledger API P+3 (default 26656, 26657, 26659).
 
 Then add accounts and assets with "tallyd genesis ...", or replace
 config/genesis.json with the network's shared genesis, and run "tallyd start".`,

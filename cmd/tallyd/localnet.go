@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tallyledger/tally/cmd/internal/cliconv"
 	"github.com/tallyledger/tally/explorer"
 	"github.com/tallyledger/tally/localnet"
 )
@@ -97,7 +98,7 @@ func networkOptions(cmd *cobra.Command) (dir string, o localnet.Options, err err
 	fs := cmd.Flags()
 	dir, _ = fs.GetString("dir")
 	if dir == "" {
-		return "", o, &usageError{cmd: cmd, err: errors.New("--dir is empty, expected a directory")}
+		return "", o, &cliconv.UsageError{Err: errors.New("--dir is empty, expected a directory")}
 	}
 	if fs.Changed("validators") {
 		o.Validators, _ = fs.GetInt("validators")
@@ -131,7 +132,7 @@ func networkOptions(cmd *cobra.Command) (dir string, o localnet.Options, err err
 		n    int
 	}{{"validators", o.Validators}, {"admins", o.Admins}} {
 		if fs.Changed(v.name) && v.n < 1 {
-			return "", o, &usageError{cmd: cmd, err: fmt.Errorf("--%s %d, expected at least 1", v.name, v.n)}
+			return "", o, &cliconv.UsageError{Err: fmt.Errorf("--%s %d, expected at least 1", v.name, v.n)}
 		}
 	}
 	return dir, o, nil
@@ -376,9 +377,10 @@ func printSummary(w io.Writer, net *localnet.Net, sinceCommand time.Duration) {
 	if net.RPCURL(0) != "http://127.0.0.1:26657" {
 		nodeFlag = " --node " + net.RPCURL(0)
 	}
+	tally := tallyInvocation()
 	fmt.Fprintln(w, "\nTry:")
-	fmt.Fprintf(w, "  go run ./cmd/tally --home %s%s send alice bob 25%s\n", wallet, nodeFlag, localnet.Asset)
-	fmt.Fprintf(w, "  go run ./cmd/tally --home %s%s query account bob\n", wallet, nodeFlag)
+	fmt.Fprintf(w, "  %s --home %s%s send alice bob 25%s\n", tally, wallet, nodeFlag, localnet.Asset)
+	fmt.Fprintf(w, "  %s --home %s%s query account bob\n", tally, wallet, nodeFlag)
 	fmt.Fprintln(w, "\nPress Ctrl-C to stop every node.")
 }
 
@@ -391,4 +393,22 @@ func keyNames(m *localnet.Manifest) string {
 		names = append(names[:8], fmt.Sprintf("... (%d in all)", len(m.Keys)))
 	}
 	return strings.Join(names, ", ")
+}
+
+// tallyInvocation is how to run the wallet beside this tallyd as it was
+// run: "go run ./cmd/tally" under go run, the tally next to a tallyd run
+// by its path ("./bin/tallyd" gives "./bin/tally"), else "tally".
+func tallyInvocation() string {
+	inv := cliconv.Invocation("tallyd")
+	if strings.HasPrefix(inv, "go run ") {
+		return "go run ./cmd/tally"
+	}
+	dir, base := filepath.Split(inv)
+	if dir == "" {
+		return "tally"
+	}
+	if !strings.Contains(base, "tallyd") {
+		return dir + "tally"
+	}
+	return dir + strings.Replace(base, "tallyd", "tally", 1)
 }

@@ -36,6 +36,11 @@ func TestLocalnetResetRefusedWhileRunning(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	// The hint names the wallet beside the binary that was run.
+	hint := filepath.Join(filepath.Dir(tallydBinary(t)), "tally") + " --home " + filepath.Join(dir, "wallet")
+	if !strings.Contains(out.String(), "Try:\n  "+hint) || strings.Contains(out.String(), "go run") {
+		t.Errorf("the Try: hint does not start with %q:\n%s", hint, out.String())
+	}
 	before, err := localnet.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -88,23 +88,16 @@ func (r result) wantOK(t *testing.T) result {
 	return r
 }
 
-// wantError checks for exit status code and exactly one "Error:" line on
-// stderr (plus the usage hint line for status 2) mentioning every want.
+// wantError checks for exit status code (2 for usage errors) and exactly
+// one "Error:" line on stderr mentioning every want.
 func (r result) wantError(t *testing.T, code int, wants ...string) {
 	t.Helper()
 	if r.code != code {
 		t.Fatalf("exit %d, want %d; stdout: %s; stderr: %s", r.code, code, r.stdout, r.stderr)
 	}
 	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
-	wantLines := 1
-	if code == 2 {
-		wantLines = 2
-	}
-	if len(lines) != wantLines || !strings.HasPrefix(lines[0], "Error: ") {
-		t.Fatalf("stderr is not %d line(s) starting with \"Error: \":\n%s", wantLines, r.stderr)
-	}
-	if code == 2 && !strings.Contains(lines[1], "--help") {
-		t.Errorf("usage error without a --help hint: %q", lines[1])
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "Error: ") {
+		t.Fatalf("stderr is not one line starting with \"Error: \":\n%s", r.stderr)
 	}
 	for _, w := range wants {
 		if !strings.Contains(lines[0], w) {

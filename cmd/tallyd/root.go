@@ -11,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/tallyledger/tally/cmd/internal/cliconv"
 	"github.com/tallyledger/tally/localnet"
+	"github.com/tallyledger/tally/version"
 )
 
 // EnvHome is the environment variable that overrides the default home.
@@ -42,9 +44,6 @@ validators on this machine.`,
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{cmd: cmd, err: err}
-	})
 	root.PersistentFlags().String("home", defaultHome(e), "node home directory (env "+EnvHome+")")
 	if e.getenv(EnvHome) == "" {
 		root.PersistentFlags().Lookup("home").DefValue = "~/" + defaultHomeName // shown in help
@@ -61,6 +60,9 @@ validators on this machine.`,
 		newVersionCmd(e),
 		newKVStoreNodeCmd(e),
 	)
+	root.Version = version.String()
+	root.SetVersionTemplate("tallyd {{.Version}}\n")
+	cliconv.Strict(root)
 	return root
 }
 
@@ -82,28 +84,19 @@ func homeFlag(cmd *cobra.Command) (string, error) {
 		return "", err
 	}
 	if home == "" {
-		return "", &usageError{cmd: cmd, err: errors.New("--home is empty, expected a directory")}
+		return "", &cliconv.UsageError{Err: errors.New("--home is empty, expected a directory")}
 	}
 	return home, nil
 }
-
-// usageError is a command line the command cannot parse.
-type usageError struct {
-	cmd *cobra.Command
-	err error
-}
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
 
 // noArgs, exactArgs and rangeArgs check positional arguments and report
 // a mismatch as a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		if cmd.HasSubCommands() {
-			return &usageError{cmd: cmd, err: fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+			return &cliconv.UsageError{Err: fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
 		}
-		return &usageError{cmd: cmd, err: fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))}
+		return &cliconv.UsageError{Err: fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))}
 	}
 	return nil
 }
@@ -111,40 +104,21 @@ func noArgs(cmd *cobra.Command, args []string) error {
 func exactArgs(n int, names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return &usageError{cmd: cmd, err: fmt.Errorf("%s expects %d argument(s) (%s), got %d", cmd.CommandPath(), n, strings.Join(names, " "), len(args))}
+			return &cliconv.UsageError{Err: fmt.Errorf("%s expects %d argument(s) (%s), got %d", cmd.CommandPath(), n, strings.Join(names, " "), len(args))}
 		}
 		return nil
 	}
 }
 
-// reportError prints err as one line on w (plus a usage hint for usage
-// errors) and returns the exit code.
+// reportError prints err on w and returns the exit status: one line,
+// except that a node's failure keeps the tail of its log below.
 func reportError(err error, w io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	var ue *usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(w, "Error: %s\n", firstLine(ue.err.Error()))
-		fmt.Fprintf(w, "Run '%s --help' for usage.\n", ue.cmd.CommandPath())
-		return 2
-	}
-	// Cobra reports an unknown command of the root itself as a plain
-	// error with suggestions on further lines.
-	if msg := err.Error(); strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") {
-		fmt.Fprintf(w, "Error: %s\n", firstLine(msg))
-		fmt.Fprintln(w, "Run 'tallyd --help' for usage.")
-		return 2
-	}
-	msg := err.Error()
 	var ne *localnet.NodeError
-	if !errors.As(err, &ne) {
-		// Joined errors (every problem of a genesis file...) on one line;
-		// a node failure keeps the tail of its log below the message.
-		msg = strings.ReplaceAll(msg, "\n", "; ")
+	if errors.As(err, &ne) {
+		fmt.Fprintf(w, "Error: %s\n", strings.TrimSpace(err.Error()))
+		return cliconv.ExitFailure
 	}
-	fmt.Fprintf(w, "Error: %s\n", msg)
-	return 1
+	return cliconv.Print(w, err, false)
 }
 
 func firstLine(s string) string {

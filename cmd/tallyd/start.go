@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tallyledger/tally/app"
+	"github.com/tallyledger/tally/cmd/internal/cliconv"
 )
 
 func newStartCmd(e env) *cobra.Command {
@@ -29,7 +30,7 @@ SIGTERM stops it cleanly (every database closed) with exit status 0.`,
 			switch format {
 			case "", "plain", "json":
 			default:
-				return &usageError{cmd: cmd, err: fmt.Errorf("--log-format %q, expected plain or json", format)}
+				return &cliconv.UsageError{Err: fmt.Errorf("--log-format %q, expected plain or json", format)}
 			}
 
 			// Catch the signals before the (possibly long) start-up so that
