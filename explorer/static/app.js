@@ -134,13 +134,13 @@
     const full = opts && opts.full;
     return h('span', null,
       h('a', { class: 'hash', href: `#/account/${addr}`, title: addr, 'data-address': addr }, full ? addr : short(addr, 10)),
-      name ? h('span', { class: 'name' }, name) : null);
+      name ? ' ' : null, name ? h('span', { class: 'name' }, name) : null);
   }
   function valLink(addr) {
     const name = nameOf(addr);
     return h('span', null,
       h('a', { class: 'hash', href: `#/validator/${addr}`, title: addr }, short(addr, 6)),
-      name ? h('span', { class: 'name' }, name) : null);
+      name ? ' ' : null, name ? h('span', { class: 'name' }, name) : null);
   }
   const txLink = (hash) => h('a', { class: 'hash', href: `#/tx/${hash}`, title: hash }, short(hash, 8));
   const blockLink = (height) => h('a', { href: `#/block/${height}` }, '#' + group(height));
@@ -183,14 +183,18 @@
     return h('td', Object.assign({ class: cls || null }, attrs || {}), v === null || v === undefined || v === '' ? dash : v);
   }
 
-  // txSummary says in a few words what a decoded transaction does.
-  function txSummary(tx) {
+  // txSummary says in a few words what a decoded transaction does; seen
+  // from the account self (if given), an incoming transfer names its sender.
+  function txSummary(tx, self) {
     if (!tx || !tx.tx) return tx && tx.decode_error ? `undecodable: ${tx.decode_error}` : dash;
     const b = tx.tx, m = b.msg || {};
+    const incoming = self && m.to === self && b.sender !== self;
     switch (b.type) {
       case 'transfer':
+        if (incoming) return h('span', null, `${group(m.amount)} ${show(m.asset)} from `, acctLink(b.sender));
         return h('span', null, `${group(m.amount)} ${show(m.asset)} → `, acctLink(m.to));
       case 'mint':
+        if (incoming) return h('span', null, `mint ${group(m.amount)} ${show(m.asset)} by `, acctLink(b.sender));
         return h('span', null, `mint ${group(m.amount)} ${show(m.asset)} → `, acctLink(m.to));
       case 'burn':
         return `burn ${group(m.amount)} ${show(m.asset)}`;
@@ -289,6 +293,12 @@
 
   const pages = {};
 
+  // chartWidth is the chart's drawing width: its on-screen width within
+  // bounds, so that its labels keep a readable size on a narrow screen.
+  function chartWidth() {
+    return Math.round(Math.max(340, Math.min(960, view.clientWidth - 70)));
+  }
+
   pages.overview = async function () {
     const [st, vals, cvals, net] = await Promise.all([
       refreshStatus(), api('validators'), chain('validators', { per_page: '100' }), chain('net_info')]);
@@ -346,7 +356,7 @@
         card('Validators', String((vals.validators || []).length), `total power ${group(vals.total_power)}`, 'validators'),
         card('Peers', String(net.n_peers), net.listening ? 'listening' : 'not listening', 'peers')),
       panel('Activity', `last ${pts.length} blocks · ${group(String(totalTxs))} transactions`,
-        h('div', { class: 'panel-body' }, window.tallyChart.draw(pts)),
+        h('div', { class: 'panel-body' }, window.tallyChart.draw(pts, chartWidth())),
         h('div', { class: 'legend' }, h('span', null, h('i', { style: null, class: 'lg-bar' }), 'transactions'),
           h('span', null, h('i', { class: 'lg-line' }), 'interval'))),
       h('div', { class: 'grid2' },
@@ -499,7 +509,7 @@
     try {
       a = await api('account', { address: addr });
     } catch (e) {
-      if (e instanceof RPCError) throw new NotFound(notFoundText(`account ${addr}`) + (/not registered/.test(e.why) ? '' : ` (${e.why})`));
+      if (e instanceof RPCError) throw new NotFound(notFoundText(`account ${addr}`) + (e.code === -32602 ? ': that is not a valid tally1… address' : ''));
       throw e;
     }
     const hist = await api('history', { address: addr, page: String(page), per_page: String(HISTORY_PER_PAGE) });
@@ -514,7 +524,7 @@
         td(blockLink(t.height)),
         td(show(b.type)),
         td(out ? badge('out', 'info') : badge('in', 'ok'), 'hide-narrow'),
-        td(txSummary(t), 'wrap'),
+        td(txSummary(t, a.address), 'wrap'),
         td(resultBadge(t.code, t.codespace)));
     });
     const base = `#/account/${a.address}`;
@@ -613,7 +623,7 @@
         card('Threshold', `${threshold} of ${params.admins}`, 'admin approvals to pass', 'threshold'),
         card('Open', String(open.length), 'proposals', 'open'),
         card('Closed', String(closed.length), 'executed, rejected or expired', 'closed'),
-        card('Frozen accounts', params.freeze_blocks_receive ? 'cannot receive' : 'can receive', 'freeze_blocks_receive')),
+        card('Frozen accounts', params.freeze_blocks_receive ? 'cannot receive' : 'can receive', 'transfers to a frozen account', 'freeze_blocks_receive')),
       panel('Open proposals', `${open.length}`, table(heads, open.map((p) => proposalRow(p, threshold)), 'No open proposals.')),
       panel('Closed proposals', `${closed.length}`, table(heads, closed.map((p) => proposalRow(p, threshold)), 'No closed proposals.')));
   };
@@ -743,6 +753,7 @@
 
   function setState(s) {
     document.body.setAttribute('data-state', s);
+    if (s !== 'loading' && s !== 'unreachable') view.dataset.route = location.hash;
   }
 
   function stateBox(kind, title, text, hint) {
@@ -919,6 +930,8 @@
     const input = document.getElementById('search-input');
     const q = input.value.trim();
     if (q === '') return;
+    input.value = '';
+    input.blur();
     location.hash = '#/search/' + encodeURIComponent(q);
   });
 

@@ -27,9 +27,9 @@ window.tallyChart = (function () {
   }
 
   // draw renders points [{height, txs, interval (seconds or null)}], oldest
-  // first, into an <svg> element and returns it.
-  function draw(points) {
-    const W = 960, padL = 44, padR = 12, top1 = 22, h1 = 120, gap = 34, h2 = 90, bottom = 22;
+  // first, into an <svg> element width units wide (default 960) and returns it.
+  function draw(points, width) {
+    const W = width || 960, padL = 44, padR = 12, top1 = 22, h1 = 120, gap = 34, h2 = 90, bottom = 22;
     const H = top1 + h1 + gap + h2 + bottom;
     const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
       'aria-label': 'Transactions per block and block interval' });
