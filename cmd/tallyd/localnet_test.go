@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -59,6 +61,7 @@ func TestLocalnetStartCommand(t *testing.T) {
 		}
 	}
 	waitRPCHeight(t, ctx, p1.RPC, 3, exited, out)
+	checkExplorerURL(t, summary, localnet.NodePorts(base, 0).API)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -158,4 +161,27 @@ func TestLocalnetInitCommand(t *testing.T) {
 		}
 	}
 	runInProcess(t, "localnet", "start", "--dir", multi).wantError(t, 1, "for 4 hosts")
+}
+
+// checkExplorerURL checks that the summary prints node0's explorer URL and
+// that it serves the explorer's page.
+func checkExplorerURL(t *testing.T, summary string, apiPort int) {
+	t.Helper()
+	url := fmt.Sprintf("http://127.0.0.1:%d/explorer/", apiPort)
+	if !strings.Contains(summary, "Explorer: "+url) {
+		t.Errorf("summary lacks the explorer URL %s:\n%s", url, summary)
+		return
+	}
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "<title>Tally explorer</title>") {
+		t.Errorf("GET %s = %d, expected the explorer's page:\n%.300s", url, res.StatusCode, body)
+	}
 }
