@@ -180,6 +180,9 @@ func isNotFound(err error) bool {
 		return false
 	}
 	m := strings.ToLower(ne.Message)
+	if strings.Contains(m, "method not found") {
+		return false // the wrong server, not a missing thing
+	}
 	for _, phrase := range []string{"not found", "not registered", "does not exist", "must be less than or equal to"} {
 		if strings.Contains(m, phrase) {
 			return true

@@ -49,6 +49,8 @@ type cli struct {
 
 	stdinReader *bufio.Reader
 	cl          *client.Client // the node client, once made
+
+	passwordWarned bool
 }
 
 // run executes the wallet with args and returns the exit status (see
@@ -105,7 +107,9 @@ func jsonRequested(args []string) bool {
 // is the wrong one of the node's two servers.
 func (c *cli) explain(ctx context.Context, err error) error {
 	var ne *client.NodeError
-	if errors.As(err, &ne) && c.cl != nil {
+	var ue *client.UnreachableError
+	puzzling := errors.As(err, &ne) || (errors.As(err, &ue) && c.cl != nil && ue.URL == c.cl.APIURL())
+	if puzzling && c.cl != nil {
 		var ee *client.EndpointError
 		if errors.As(c.cl.CheckEndpoints(context.WithoutCancel(ctx)), &ee) {
 			return cliconv.WithKind(c.endpointError(ee), cliconv.ExitFailure, "wrong_endpoint")
@@ -300,7 +304,30 @@ func (c *cli) invocation() string {
 
 // keystore opens the key store in the home directory.
 func (c *cli) keystore() (*keystore.Store, error) {
-	return keystore.Open(c.home, keystore.Options{Backend: c.backend, Password: c.passwordFunc()})
+	ks, err := keystore.Open(c.home, keystore.Options{Backend: c.backend, Password: c.passwordFunc()})
+	if err == nil {
+		c.warnIgnoredPassword(ks)
+	}
+	return ks, err
+}
+
+// warnIgnoredPassword says once that a password given for a home whose
+// keys are not encrypted (the test backend) is not used.
+func (c *cli) warnIgnoredPassword(ks *keystore.Store) {
+	if c.passwordWarned || ks.Backend() != keystore.BackendTest {
+		return
+	}
+	src := ""
+	switch {
+	case c.passwordFile != "":
+		src = "--password-file"
+	case c.getenv(envPassword) != "":
+		src = "$" + envPassword
+	default:
+		return
+	}
+	c.passwordWarned = true
+	c.note("warning: %s is ignored: the keys in %s are not encrypted (test backend)", src, c.home)
 }
 
 // passwordFunc returns passwords from --password-file, $TALLY_PASSWORD or
