@@ -12,6 +12,14 @@ func TestActionTable(t *testing.T) {
 	if n := reflect.TypeOf(Action{}).NumField(); n != len(actionKinds) {
 		t.Fatalf("Action has %d fields, the table %d entries", n, len(actionKinds))
 	}
+	if n := reflect.TypeOf(ActionParams{}).NumField(); n != len(paramNames) || n != len(fieldNames)-1 {
+		t.Fatalf("ActionParams has %d fields, %d ActionFields are named", n, len(fieldNames)-1)
+	}
+	for f, name := range paramNames {
+		if _, ok := reflect.TypeOf(ActionParams{}).FieldByName(name); !ok || f.String() == "" {
+			t.Fatalf("ActionField %d names ActionParams.%s, which does not exist", f, name)
+		}
+	}
 	params := ActionParams{
 		Address: alice.addr, Roles: []Role{RoleIssuer}, Role: RoleAdmin, Reason: "audit",
 		Symbol: "EUR", Issuer: bob.addr, PubKey: validatorKey(1), Power: 7, NodeID: nodeB, Threshold: 2,
@@ -78,29 +86,16 @@ func TestActionTable(t *testing.T) {
 	}
 }
 
+// paramNames are the ActionParams fields of each ActionField.
+var paramNames = map[ActionField]string{
+	FieldAddress: "Address", FieldRoles: "Roles", FieldRole: "Role", FieldReason: "Reason", FieldSymbol: "Symbol",
+	FieldIssuer: "Issuer", FieldPubKey: "PubKey", FieldPower: "Power", FieldNodeID: "NodeID", FieldThreshold: "Threshold",
+}
+
+// copyField copies the value of field f from src to dst.
 func copyField(f ActionField, dst, src *ActionParams) {
-	switch f {
-	case FieldAddress:
-		dst.Address = src.Address
-	case FieldRoles:
-		dst.Roles = src.Roles
-	case FieldRole:
-		dst.Role = src.Role
-	case FieldReason:
-		dst.Reason = src.Reason
-	case FieldSymbol:
-		dst.Symbol = src.Symbol
-	case FieldIssuer:
-		dst.Issuer = src.Issuer
-	case FieldPubKey:
-		dst.PubKey = src.PubKey
-	case FieldPower:
-		dst.Power = src.Power
-	case FieldNodeID:
-		dst.NodeID = src.NodeID
-	case FieldThreshold:
-		dst.Threshold = src.Threshold
-	}
+	name := paramNames[f]
+	reflect.ValueOf(dst).Elem().FieldByName(name).Set(reflect.ValueOf(src).Elem().FieldByName(name))
 }
 
 // Each kind of parameter has its rule, whatever action carries it.

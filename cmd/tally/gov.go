@@ -1,16 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
 	"github.com/tallyledger/tally/wire"
 )
@@ -34,158 +35,204 @@ type proposeArgs struct {
 	issuer string
 }
 
-// buildAction turns `<action> [args...]` into a ledger action.
-func (c *cli) buildAction(name string, args []string, p proposeArgs) (ledger.Action, error) {
-	var a ledger.Action
-	want := func(n int, usage string) error {
-		if len(args) != n {
-			return fmt.Errorf("%s takes %d argument(s): %s %s", name, n, name, usage)
+// actionArg is how `gov propose` takes one kind of action parameter
+// (ledger.ActionField): a positional argument or a flag.
+type actionArg struct {
+	usage string // in the list of actions of the help
+	short string // in the "takes N argument(s)" error, when it differs from usage
+	note  string // after the action in the help
+	flag  string // the flag that gives it; "" for a positional argument
+	why   string // for a required flag: what it is for
+}
+
+func argOf(f ledger.ActionField) actionArg {
+	switch f {
+	case ledger.FieldAddress:
+		return actionArg{usage: "<address>"}
+	case ledger.FieldRoles:
+		return actionArg{usage: "[--role R]...", flag: "--role", note: "default role: member"}
+	case ledger.FieldRole:
+		return actionArg{usage: "<admin|issuer|member>", short: "<role>"}
+	case ledger.FieldReason:
+		return actionArg{usage: "--reason TEXT", flag: "--reason", why: "the reason is recorded on the account"}
+	case ledger.FieldSymbol:
+		return actionArg{usage: "<SYMBOL>"}
+	case ledger.FieldIssuer:
+		return actionArg{usage: "--issuer <name|address>", flag: "--issuer", why: "the account that may mint and burn it"}
+	case ledger.FieldPubKey:
+		return actionArg{usage: "<pubkey>", short: "<pubkey (base64 or hex ed25519)>",
+			note: "ed25519 key in base64 or hex, as tallyd show-validator prints"}
+	case ledger.FieldPower:
+		return actionArg{usage: "<power>", note: "0 removes"}
+	case ledger.FieldNodeID:
+		return actionArg{usage: "<node-id>"}
+	case ledger.FieldThreshold:
+		return actionArg{usage: "<n>"}
+	}
+	return actionArg{usage: "<" + f.String() + ">"}
+}
+
+// flagValue returns the value given for a flag parameter, "" when absent.
+func (p proposeArgs) flagValue(f ledger.ActionField) string {
+	switch f {
+	case ledger.FieldRoles:
+		return strings.Join(p.roles, ",")
+	case ledger.FieldReason:
+		return p.reason
+	case ledger.FieldIssuer:
+		return p.issuer
+	}
+	return ""
+}
+
+// actionsWith names the actions that take parameter f.
+func actionsWith(f ledger.ActionField) string {
+	var names []string
+	for _, k := range ledger.ActionKinds() {
+		if slices.Contains(k.Fields(), f) {
+			names = append(names, k.Name())
 		}
-		return nil
 	}
-	resolve := func(s string) (crypto.Address, error) {
-		ad, _, err := c.resolveAddress(nil, s)
-		return ad, err
-	}
-	checkRole := func(r string) (ledger.Role, error) {
-		role := ledger.Role(r)
-		if !role.Valid() {
-			return role, fmt.Errorf("unknown role %q, expected admin, issuer or member", r)
-		}
-		return role, nil
-	}
-	if len(p.roles) > 0 && name != "register-account" {
-		return a, errors.New("--role applies only to register-account")
-	}
-	if p.reason != "" && name != "freeze" {
-		return a, errors.New("--reason applies only to freeze")
-	}
-	if p.issuer != "" && name != "create-asset" {
-		return a, errors.New("--issuer applies only to create-asset")
-	}
-	switch name {
-	case "register-account":
-		if err := want(1, "<address> [--role R]..."); err != nil {
-			return a, err
-		}
-		ad, err := resolve(args[0])
-		if err != nil {
-			return a, err
-		}
-		ra := &ledger.RegisterAccount{Address: ad}
-		roles := p.roles
-		if len(roles) == 0 {
-			roles = []string{string(ledger.RoleMember)}
-		}
-		for _, r := range roles {
-			role, err := checkRole(r)
-			if err != nil {
-				return a, err
+	return strings.Join(names, ", ")
+}
+
+// actionUsage is the help's list of actions, one per line.
+func actionUsage() string {
+	var b strings.Builder
+	for _, k := range ledger.ActionKinds() {
+		var usage, notes []string
+		for _, f := range k.Fields() {
+			arg := argOf(f)
+			usage = append(usage, arg.usage)
+			if arg.note != "" {
+				notes = append(notes, arg.note)
 			}
-			ra.Roles = append(ra.Roles, role)
 		}
-		a.RegisterAccount = ra
-	case "remove-account", "unfreeze":
-		if err := want(1, "<address>"); err != nil {
-			return a, err
+		fmt.Fprintf(&b, "\n  %s %s", k.Name(), strings.Join(usage, " "))
+		if len(notes) > 0 {
+			fmt.Fprintf(&b, "   (%s)", strings.Join(notes, "; "))
 		}
-		ad, err := resolve(args[0])
-		if err != nil {
-			return a, err
-		}
-		if name == "unfreeze" {
-			a.Unfreeze = &ledger.AccountRef{Address: ad}
-		} else {
-			a.RemoveAccount = &ledger.AccountRef{Address: ad}
-		}
-	case "grant-role", "revoke-role":
-		if err := want(2, "<address> <role>"); err != nil {
-			return a, err
-		}
-		ad, err := resolve(args[0])
-		if err != nil {
-			return a, err
-		}
-		role, err := checkRole(args[1])
-		if err != nil {
-			return a, err
-		}
-		if name == "grant-role" {
-			a.GrantRole = &ledger.RoleChange{Address: ad, Role: role}
-		} else {
-			a.RevokeRole = &ledger.RoleChange{Address: ad, Role: role}
-		}
-	case "freeze":
-		if err := want(1, "<address> --reason TEXT"); err != nil {
-			return a, err
-		}
-		if strings.TrimSpace(p.reason) == "" {
-			return a, errors.New("freeze needs --reason TEXT: the reason is recorded on the account")
-		}
-		ad, err := resolve(args[0])
-		if err != nil {
-			return a, err
-		}
-		a.Freeze = &ledger.Freeze{Address: ad, Reason: p.reason}
-	case "create-asset":
-		if err := want(1, "<SYMBOL> --issuer <name|address>"); err != nil {
-			return a, err
-		}
-		if p.issuer == "" {
-			return a, errors.New("create-asset needs --issuer <name|address>: the account that may mint and burn it")
-		}
-		issuer, err := resolve(p.issuer)
-		if err != nil {
-			return a, err
-		}
-		a.CreateAsset = &ledger.CreateAsset{Symbol: args[0], Issuer: issuer}
-	case "pause-asset", "unpause-asset":
-		if err := want(1, "<SYMBOL>"); err != nil {
-			return a, err
-		}
-		if name == "pause-asset" {
-			a.PauseAsset = &ledger.AssetRef{Symbol: args[0]}
-		} else {
-			a.UnpauseAsset = &ledger.AssetRef{Symbol: args[0]}
-		}
-	case "set-validator-power":
-		if err := want(2, "<pubkey (base64 or hex ed25519)> <power>"); err != nil {
-			return a, err
-		}
-		pk, err := wire.ParseValidatorPubKey(args[0])
-		if err != nil {
-			return a, err
-		}
-		power, err := parseUint("power", args[1])
-		if err != nil {
-			return a, err
-		}
-		a.SetValidatorPower = &ledger.SetValidatorPower{PubKey: pk, Power: power}
-	case "allow-node", "deny-node":
-		if err := want(1, "<node-id>"); err != nil {
-			return a, err
-		}
-		if name == "allow-node" {
-			a.AllowNode = &ledger.NodeRef{NodeID: args[0]}
-		} else {
-			a.DenyNode = &ledger.NodeRef{NodeID: args[0]}
-		}
-	case "set-threshold":
-		if err := want(1, "<n>"); err != nil {
-			return a, err
-		}
-		n, err := parseUint("threshold", args[0])
-		if err != nil || n == 0 || n > 1<<31 {
-			return a, fmt.Errorf("bad threshold %q: expected a positive number of admin approvals", args[0])
-		}
-		a.SetThreshold = &ledger.SetThreshold{Threshold: uint32(n)}
-	default:
-		return a, fmt.Errorf("unknown action %q, expected one of: %s", name, strings.Join(wire.ActionTypes(), ", "))
 	}
+	return b.String()
+}
+
+// buildAction turns `<action> [args...]` into a ledger action: the action's
+// parameters (from the ledger's table of actions) are its positional
+// arguments and flags, in order.
+func (c *cli) buildAction(name string, args []string, p proposeArgs) (ledger.Action, error) {
+	for _, f := range []ledger.ActionField{ledger.FieldRoles, ledger.FieldReason, ledger.FieldIssuer} {
+		if p.flagValue(f) == "" {
+			continue
+		}
+		if k, ok := ledger.LookupAction(name); !ok || !slices.Contains(k.Fields(), f) {
+			return ledger.Action{}, fmt.Errorf("%s applies only to %s", argOf(f).flag, actionsWith(f))
+		}
+	}
+	kind, ok := ledger.LookupAction(name)
+	if !ok {
+		return ledger.Action{}, fmt.Errorf("unknown action %q, expected one of: %s", name, strings.Join(ledger.ActionNames(), ", "))
+	}
+	var positional []ledger.ActionField
+	var usage []string
+	for _, f := range kind.Fields() {
+		arg := argOf(f)
+		if arg.flag == "" {
+			positional = append(positional, f)
+		}
+		usage = append(usage, cmp.Or(arg.short, arg.usage))
+	}
+	if len(args) != len(positional) {
+		return ledger.Action{}, fmt.Errorf("%s takes %d argument(s): %s %s", name, len(positional), name, strings.Join(usage, " "))
+	}
+	for _, f := range kind.Fields() {
+		if arg := argOf(f); arg.why != "" && strings.TrimSpace(p.flagValue(f)) == "" {
+			return ledger.Action{}, fmt.Errorf("%s needs %s: %s", name, arg.usage, arg.why)
+		}
+	}
+	var params ledger.ActionParams
+	for i, f := range positional {
+		if err := c.parseActionArg(f, args[i], &params); err != nil {
+			return ledger.Action{}, err
+		}
+	}
+	for _, f := range kind.Fields() {
+		if argOf(f).flag == "" {
+			continue
+		}
+		if err := c.parseActionFlag(f, p, &params); err != nil {
+			return ledger.Action{}, err
+		}
+	}
+	a := kind.New(params)
 	if err := a.ValidateBasic(); err != nil {
 		return a, fmt.Errorf("%s: %v", name, err)
 	}
 	return a, nil
+}
+
+// parseActionArg reads the positional argument s of parameter f into p.
+func (c *cli) parseActionArg(f ledger.ActionField, s string, p *ledger.ActionParams) error {
+	var err error
+	switch f {
+	case ledger.FieldAddress:
+		p.Address, _, err = c.resolveAddress(nil, s)
+	case ledger.FieldRole:
+		p.Role, err = parseRole(s)
+	case ledger.FieldSymbol:
+		p.Symbol = s
+	case ledger.FieldPubKey:
+		p.PubKey, err = wire.ParseValidatorPubKey(s)
+	case ledger.FieldPower:
+		p.Power, err = parseUint("power", s)
+	case ledger.FieldNodeID:
+		p.NodeID = s
+	case ledger.FieldThreshold:
+		n, perr := parseUint("threshold", s)
+		if perr != nil || n == 0 || n > 1<<31 {
+			return fmt.Errorf("bad threshold %q: expected a positive number of admin approvals", s)
+		}
+		p.Threshold = uint32(n)
+	default:
+		return fmt.Errorf("the action's %s cannot be given as an argument", f)
+	}
+	return err
+}
+
+// parseActionFlag reads the flag of parameter f into p.
+func (c *cli) parseActionFlag(f ledger.ActionField, args proposeArgs, p *ledger.ActionParams) error {
+	switch f {
+	case ledger.FieldRoles:
+		roles := args.roles
+		if len(roles) == 0 {
+			roles = []string{string(ledger.RoleMember)}
+		}
+		for _, r := range roles {
+			role, err := parseRole(r)
+			if err != nil {
+				return err
+			}
+			p.Roles = append(p.Roles, role)
+		}
+	case ledger.FieldReason:
+		p.Reason = args.reason
+	case ledger.FieldIssuer:
+		issuer, _, err := c.resolveAddress(nil, args.issuer)
+		if err != nil {
+			return err
+		}
+		p.Issuer = issuer
+	default:
+		return fmt.Errorf("the action's %s cannot be given as a flag", f)
+	}
+	return nil
+}
+
+func parseRole(r string) (ledger.Role, error) {
+	role := ledger.Role(r)
+	if !role.Valid() {
+		return role, fmt.Errorf("unknown role %q, expected admin, issuer or member", r)
+	}
+	return role, nil
 }
 
 func (c *cli) govProposeCmd() *cobra.Command {
@@ -199,20 +246,7 @@ func (c *cli) govProposeCmd() *cobra.Command {
 executes once approvals reach the admin threshold. The proposal can pass
 until --expiry-blocks blocks from now (or until --proposal-expiry-height).
 
-Actions:
-  register-account <address> [--role R]...   (default role: member)
-  remove-account <address>
-  grant-role <address> <admin|issuer|member>
-  revoke-role <address> <admin|issuer|member>
-  freeze <address> --reason TEXT
-  unfreeze <address>
-  create-asset <SYMBOL> --issuer <name|address>
-  pause-asset <SYMBOL>
-  unpause-asset <SYMBOL>
-  set-validator-power <pubkey> <power>   (ed25519 key in base64 or hex, as tallyd show-validator prints; 0 removes)
-  allow-node <node-id>
-  deny-node <node-id>
-  set-threshold <n>`,
+Actions:` + actionUsage(),
 		Example: `  tally gov propose admin register-account tally1qy... --role member
   tally gov propose admin create-asset EUR --issuer alice
   tally gov propose admin freeze bob --reason "court order 17"`,
@@ -245,9 +279,9 @@ Actions:
 	fl := cmd.Flags()
 	fl.Uint64Var(&expiryBlocks, "expiry-blocks", 100, "the proposal can pass during this many blocks from now")
 	fl.Uint64Var(&expiryHeight, "proposal-expiry-height", 0, "last height at which the proposal can pass (overrides --expiry-blocks)")
-	fl.StringSliceVar(&p.roles, "role", nil, "register-account: role of the new account (repeatable)")
-	fl.StringVar(&p.reason, "reason", "", "freeze: why the account is frozen")
-	fl.StringVar(&p.issuer, "issuer", "", "create-asset: the asset's issuer (name or address)")
+	fl.StringSliceVar(&p.roles, "role", nil, actionsWith(ledger.FieldRoles)+": role of the new account (repeatable)")
+	fl.StringVar(&p.reason, "reason", "", actionsWith(ledger.FieldReason)+": why the account is frozen")
+	fl.StringVar(&p.issuer, "issuer", "", actionsWith(ledger.FieldIssuer)+": the asset's issuer (name or address)")
 	return cmd
 }
 
