@@ -79,39 +79,40 @@ func viewMsg(m ledger.Msg) MsgView {
 	return v
 }
 
+// viewAction returns the readable form of a: its name and the parameters
+// its kind lists in the ledger's table of actions.
 func viewAction(a ledger.Action) ActionView {
 	v := ActionView{Type: a.Type()}
-	switch v.Type {
-	case "register-account":
-		v.Address = a.RegisterAccount.Address.String()
-		for _, r := range a.RegisterAccount.Roles {
-			v.Roles = append(v.Roles, string(r))
+	kind, p, ok := a.Kind()
+	if !ok {
+		return v
+	}
+	for _, f := range kind.Fields() {
+		switch f {
+		case ledger.FieldAddress:
+			v.Address = p.Address.String()
+		case ledger.FieldRoles:
+			for _, r := range p.Roles {
+				v.Roles = append(v.Roles, string(r))
+			}
+		case ledger.FieldRole:
+			v.Role = string(p.Role)
+		case ledger.FieldReason:
+			v.Reason = p.Reason
+		case ledger.FieldSymbol:
+			v.Symbol = p.Symbol
+		case ledger.FieldIssuer:
+			v.Issuer = p.Issuer.String()
+		case ledger.FieldPubKey:
+			v.PubKey = base64.StdEncoding.EncodeToString(p.PubKey)
+		case ledger.FieldPower:
+			power := p.Power
+			v.Power = &power
+		case ledger.FieldNodeID:
+			v.NodeID = p.NodeID
+		case ledger.FieldThreshold:
+			v.Threshold = p.Threshold
 		}
-	case "remove-account":
-		v.Address = a.RemoveAccount.Address.String()
-	case "grant-role":
-		v.Address, v.Role = a.GrantRole.Address.String(), string(a.GrantRole.Role)
-	case "revoke-role":
-		v.Address, v.Role = a.RevokeRole.Address.String(), string(a.RevokeRole.Role)
-	case "freeze":
-		v.Address, v.Reason = a.Freeze.Address.String(), a.Freeze.Reason
-	case "unfreeze":
-		v.Address = a.Unfreeze.Address.String()
-	case "create-asset":
-		v.Symbol, v.Issuer = a.CreateAsset.Symbol, a.CreateAsset.Issuer.String()
-	case "pause-asset":
-		v.Symbol = a.PauseAsset.Symbol
-	case "unpause-asset":
-		v.Symbol = a.UnpauseAsset.Symbol
-	case "set-validator-power":
-		p := a.SetValidatorPower.Power
-		v.PubKey, v.Power = base64.StdEncoding.EncodeToString(a.SetValidatorPower.PubKey), &p
-	case "allow-node":
-		v.NodeID = a.AllowNode.NodeID
-	case "deny-node":
-		v.NodeID = a.DenyNode.NodeID
-	case "set-threshold":
-		v.Threshold = a.SetThreshold.Threshold
 	}
 	return v
 }
@@ -181,91 +182,48 @@ func parseAmountField(s string) (uint64, error) {
 	return n, nil
 }
 
+// action converts the readable form back: the parameters its kind lists in
+// the ledger's table of actions are read, the other fields ignored.
 func (v ActionView) action() (ledger.Action, error) {
-	var a ledger.Action
-	addr := func() (crypto.Address, error) {
-		ad, err := crypto.ParseAddress(v.Address)
-		if err != nil {
-			return ad, fmt.Errorf("action.address: %w", err)
-		}
-		return ad, nil
+	kind, ok := ledger.LookupAction(v.Type)
+	if !ok {
+		return ledger.Action{}, fmt.Errorf("action.type %q unknown, expected one of %s", v.Type, strings.Join(ledger.ActionNames(), ", "))
 	}
-	switch v.Type {
-	case "register-account":
-		ad, err := addr()
+	var p ledger.ActionParams
+	for _, f := range kind.Fields() {
+		var err error
+		switch f {
+		case ledger.FieldAddress:
+			p.Address, err = crypto.ParseAddress(v.Address)
+		case ledger.FieldRoles:
+			for _, r := range v.Roles {
+				p.Roles = append(p.Roles, ledger.Role(r))
+			}
+		case ledger.FieldRole:
+			p.Role = ledger.Role(v.Role)
+		case ledger.FieldReason:
+			p.Reason = v.Reason
+		case ledger.FieldSymbol:
+			p.Symbol = v.Symbol
+		case ledger.FieldIssuer:
+			p.Issuer, err = crypto.ParseAddress(v.Issuer)
+		case ledger.FieldPubKey:
+			p.PubKey, err = ParseValidatorPubKey(v.PubKey)
+		case ledger.FieldPower:
+			if v.Power == nil {
+				return ledger.Action{}, fmt.Errorf("action.power missing, expected a number (0 removes the validator)")
+			}
+			p.Power = *v.Power
+		case ledger.FieldNodeID:
+			p.NodeID = v.NodeID
+		case ledger.FieldThreshold:
+			p.Threshold = v.Threshold
+		}
 		if err != nil {
-			return a, err
+			return ledger.Action{}, fmt.Errorf("action.%s: %w", f, err)
 		}
-		ra := &ledger.RegisterAccount{Address: ad}
-		for _, r := range v.Roles {
-			ra.Roles = append(ra.Roles, ledger.Role(r))
-		}
-		a.RegisterAccount = ra
-	case "remove-account", "unfreeze":
-		ad, err := addr()
-		if err != nil {
-			return a, err
-		}
-		if v.Type == "unfreeze" {
-			a.Unfreeze = &ledger.AccountRef{Address: ad}
-		} else {
-			a.RemoveAccount = &ledger.AccountRef{Address: ad}
-		}
-	case "grant-role", "revoke-role":
-		ad, err := addr()
-		if err != nil {
-			return a, err
-		}
-		rc := &ledger.RoleChange{Address: ad, Role: ledger.Role(v.Role)}
-		if v.Type == "grant-role" {
-			a.GrantRole = rc
-		} else {
-			a.RevokeRole = rc
-		}
-	case "freeze":
-		ad, err := addr()
-		if err != nil {
-			return a, err
-		}
-		a.Freeze = &ledger.Freeze{Address: ad, Reason: v.Reason}
-	case "create-asset":
-		issuer, err := crypto.ParseAddress(v.Issuer)
-		if err != nil {
-			return a, fmt.Errorf("action.issuer: %w", err)
-		}
-		a.CreateAsset = &ledger.CreateAsset{Symbol: v.Symbol, Issuer: issuer}
-	case "pause-asset":
-		a.PauseAsset = &ledger.AssetRef{Symbol: v.Symbol}
-	case "unpause-asset":
-		a.UnpauseAsset = &ledger.AssetRef{Symbol: v.Symbol}
-	case "set-validator-power":
-		pk, err := ParseValidatorPubKey(v.PubKey)
-		if err != nil {
-			return a, fmt.Errorf("action.pub_key: %w", err)
-		}
-		if v.Power == nil {
-			return a, fmt.Errorf("action.power missing, expected a number (0 removes the validator)")
-		}
-		a.SetValidatorPower = &ledger.SetValidatorPower{PubKey: pk, Power: *v.Power}
-	case "allow-node":
-		a.AllowNode = &ledger.NodeRef{NodeID: v.NodeID}
-	case "deny-node":
-		a.DenyNode = &ledger.NodeRef{NodeID: v.NodeID}
-	case "set-threshold":
-		a.SetThreshold = &ledger.SetThreshold{Threshold: v.Threshold}
-	default:
-		return a, fmt.Errorf("action.type %q unknown, expected one of %s", v.Type, strings.Join(ActionTypes(), ", "))
 	}
-	return a, nil
-}
-
-// ActionTypes lists the governance actions by their CLI names.
-func ActionTypes() []string {
-	return []string{
-		"register-account", "remove-account", "grant-role", "revoke-role", "freeze", "unfreeze",
-		"create-asset", "pause-asset", "unpause-asset", "set-validator-power", "allow-node", "deny-node",
-		"set-threshold",
-	}
+	return kind.New(p), nil
 }
 
 // ed25519KeyType is CometBFT's JSON type name of an ed25519 public key.

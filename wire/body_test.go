@@ -53,7 +53,7 @@ func bodies(t *testing.T) map[string]ledger.Body {
 // same canonical body, through JSON, for every message and action.
 func TestBodyViewRoundTrip(t *testing.T) {
 	all := bodies(t)
-	for _, a := range ActionTypes() {
+	for _, a := range ledger.ActionNames() {
 		if _, ok := all[a]; !ok {
 			t.Errorf("no test body for action %s", a)
 		}

@@ -108,41 +108,26 @@ func DescribeTx(tx *ledger.Tx) *TxBodyResult {
 	return out
 }
 
-// DescribeAction turns a governance action into its plain-JSON form.
+// DescribeAction turns a governance action into its plain-JSON form: the
+// readable form (ActionView) with the numbers as strings and the validator
+// key also in hex.
 func DescribeAction(a *ledger.Action) ActionResult {
-	out := ActionResult{Type: a.Type()}
-	switch {
-	case a.RegisterAccount != nil:
-		out.Address = a.RegisterAccount.Address.String()
-		for _, r := range a.RegisterAccount.Roles {
-			out.Roles = append(out.Roles, string(r))
+	v := viewAction(*a)
+	out := ActionResult{Type: v.Type, Address: v.Address, Roles: v.Roles, Role: v.Role, Reason: v.Reason,
+		Symbol: v.Symbol, Issuer: v.Issuer, PubKey: v.PubKey, NodeID: v.NodeID}
+	kind, p, ok := a.Kind()
+	if !ok {
+		return out
+	}
+	for _, f := range kind.Fields() {
+		switch f {
+		case ledger.FieldPubKey:
+			out.PubKeyHex = hex.EncodeToString(p.PubKey)
+		case ledger.FieldPower:
+			out.Power = u64s(p.Power)
+		case ledger.FieldThreshold:
+			out.Threshold = u64s(uint64(p.Threshold))
 		}
-	case a.RemoveAccount != nil:
-		out.Address = a.RemoveAccount.Address.String()
-	case a.GrantRole != nil:
-		out.Address, out.Role = a.GrantRole.Address.String(), string(a.GrantRole.Role)
-	case a.RevokeRole != nil:
-		out.Address, out.Role = a.RevokeRole.Address.String(), string(a.RevokeRole.Role)
-	case a.Freeze != nil:
-		out.Address, out.Reason = a.Freeze.Address.String(), a.Freeze.Reason
-	case a.Unfreeze != nil:
-		out.Address = a.Unfreeze.Address.String()
-	case a.CreateAsset != nil:
-		out.Symbol, out.Issuer = a.CreateAsset.Symbol, a.CreateAsset.Issuer.String()
-	case a.PauseAsset != nil:
-		out.Symbol = a.PauseAsset.Symbol
-	case a.UnpauseAsset != nil:
-		out.Symbol = a.UnpauseAsset.Symbol
-	case a.SetValidatorPower != nil:
-		out.PubKey = base64.StdEncoding.EncodeToString(a.SetValidatorPower.PubKey)
-		out.PubKeyHex = hex.EncodeToString(a.SetValidatorPower.PubKey)
-		out.Power = u64s(a.SetValidatorPower.Power)
-	case a.AllowNode != nil:
-		out.NodeID = a.AllowNode.NodeID
-	case a.DenyNode != nil:
-		out.NodeID = a.DenyNode.NodeID
-	case a.SetThreshold != nil:
-		out.Threshold = u64s(uint64(a.SetThreshold.Threshold))
 	}
 	return out
 }
