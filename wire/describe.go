@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,15 +120,14 @@ func DescribeAction(a *ledger.Action) ActionResult {
 	if !ok {
 		return out
 	}
-	for _, f := range kind.Fields() {
-		switch f {
-		case ledger.FieldPubKey:
-			out.PubKeyHex = hex.EncodeToString(p.PubKey)
-		case ledger.FieldPower:
-			out.Power = u64s(p.Power)
-		case ledger.FieldThreshold:
-			out.Threshold = u64s(uint64(p.Threshold))
-		}
+	if slices.Contains(kind.Fields(), ledger.FieldPubKey) {
+		out.PubKeyHex = hex.EncodeToString(p.PubKey)
+	}
+	if v.Power != nil {
+		out.Power = u64s(*v.Power)
+	}
+	if slices.Contains(kind.Fields(), ledger.FieldThreshold) {
+		out.Threshold = u64s(uint64(v.Threshold))
 	}
 	return out
 }
