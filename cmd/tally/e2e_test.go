@@ -465,6 +465,12 @@ func TestE2EGovernance(t *testing.T) {
 		t.Fatalf("carol after freeze: %+v", a)
 	}
 	tallyFails(t, nil, "frozen", append(carolNode, "send", "carol", accountOn(t, net, 0, "bob").Address, "1TALLY")...)
+	// A frozen account still receives (params.freeze_blocks_receive is
+	// false by default, as the README says).
+	tallyOK(t, nil, walletArgs(net, 1, "send", "alice", carol, "2TALLY")...)
+	if got := balanceOn(t, net, 0, carol); got != 9 {
+		t.Fatalf("frozen carol holds %d TALLY, want 9 (10 - 3 + 2)", got)
+	}
 	tallyOK(t, nil, walletArgs(net, 0, "gov", "propose", "admin", "unfreeze", carol)...)
 
 	// A new asset, minted and burned by its issuer.
