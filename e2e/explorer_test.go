@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +25,8 @@ import (
 // TALLY_EXPLORER_SCREENSHOTS=docs/explorer (relative to the repository, or
 // absolute) to write the page screenshots there; otherwise they go to the
 // test's temporary directory. TALLY_CHROMIUM names another browser binary.
+
+const noChromium = "no Chromium installed (Debian: apt-get install chromium; or set TALLY_CHROMIUM): the explorer's browser test is skipped"
 
 // chromiumPath finds a Chromium to drive, or "" when none is installed.
 func chromiumPath() string {
@@ -55,7 +54,7 @@ func newBrowser(t *testing.T, apiURL string) *browser {
 	t.Helper()
 	bin := chromiumPath()
 	if bin == "" {
-		t.Skip("no Chromium installed (Debian: apt-get install chromium; or set TALLY_CHROMIUM): the explorer's browser test is skipped")
+		t.Skip(noChromium)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
@@ -191,43 +190,6 @@ func dec(v any) string { return fmt.Sprint(v) }
 // plain drops the thousands separators the explorer shows in amounts.
 func plain(s string) string { return strings.ReplaceAll(s, ",", "") }
 
-// apiCall calls a ledger API method of node i and decodes its result.
-func apiCall(t *testing.T, url, method string, params map[string]string, out any) {
-	t.Helper()
-	if params == nil {
-		params = map[string]string{}
-	}
-	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s: %v", method, err)
-	}
-	defer res.Body.Close()
-	var env struct {
-		Result json.RawMessage `json:"result"`
-		Error  json.RawMessage `json:"error"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&env); err != nil {
-		t.Fatalf("%s: %v", method, err)
-	}
-	if len(env.Error) > 0 {
-		t.Fatalf("%s: %s", method, env.Error)
-	}
-	if err := json.Unmarshal(env.Result, out); err != nil {
-		t.Fatalf("%s: %v in %s", method, err, env.Result)
-	}
-}
-
 var hashRE = regexp.MustCompile(`(?m)^hash:\s+([0-9A-F]{64})`)
 
 // TestExplorerInBrowser opens every page of node0's explorer in headless
@@ -237,7 +199,7 @@ var hashRE = regexp.MustCompile(`(?m)^hash:\s+([0-9A-F]{64})`)
 // and come back.
 func TestExplorerInBrowser(t *testing.T) {
 	if chromiumPath() == "" {
-		t.Skip("no Chromium installed (Debian: apt-get install chromium; or set TALLY_CHROMIUM): the explorer's browser test is skipped")
+		t.Skip(noChromium)
 	}
 	g := startGovNet(t)
 	api := g.net.APIURL(0)
@@ -253,7 +215,7 @@ func TestExplorerInBrowser(t *testing.T) {
 	id := g.propose(0, "admin", "create-asset", "EUR", "--issuer", "alice")
 	g.approveExecutes(1, "admin2", id)
 	g.tx(0, "mint", "alice", "bob", "1500000EUR")
-	g.propose(0, "admin", "freeze", "bob", "--reason", "KYC review pending")
+	openID := g.propose(0, "admin", "freeze", "bob", "--reason", "KYC review pending")
 
 	b := newBrowser(t, api)
 	alice, bob := g.addr("alice"), g.addr("bob")
@@ -261,7 +223,7 @@ func TestExplorerInBrowser(t *testing.T) {
 	t.Run("overview", func(t *testing.T) {
 		b.open("#/", "ready")
 		var st wire.StatusResult
-		apiCall(t, api, "status", nil, &st)
+		apiCall(t.Context(), t, api, "status", nil, &st)
 		if got := b.text(`[data-field="chain_id"]`); got != st.ChainID {
 			t.Errorf("chain ID %q, API says %q", got, st.ChainID)
 		}
@@ -271,7 +233,7 @@ func TestExplorerInBrowser(t *testing.T) {
 			t.Errorf("height %d (%v), API says %d", shown, err, apiHeight)
 		}
 		var vals wire.ValidatorsResult
-		apiCall(t, api, "validators", nil, &vals)
+		apiCall(t.Context(), t, api, "validators", nil, &vals)
 		rows := b.attrs(`tr[data-validator]`, "data-validator")
 		powers := b.texts(`tr[data-validator] [data-field="power"]`)
 		if len(rows) != len(vals.Validators) {
@@ -305,11 +267,30 @@ func TestExplorerInBrowser(t *testing.T) {
 
 	t.Run("blocks", func(t *testing.T) {
 		var tx wire.TxResult
-		apiCall(t, api, "tx", map[string]string{"hash": txHash}, &tx)
+		apiCall(t.Context(), t, api, "tx", map[string]string{"hash": txHash}, &tx)
 		height := int64(tx.Height)
 		b.open("#/blocks", "ready")
-		if n := len(b.attrs(`tr[data-height]`, "data-height")); n != 20 && int64(n) < height {
-			t.Errorf("%d rows in the block list", n)
+		// Height and transactions of each row, read in one go (the list
+		// redraws on every block), against CometBFT's block metas.
+		rows := evalJS[[]string](b, `[...document.querySelectorAll('tr[data-height]')].map((r) => r.dataset.height + ' ' + r.querySelector('[data-field="num_txs"]').innerText)`)
+		if len(rows) == 0 {
+			t.Fatal("no rows in the block list")
+		}
+		top, _ := strconv.ParseInt(strings.Fields(rows[0])[0], 10, 64)
+		if want := min(top, 20); int64(len(rows)) != want {
+			t.Errorf("%d rows in the block list with the latest at %d, expected %d", len(rows), top, want)
+		}
+		info, err := g.net.Client(0).BlockchainInfo(t.Context(), top-int64(len(rows))+1, top)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, meta := range info.BlockMetas {
+			if i >= len(rows) {
+				break
+			}
+			if want := fmt.Sprintf("%d %d", meta.Header.Height, meta.NumTxs); rows[i] != want {
+				t.Errorf("block list row %d: %q, CometBFT says %q (height, transactions)", i, rows[i], want)
+			}
 		}
 		b.screenshot("blocks")
 
@@ -338,7 +319,7 @@ func TestExplorerInBrowser(t *testing.T) {
 
 	t.Run("transaction", func(t *testing.T) {
 		var tx wire.TxResult
-		apiCall(t, api, "tx", map[string]string{"hash": txHash}, &tx)
+		apiCall(t.Context(), t, api, "tx", map[string]string{"hash": txHash}, &tx)
 		b.open("#/tx/"+txHash, "ready")
 		for field, want := range map[string]string{
 			"hash":       tx.Hash,
@@ -370,9 +351,9 @@ func TestExplorerInBrowser(t *testing.T) {
 
 	t.Run("account", func(t *testing.T) {
 		var a wire.AccountResult
-		apiCall(t, api, "account", map[string]string{"address": bob}, &a)
+		apiCall(t.Context(), t, api, "account", map[string]string{"address": bob}, &a)
 		var hist wire.HistoryResult
-		apiCall(t, api, "history", map[string]string{"address": bob, "per_page": "20"}, &hist)
+		apiCall(t.Context(), t, api, "history", map[string]string{"address": bob, "per_page": "20"}, &hist)
 		b.open("#/account/"+bob, "ready")
 		for field, want := range map[string]string{
 			"address": a.Address, "name": "bob", "nonce": dec(a.Nonce), "pending_nonce": dec(a.PendingNonce),
@@ -418,7 +399,7 @@ func TestExplorerInBrowser(t *testing.T) {
 
 	t.Run("assets", func(t *testing.T) {
 		var as wire.AssetsResult
-		apiCall(t, api, "assets", nil, &as)
+		apiCall(t.Context(), t, api, "assets", nil, &as)
 		b.open("#/assets", "ready")
 		if got := b.attrs(`tr[data-asset]`, "data-asset"); len(got) != len(as.Assets) {
 			t.Fatalf("assets %v, API has %d", got, len(as.Assets))
@@ -441,9 +422,9 @@ func TestExplorerInBrowser(t *testing.T) {
 
 	t.Run("governance", func(t *testing.T) {
 		var ps wire.ProposalsResult
-		apiCall(t, api, "proposals", nil, &ps)
+		apiCall(t.Context(), t, api, "proposals", nil, &ps)
 		var params wire.ParamsResult
-		apiCall(t, api, "params", nil, &params)
+		apiCall(t.Context(), t, api, "params", nil, &params)
 		b.open("#/governance", "ready")
 		if got, want := b.text(`[data-field="threshold"]`), fmt.Sprintf("%d of %s", params.AdminThreshold, dec(params.Admins)); got != want {
 			t.Errorf("threshold %q, API says %q", got, want)
@@ -461,11 +442,28 @@ func TestExplorerInBrowser(t *testing.T) {
 			t.Errorf("%d proposal rows, API has %d", n, len(ps.Proposals))
 		}
 		b.screenshot("governance")
+
+		var p wire.ProposalResult
+		apiCall(t.Context(), t, api, "proposal", map[string]string{"id": dec(openID)}, &p)
+		b.open("#/proposal/"+dec(openID), "ready")
+		for field, want := range map[string]string{
+			"status":    p.Status,
+			"approvals": fmt.Sprintf("%d of %d needed", len(p.Approvals), params.AdminThreshold),
+			"proposer":  p.Proposer + " admin",
+			"expiry":    "height " + dec(p.Expiry),
+		} {
+			if got := plain(b.text(`[data-field="` + field + `"]`)); got != want {
+				t.Errorf("proposal %d %s: %q, API says %q", openID, field, got, want)
+			}
+		}
+		if got := b.text(`[data-field="action"]`); !strings.HasPrefix(got, p.Action.Type+" ") || !strings.Contains(got, p.Action.Reason) {
+			t.Errorf("proposal %d action %q, API says %s (%s)", openID, got, p.Action.Type, p.Action.Reason)
+		}
 	})
 
 	t.Run("network", func(t *testing.T) {
 		var nodes wire.NodesResult
-		apiCall(t, api, "nodes", nil, &nodes)
+		apiCall(t.Context(), t, api, "nodes", nil, &nodes)
 		b.open("#/network", "ready")
 		if n := len(b.attrs(`tr[data-node]`, "data-node")); n != len(nodes.Nodes) {
 			t.Fatalf("%d node rows, API has %d", n, len(nodes.Nodes))
@@ -489,9 +487,9 @@ func TestExplorerInBrowser(t *testing.T) {
 
 	t.Run("search", func(t *testing.T) {
 		var tx wire.TxResult
-		apiCall(t, api, "tx", map[string]string{"hash": txHash}, &tx)
+		apiCall(t.Context(), t, api, "tx", map[string]string{"hash": txHash}, &tx)
 		var vals wire.ValidatorsResult
-		apiCall(t, api, "validators", nil, &vals)
+		apiCall(t.Context(), t, api, "validators", nil, &vals)
 		for _, tc := range []struct{ query, route string }{
 			{dec(tx.Height), "#/block/" + dec(tx.Height)},
 			{strings.ToLower(txHash), "#/tx/" + txHash},
@@ -540,7 +538,7 @@ func TestExplorerInBrowser(t *testing.T) {
 			t.Error("the page was reloaded to show the transfer")
 		}
 		var a wire.AccountResult
-		apiCall(t, api, "account", map[string]string{"address": bob}, &a)
+		apiCall(t.Context(), t, api, "account", map[string]string{"address": bob}, &a)
 		after := plain(b.text(`tr[data-asset="TALLY"] [data-field="amount"]`))
 		if after == before || after != balanceString(a, "TALLY") {
 			t.Errorf("TALLY balance %s -> %s, API says %s", before, after, balanceString(a, "TALLY"))

@@ -163,35 +163,47 @@ func balanceOf(t *testing.T, a wire.AccountResult, asset string) uint64 {
 // apiAccount reads an account through the ledger JSON-RPC API of node i.
 func apiAccount(ctx context.Context, t *testing.T, net *localnet.Net, i int, addr crypto.Address) wire.AccountResult {
 	t.Helper()
-	req, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": wire.MethodAccount, "params": map[string]string{wire.ParamAddress: addr.String()}})
+	var a wire.AccountResult
+	apiCall(ctx, t, net.APIURL(i), wire.MethodAccount, map[string]string{wire.ParamAddress: addr.String()}, &a)
+	return a
+}
+
+// apiCall calls a method of the ledger JSON-RPC API at url and decodes its
+// result into out; a JSON-RPC error fails the test.
+func apiCall(ctx context.Context, t *testing.T, url, method string, params map[string]string, out any) {
+	t.Helper()
+	if params == nil {
+		params = map[string]string{}
+	}
+	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, net.APIURL(i), bytes.NewReader(req))
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(hreq)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("node%d ledger API: %v", i, err)
+		t.Fatalf("ledger API %s at %s: %v", method, url, err)
 	}
-	defer resp.Body.Close()
-	var out struct {
-		Result *wire.AccountResult `json:"result"`
-		Error  *struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-			Data    string `json:"data"`
-		} `json:"error"`
+	defer res.Body.Close()
+	var env struct {
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("node%d ledger API account: %v", i, err)
+	if err := json.NewDecoder(res.Body).Decode(&env); err != nil {
+		t.Fatalf("ledger API %s at %s: %v", method, url, err)
 	}
-	if out.Error != nil || out.Result == nil {
-		t.Fatalf("node%d ledger API account %s: %+v", i, addr, out.Error)
+	if len(env.Error) > 0 || len(env.Result) == 0 {
+		t.Fatalf("ledger API %s %v at %s: %s", method, params, url, env.Error)
 	}
-	return *out.Result
+	if err := json.Unmarshal(env.Result, out); err != nil {
+		t.Fatalf("ledger API %s: %v in %s", method, err, env.Result)
+	}
 }
 
 // waitTx polls node i until the transaction is in a block.
