@@ -398,6 +398,9 @@ func accountInfo(v *ledger.View, l *ledger.Ledger, addr crypto.Address) (*wire.A
 	if err != nil {
 		return nil, err
 	}
-	pending, _ := l.PendingNonce(addr)
+	pending, _, err := l.PendingNonce(addr)
+	if err != nil {
+		return nil, err
+	}
 	return wire.DescribeAccount(acct, bals, pending), nil
 }

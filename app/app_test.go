@@ -93,7 +93,7 @@ func TestCheckTxPendingNoncesInOrder(t *testing.T) {
 			t.Errorf("%s: code %d (%s) log %q, expected code %d (%s) with a log", tc.name, r.Code, r.Codespace, r.Log, tc.code, tc.code)
 		}
 	}
-	if pn, ok := c.l.PendingNonce(addrOf(alice)); !ok || pn != 3 {
+	if pn, ok, err := c.l.PendingNonce(addrOf(alice)); err != nil || !ok || pn != 3 {
 		t.Fatalf("pending nonce %d %v, expected 3", pn, ok)
 	}
 

@@ -29,10 +29,10 @@ func TestCheckTxPendingNonces(t *testing.T) {
 	wantResult(t, c.l.CheckTx(gap, false), CodeBadNonce, "nonce 9 is ahead, account expects 2")
 	wantResult(t, c.l.CheckTx(a2, false), CodeOK, "")
 	wantResult(t, c.l.CheckTx(a3, false), CodeInsufficient, "insufficient TALLY: balance 10, need 40")
-	if n, ok := c.l.PendingNonce(alice.addr); !ok || n != 3 {
+	if n, ok, err := c.l.PendingNonce(alice.addr); err != nil || !ok || n != 3 {
 		t.Fatalf("pending nonce %d %v, want 3 (the failed a3 is not admitted)", n, ok)
 	}
-	if n, ok := c.l.PendingNonce(stranger.addr); ok || n != 0 {
+	if n, ok, err := c.l.PendingNonce(stranger.addr); err != nil || ok || n != 0 {
 		t.Fatalf("stranger: %d %v", n, ok)
 	}
 	// The committed state is unchanged by CheckTx.
@@ -48,7 +48,7 @@ func TestCheckTxPendingNonces(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantResult(t, res.TxResults[0], CodeOK, "")
-	if n, _ := c.l.PendingNonce(alice.addr); n != 3 {
+	if n, _, _ := c.l.PendingNonce(alice.addr); n != 3 {
 		t.Fatalf("pending nonce %d during the block, want 3", n)
 	}
 	if n := c.l.View().Height(); n != h-1 {
@@ -62,13 +62,13 @@ func TestCheckTxPendingNonces(t *testing.T) {
 
 	// Commit resets the check state; the mempool rechecks what is left, in
 	// order: a2 and b1 still pass, a1 is now used.
-	if n, _ := c.l.PendingNonce(alice.addr); n != 2 {
+	if n, _, _ := c.l.PendingNonce(alice.addr); n != 2 {
 		t.Fatalf("pending nonce %d after Commit, want 2", n)
 	}
 	wantResult(t, c.l.CheckTx(a2, true), CodeOK, "")
 	wantResult(t, c.l.CheckTx(b1, true), CodeOK, "")
 	wantResult(t, c.l.CheckTx(a1, true), CodeBadNonce, "nonce 1 used")
-	if n, _ := c.l.PendingNonce(alice.addr); n != 3 {
+	if n, _, _ := c.l.PendingNonce(alice.addr); n != 3 {
 		t.Fatalf("pending nonce %d after recheck, want 3", n)
 	}
 }
@@ -314,6 +314,9 @@ func TestPipelineStorageFailure(t *testing.T) {
 	}
 	if r := c.l.CheckTx(tx, false); r.Code != CodeInternal || !strings.Contains(r.Log, errDisk.Error()) {
 		t.Fatalf("CheckTx = %+v; want code internal with the storage error", r)
+	}
+	if n, ok, err := c.l.PendingNonce(alice.addr); !errors.Is(err, errDisk) || ok || n != 0 {
+		t.Fatalf("PendingNonce = %d, %v, %v; want the storage error, not an unknown account", n, ok, err)
 	}
 
 	armed.Store(false)

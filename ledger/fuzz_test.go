@@ -61,7 +61,7 @@ func FuzzCheckTx(f *testing.F) {
 	c := newTestChain(f, rulesGenesis())
 	c.block()
 	f.Fuzz(func(t *testing.T, b []byte) {
-		before, _ := c.l.PendingNonce(alice.addr)
+		before, _, _ := c.l.PendingNonce(alice.addr)
 		r := c.l.CheckTx(b, false)
 		if _, known := codeNames[r.Code]; !known || r.Code == CodeInternal {
 			t.Fatalf("CheckTx code %d (%q)", r.Code, r.Log)
@@ -70,7 +70,7 @@ func FuzzCheckTx(f *testing.F) {
 			if r.Log == "" {
 				t.Fatalf("rejection %v without a log", r.Code)
 			}
-			if after, _ := c.l.PendingNonce(alice.addr); after != before {
+			if after, _, _ := c.l.PendingNonce(alice.addr); after != before {
 				t.Fatal("a rejected tx moved a pending nonce")
 			}
 			return
@@ -84,7 +84,7 @@ func FuzzCheckTx(f *testing.F) {
 		if err := tx.VerifySignature(testChainID); err != nil {
 			t.Fatalf("admitted a bad signature: %v", err)
 		}
-		n, ok := c.l.PendingNonce(tx.Sender())
+		n, ok, _ := c.l.PendingNonce(tx.Sender())
 		if !ok || n != tx.Body.Nonce+1 {
 			t.Fatalf("pending nonce %d after admitting nonce %d", n, tx.Body.Nonce)
 		}

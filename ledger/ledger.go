@@ -308,18 +308,22 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 }
 
 // PendingNonce returns the next nonce of addr in the check state (counting
-// admitted mempool transactions) and whether the account is registered.
-func (l *Ledger) PendingNonce(addr crypto.Address) (uint64, bool) {
+// admitted mempool transactions) and whether the account is registered. The
+// error is a storage failure (or no chain yet), never an unknown account.
+func (l *Ledger) PendingNonce(addr crypto.Address) (nonce uint64, registered bool, err error) {
 	l.checkMu.Lock()
 	defer l.checkMu.Unlock()
 	if l.check == nil {
-		return 0, false
+		return 0, false, errors.New("ledger has no chain yet: InitChain has not run")
 	}
 	acct, err := getAccount(l.check, addr)
-	if err != nil || acct == nil {
-		return 0, false
+	if err != nil {
+		return 0, false, fmt.Errorf("pending nonce of %s: %w", addr, err)
 	}
-	return acct.Nonce, true
+	if acct == nil {
+		return 0, false, nil
+	}
+	return acct.Nonce, true, nil
 }
 
 func (l *Ledger) resetCheck(base Reader, nextHeight int64) {
