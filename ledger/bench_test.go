@@ -110,14 +110,7 @@ func BenchmarkBlock1000Transfers(b *testing.B) {
 		b.Run(fmt.Sprintf("sigs_cached=%v", cached), func(b *testing.B) {
 			senders := benchSenders(200)
 			g := benchGenesis(senders)
-			st, err := OpenLevelDBStore(b.TempDir())
-			if err != nil {
-				b.Fatal(err)
-			}
-			l, err := Open(st, Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			l := openLevel(b, b.TempDir())
 			defer l.Close()
 			if _, err := l.InitChain(testChainID, 1, g); err != nil {
 				b.Fatal(err)
@@ -225,26 +218,12 @@ func BenchmarkStateSize(b *testing.B) {
 			b.Logf("built %d accounts in %v", n, time.Since(start))
 			b.Run("open", func(b *testing.B) {
 				for b.Loop() {
-					st, err := OpenLevelDBStore(dir)
-					if err != nil {
-						b.Fatal(err)
-					}
-					l, err := Open(st, Options{})
-					if err != nil {
-						b.Fatal(err)
-					}
+					l := openLevel(b, dir)
 					l.Close()
 				}
 			})
 			b.Run("commit", func(b *testing.B) {
-				st, err := OpenLevelDBStore(dir)
-				if err != nil {
-					b.Fatal(err)
-				}
-				l, err := Open(st, Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
+				l := openLevel(b, dir)
 				defer l.Close()
 				next := map[crypto.Address]uint64{}
 				for _, s := range senders {

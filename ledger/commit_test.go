@@ -63,6 +63,22 @@ func runBlocks(t testing.TB, l *Ledger, g GenesisState, blocks [][][]byte, from 
 	return hashes
 }
 
+// memChain opens an in-memory ledger at genesis g, closed when the test
+// ends, and returns it with the genesis app hash.
+func memChain(t testing.TB, g GenesisState) (*Ledger, []byte) {
+	t.Helper()
+	l, err := Open(NewMemStore(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	hash, err := l.InitChain(testChainID, 1, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, hash
+}
+
 func openLevel(t testing.TB, dir string) *Ledger {
 	t.Helper()
 	st, err := OpenLevelDBStore(dir)
@@ -117,9 +133,7 @@ func TestDeterminism(t *testing.T) {
 	}
 
 	// An empty first block leaves the genesis state: same hash as InitChain.
-	l, _ := Open(NewMemStore(), Options{})
-	defer l.Close()
-	gh, _ := l.InitChain(testChainID, 1, g)
+	l, gh := memChain(t, g)
 	res, err := l.FinalizeBlock(BlockInfo{Height: 1}, nil)
 	if err != nil || !bytes.Equal(res.AppHash, gh) {
 		t.Fatalf("empty first block: %X, genesis %X, %v", res.AppHash, gh, err)
@@ -131,11 +145,7 @@ func TestDeterminism(t *testing.T) {
 func TestReopenContinues(t *testing.T) {
 	g := rulesGenesis()
 	blocks := scriptedBlocks(t, g, 24, 7)
-	ref, _ := Open(NewMemStore(), Options{})
-	defer ref.Close()
-	if _, err := ref.InitChain(testChainID, 1, g); err != nil {
-		t.Fatal(err)
-	}
+	ref, _ := memChain(t, g)
 	want := runBlocks(t, ref, g, blocks, 1)
 
 	dir := t.TempDir()
@@ -203,9 +213,7 @@ func (s *crashStore) Write(b *Batch, sync bool) error {
 func TestInterruptedCommit(t *testing.T) {
 	g := rulesGenesis()
 	blocks := scriptedBlocks(t, g, 6, 3)
-	ref, _ := Open(NewMemStore(), Options{})
-	defer ref.Close()
-	ref.InitChain(testChainID, 1, g)
+	ref, _ := memChain(t, g)
 	want := runBlocks(t, ref, g, blocks, 1)
 
 	base := NewMemStore()
@@ -292,9 +300,7 @@ func TestLevelDBTornWrite(t *testing.T) {
 		big = append(big, newTx(t).from(issuer).mint().to(alice).amount(1).bytes(next))
 	}
 	blocks = append(blocks, big)
-	ref, _ := Open(NewMemStore(), Options{})
-	defer ref.Close()
-	ref.InitChain(testChainID, 1, g)
+	ref, _ := memChain(t, g)
 	want := runBlocks(t, ref, g, blocks, 1)
 
 	dir := t.TempDir()
