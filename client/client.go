@@ -56,7 +56,7 @@ func WithPollInterval(d time.Duration) Option { return func(c *Client) { c.poll 
 // (http://host:port; tcp:// is accepted as http://). It does not contact
 // the node.
 func New(nodeURL string, opts ...Option) (*Client, error) {
-	norm, err := normalizeURL(nodeURL)
+	norm, err := NormalizeURL(nodeURL)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func New(nodeURL string, opts ...Option) (*Client, error) {
 		if c.apiURL, err = DeriveAPIURL(norm); err != nil {
 			return nil, err
 		}
-	} else if c.apiURL, err = normalizeURL(c.apiURL); err != nil {
+	} else if c.apiURL, err = NormalizeURL(c.apiURL); err != nil {
 		return nil, err
 	}
 	hc, err := jsonrpcclient.DefaultHTTPClient(norm)
@@ -89,8 +89,9 @@ func (c *Client) NodeURL() string { return c.nodeURL }
 // APIURL returns the ledger API address the client uses.
 func (c *Client) APIURL() string { return c.apiURL }
 
-// normalizeURL checks a node address and gives it an http scheme.
-func normalizeURL(raw string) (string, error) {
+// NormalizeURL checks a node address (http://host:port; tcp:// and a bare
+// host:port are accepted) and returns it with an http scheme.
+func NormalizeURL(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", errors.New("empty node URL, expected http://host:port")
@@ -118,7 +119,7 @@ func normalizeURL(raw string) (string, error) {
 // DeriveAPIURL returns the ledger API address of the node whose CometBFT
 // RPC is at nodeURL: same scheme and host, port + APIPortOffset.
 func DeriveAPIURL(nodeURL string) (string, error) {
-	norm, err := normalizeURL(nodeURL)
+	norm, err := NormalizeURL(nodeURL)
 	if err != nil {
 		return "", err
 	}

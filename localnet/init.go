@@ -16,6 +16,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/tallyledger/tally/app"
+	"github.com/tallyledger/tally/client"
 	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/genesis"
 )
@@ -201,6 +202,9 @@ func generate(dir string, o Options) error {
 		return err
 	}
 	m.Keys = keys
+	if err := writeWalletConfig(dir, m); err != nil {
+		return err
+	}
 
 	// One genesis for all.
 	doc, err := buildGenesis(m, idents)
@@ -283,6 +287,32 @@ func configureNode(c *cmtcfg.Config, ac *app.Config, o Options, info NodeInfo) {
 	c.Consensus.TimeoutPrecommit = max(tc, 500*time.Millisecond)
 	c.Consensus.TimeoutPrecommitDelta = 200 * time.Millisecond
 	c.Consensus.PeerGossipSleepDuration = 50 * time.Millisecond
+}
+
+// writeWalletConfig points the wallet's config at node0 of the network
+// (its RPC and ledger API) and the network's chain ID, so that `tally
+// --home DIR/wallet ...` needs no --node. Keys the config already sets
+// are kept: the user may have pointed the wallet elsewhere.
+func writeWalletConfig(dir string, m *Manifest) error {
+	home := filepath.Join(dir, m.Wallet)
+	conf, err := client.LoadWalletConfig(home)
+	if err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	before := *conf
+	if conf.Node == "" && conf.API == "" {
+		conf.Node, conf.API = rpcURL(m.Nodes[0]), apiURL(m.Nodes[0])
+	}
+	if conf.ChainID == "" {
+		conf.ChainID = m.ChainID
+	}
+	if *conf == before {
+		return nil
+	}
+	if err := client.SaveWalletConfig(home, conf); err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	return nil
 }
 
 // makeWallet creates the test-backend key store and returns the keys with

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tallyledger/tally/app"
+	"github.com/tallyledger/tally/client"
 	"github.com/tallyledger/tally/crypto/keystore"
 )
 
@@ -24,6 +25,14 @@ func TestInitGeneratesNetwork(t *testing.T) {
 	}
 	if len(m.Nodes) != 3 || m.ChainID != DefaultChainID || m.BasePort != 30100 || m.AdminThreshold != 2 {
 		t.Fatalf("manifest = %+v", m)
+	}
+	// The wallet remembers node0, so `tally --home DIR/wallet` needs no --node.
+	wc, err := client.LoadWalletConfig(filepath.Join(dir, WalletDirName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (client.WalletConfig{Node: "http://127.0.0.1:30101", API: "http://127.0.0.1:30103", ChainID: DefaultChainID}); *wc != want {
+		t.Fatalf("wallet config %+v, want %+v", *wc, want)
 	}
 	var genesis0 []byte
 	for i, nd := range m.Nodes {
@@ -200,3 +209,25 @@ func TestNodePortsLayout(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestWriteWalletConfigKeepsUserKeys: Start fills a wallet config that is
+// missing (a localnet made before wallets had one) and keeps what the user
+// set.
+func TestWriteWalletConfigKeepsUserKeys(t *testing.T) {
+	dir := t.TempDir()
+	m := &Manifest{ChainID: "tally-x", Wallet: WalletDirName, Nodes: []NodeInfo{{Host: "127.0.0.1", Ports: NodePorts(30200, 0)}}}
+	wallet := filepath.Join(dir, WalletDirName)
+	if err := client.SaveWalletConfig(wallet, &client.WalletConfig{Node: "http://10.0.0.9:26657", Output: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeWalletConfig(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.LoadWalletConfig(wallet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (client.WalletConfig{Node: "http://10.0.0.9:26657", ChainID: "tally-x", Output: "json"}); *got != want {
+		t.Fatalf("config %+v, want %+v", *got, want)
+	}
+}

@@ -89,6 +89,10 @@ func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
 			}
 		}
 	}
+	// A localnet made before wallets had a config gets one now.
+	if err := writeWalletConfig(dir, m); err != nil {
+		return nil, err
+	}
 	if m.Docker != nil {
 		n.docker = &dockerNet{dir: dir, info: m.Docker}
 		if err := n.docker.prepare(ctx, opts.Binary); err != nil {

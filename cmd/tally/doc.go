@@ -19,7 +19,10 @@
 //	tally tx broadcast signed.json
 //
 // The node is --node (CometBFT RPC, default http://127.0.0.1:26657); the
-// ledger API is taken two ports above it unless --api says otherwise.
+// ledger API is taken two ports above it unless --api says otherwise. The
+// home's config file (tally config set node URL) remembers them, the chain
+// ID and the output format; a flag wins over the environment ($TALLY_NODE,
+// $TALLY_API, $TALLY_CHAIN_ID, $TALLY_OUTPUT), which wins over the file.
 // --output json prints exactly one JSON document on stdout. Every failure
 // is one line on stderr ("Error: ...") and a non-zero exit status.
 //

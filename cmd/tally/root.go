@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tallyledger/tally/client"
 	"github.com/tallyledger/tally/cmd/internal/cliconv"
@@ -25,6 +26,9 @@ import (
 const (
 	envHome     = "TALLY_HOME"
 	envNode     = "TALLY_NODE"
+	envAPI      = "TALLY_API"
+	envChainID  = "TALLY_CHAIN_ID"
+	envOutput   = "TALLY_OUTPUT"
 	envPassword = "TALLY_PASSWORD"
 )
 
@@ -46,6 +50,10 @@ type cli struct {
 	output       string
 	backend      string
 	passwordFile string
+	chainID      string // chain ID to sign for when --chain-id is not given; "" asks the node
+
+	settings []setting // where each wallet setting came from, for `tally config`
+	flags    *pflag.FlagSet
 
 	stdinReader *bufio.Reader
 	cl          *client.Client // the node client, once made
@@ -162,7 +170,8 @@ Keys live in the home directory (--home, $TALLY_HOME, default ~/.tally).
 Encrypted keys ask for their password on the terminal, or take it from
 --password-file or $TALLY_PASSWORD. The node is --node (or $TALLY_NODE):
 its CometBFT RPC address, default ` + client.DefaultNodeURL + `; the ledger
-API is taken two ports above it unless --api says otherwise.
+API is taken two ports above it unless --api says otherwise. The home
+remembers them (and the chain ID and output format) with "tally config set".
 
 ` + exitStatusHelp,
 		Version:       version.String(),
@@ -174,15 +183,16 @@ API is taken two ports above it unless --api says otherwise.
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	f := root.PersistentFlags()
+	c.flags = f
 	f.StringVar(&c.home, "home", "", "wallet home holding the keys (default $TALLY_HOME or ~/.tally)")
-	f.StringVar(&c.node, "node", "", "CometBFT RPC address of the node (default $TALLY_NODE or "+client.DefaultNodeURL+")")
-	f.StringVar(&c.api, "api", "", "ledger API address of the node (default: the node's host, RPC port + 2)")
-	f.StringVarP(&c.output, "output", "o", "text", "output format: text or json")
+	f.StringVar(&c.node, "node", "", "CometBFT RPC address of the node (default $TALLY_NODE, the home's config, or "+client.DefaultNodeURL+")")
+	f.StringVar(&c.api, "api", "", "ledger API address of the node (default $TALLY_API, the home's config, or the node's host, RPC port + 2)")
+	f.StringVarP(&c.output, "output", "o", "text", "output format: text or json (default $TALLY_OUTPUT or the home's config)")
 	f.StringVar(&c.backend, "keyring-backend", "", "key store backend: file (encrypted) or test (unencrypted; default: what the home was created with, file for a new home)")
 	f.StringVar(&c.passwordFile, "password-file", "", "read key passwords from the first line of this file (else $TALLY_PASSWORD, else a prompt)")
 
 	root.AddCommand(c.keysCmd(), c.sendCmd(), c.mintCmd(), c.burnCmd(), c.txCmd(), c.queryCmd(),
-		c.statusCmd(), c.govCmd(), c.versionCmd())
+		c.statusCmd(), c.govCmd(), c.versionCmd(), c.configCmd())
 	root.SetVersionTemplate("tally {{.Version}}\n")
 	cliconv.Strict(root)
 	root.SetFlagErrorFunc(flagError)
@@ -190,11 +200,6 @@ API is taken two ports above it unless --api says otherwise.
 }
 
 func (c *cli) checkGlobals() error {
-	switch c.output {
-	case "text", "json":
-	default:
-		return fmt.Errorf("bad --output %q: expected text or json", c.output)
-	}
 	switch c.backend {
 	case "", keystore.BackendFile, keystore.BackendTest:
 	default:
@@ -215,13 +220,7 @@ func (c *cli) checkGlobals() error {
 			c.home = filepath.Join(dir, c.home[2:])
 		}
 	}
-	if c.node == "" {
-		c.node = c.getenv(envNode)
-	}
-	if c.node == "" {
-		c.node = client.DefaultNodeURL
-	}
-	return nil
+	return c.resolveSettings()
 }
 
 // json reports whether --output json was asked for.
@@ -290,13 +289,14 @@ func flagError(_ *cobra.Command, err error) error {
 }
 
 // invocation is the wallet command as it was run, for hints; it keeps the
-// node flags that were given.
+// node flags that were given (values from the environment or the config
+// file apply again by themselves).
 func (c *cli) invocation() string {
 	inv := cliconv.Invocation("tally")
-	if c.node != client.DefaultNodeURL && c.node != c.getenv(envNode) {
+	if c.flags.Changed("node") && c.node != client.DefaultNodeURL {
 		inv += " --node " + c.node
 	}
-	if c.api != "" {
+	if c.flags.Changed("api") && c.api != "" {
 		inv += " --api " + c.api
 	}
 	return inv

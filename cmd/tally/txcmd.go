@@ -47,7 +47,7 @@ func addTxFlags(cmd *cobra.Command, f *txFlags) {
 	fl.BoolVar(&f.noWait, "async", false, "same as --no-wait")
 	fl.BoolVar(&f.generateOnly, "generate-only", false, "write the unsigned transaction as JSON instead of signing and sending it")
 	fl.StringVar(&f.out, "out", "", "with --generate-only: write the unsigned transaction to this file (default: standard output)")
-	fl.StringVar(&f.chainID, "chain-id", "", "chain ID to sign for (default: the node's)")
+	fl.StringVar(&f.chainID, "chain-id", "", "chain ID to sign for (default $TALLY_CHAIN_ID, the home's config, or the node's)")
 }
 
 // txOutcome is what a transaction command prints.
@@ -131,7 +131,7 @@ func (c *cli) makeTx(cmd *cobra.Command, f *txFlags, from string, msg ledger.Msg
 	if err != nil {
 		return err
 	}
-	opts := client.SubmitOptions{ChainID: f.chainID, Wait: !f.noWait, WaitTimeout: f.timeout}
+	opts := client.SubmitOptions{ChainID: c.chainIDOr(f.chainID), Wait: !f.noWait, WaitTimeout: f.timeout}
 	if f.nonceSet {
 		n := f.nonce
 		opts.Nonce = &n
@@ -216,7 +216,7 @@ func (c *cli) generateOnly(ctx context.Context, f *txFlags, from string, body le
 	if err != nil {
 		return err
 	}
-	chainID := f.chainID
+	chainID := c.chainIDOr(f.chainID)
 	nonceKnown := f.nonceSet
 	body.Nonce = f.nonce
 	if chainID == "" || !nonceKnown {
@@ -472,6 +472,9 @@ contacted: the chain ID and nonce come from the file, or from --chain-id and
 			key, _, err := c.signer(ks, from)
 			if err != nil {
 				return err
+			}
+			if chainID == "" && u.ChainID == "" {
+				chainID = c.chainID // the file has none: the environment's or config's
 			}
 			signed, err := u.Sign(key, chainID, np)
 			if err != nil {

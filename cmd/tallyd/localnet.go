@@ -373,14 +373,11 @@ func printSummary(w io.Writer, net *localnet.Net, sinceCommand time.Duration) {
 	wallet := net.WalletDir()
 	fmt.Fprintf(w, "\nWallet: %s (unencrypted test keys: %s)\n", wallet, keyNames(m))
 	fmt.Fprintf(w, "Governance: a proposal passes with %d admin approval(s).\n", m.AdminThreshold)
-	nodeFlag := ""
-	if net.RPCURL(0) != "http://127.0.0.1:26657" {
-		nodeFlag = " --node " + net.RPCURL(0)
-	}
+	// The wallet's config points at node0, so no --node is needed.
 	tally := tallyInvocation()
 	fmt.Fprintln(w, "\nTry:")
-	fmt.Fprintf(w, "  %s --home %s%s send alice bob 25%s\n", tally, wallet, nodeFlag, localnet.Asset)
-	fmt.Fprintf(w, "  %s --home %s%s query account bob\n", tally, wallet, nodeFlag)
+	fmt.Fprintf(w, "  %s --home %s send alice bob 25%s\n", tally, wallet, localnet.Asset)
+	fmt.Fprintf(w, "  %s --home %s query account bob\n", tally, wallet)
 	fmt.Fprintln(w, "\nPress Ctrl-C to stop every node.")
 }
 

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic writes data to path so that a crash at any instant leaves
+// WriteFileAtomic writes data to path so that a crash at any instant leaves
 // either the old file (or none) or the complete new one, never a partial
 // file: the data goes to a temporary file (mode 0600) in the same directory,
 // is fsynced, and is then moved into place, and the directory is fsynced.
@@ -16,7 +16,7 @@ import (
 // With overwrite false the move is a hard link, which fails with an error
 // wrapping fs.ErrExist if path already exists, so that a concurrent writer
 // cannot replace a key that appeared after the caller checked for it.
-func writeFileAtomic(path string, data []byte, overwrite bool) (err error) {
+func WriteFileAtomic(path string, data []byte, overwrite bool) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

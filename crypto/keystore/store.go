@@ -197,7 +197,7 @@ func readOrInitMarker(dir, want string) (string, error) {
 			want = BackendFile
 		}
 		data, _ := json.MarshalIndent(marker{Version: 1, Backend: want}, "", "  ")
-		if err := writeFileAtomic(filepath.Join(dir, MarkerFile), append(data, '\n'), true); err != nil {
+		if err := WriteFileAtomic(filepath.Join(dir, MarkerFile), append(data, '\n'), true); err != nil {
 			return "", fmt.Errorf("open key store: %w", err)
 		}
 		return want, nil
@@ -333,7 +333,7 @@ func (s *Store) add(name string, key *crypto.PrivKey, mnemonic, hdPath string) (
 	if err != nil {
 		return KeyInfo{}, fmt.Errorf("encode key %q: %w", name, err)
 	}
-	if err := writeFileAtomic(path, append(data, '\n'), false); err != nil {
+	if err := WriteFileAtomic(path, append(data, '\n'), false); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return KeyInfo{}, fmt.Errorf("%w: key %q already exists", ErrKeyExists, name)
 		}

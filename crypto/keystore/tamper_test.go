@@ -322,11 +322,11 @@ func TestMarker(t *testing.T) {
 func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "alice.key")
-	if err := writeFileAtomic(path, []byte("first"), false); err != nil {
+	if err := WriteFileAtomic(path, []byte("first"), false); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("no overwrite keeps the old file", func(t *testing.T) {
-		err := writeFileAtomic(path, []byte("second"), false)
+		err := WriteFileAtomic(path, []byte("second"), false)
 		if !errors.Is(err, fs.ErrExist) {
 			t.Fatalf("writeFileAtomic over an existing file = %v, want fs.ErrExist", err)
 		}
@@ -335,7 +335,7 @@ func TestWriteFileAtomic(t *testing.T) {
 		}
 	})
 	t.Run("overwrite replaces the whole file", func(t *testing.T) {
-		if err := writeFileAtomic(path, []byte("2nd"), true); err != nil {
+		if err := WriteFileAtomic(path, []byte("2nd"), true); err != nil {
 			t.Fatal(err)
 		}
 		if b, _ := os.ReadFile(path); string(b) != "2nd" {
@@ -347,7 +347,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	})
 	t.Run("failed write leaves the old file", func(t *testing.T) {
 		// Writing into a missing directory fails before anything is moved.
-		if err := writeFileAtomic(filepath.Join(dir, "missing", "alice.key"), []byte("x"), true); err == nil {
+		if err := WriteFileAtomic(filepath.Join(dir, "missing", "alice.key"), []byte("x"), true); err == nil {
 			t.Fatal("write into a missing directory succeeded")
 		}
 		if b, _ := os.ReadFile(path); string(b) != "2nd" {
