@@ -33,8 +33,12 @@ func TestConfigPrecedence(t *testing.T) {
 	if s := get("node"); s.Value != configured || s.Source != "config" {
 		t.Fatalf("node from the config: %+v", s)
 	}
-	// A command goes to the configured node, and prints JSON.
-	w.fails("cannot reach node "+configured, "status")
+	// A command goes to the configured node.
+	w.fails("cannot reach node "+configured, "status", "--output", "text")
+	// ... and with the configured output, its error is JSON.
+	if r := w.run("status"); r.code == 0 || !strings.HasPrefix(r.stderr, `{"error":`) {
+		t.Fatalf("status with output json in the config: exit %d, stderr %s", r.code, r.stderr)
+	}
 	var all struct {
 		File     string    `json:"file"`
 		Settings []setting `json:"settings"`
@@ -57,7 +61,7 @@ func TestConfigPrecedence(t *testing.T) {
 	if s := get("node", "--node", fromFlag); s.Value != fromFlag || s.Source != "flag" {
 		t.Fatalf("node from the flag: %+v", s)
 	}
-	w.fails("cannot reach node "+fromFlag, "status", "--node", fromFlag)
+	w.fails("cannot reach node "+fromFlag, "status", "--node", fromFlag, "--output", "text")
 
 	// --output text wins over the config's json.
 	if out := w.ok("config", "get", "output", "--output", "text").stdout; out != "text\n" {
