@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -47,9 +48,21 @@ func (c *cli) resolveSettings() error {
 		c.settings = append(c.settings, s)
 		return s
 	}
-	resolve(&c.node, "node", "node", envNode, client.DefaultNodeURL)
-	resolve(&c.api, "api", "api", envAPI, "")
-	resolve(&c.chainID, "chain-id", "", envChainID, "")
+	node := resolve(&c.node, "node", "node", envNode, client.DefaultNodeURL)
+	// The API address and the chain ID belong to a node: one remembered
+	// for another node does not apply when the node itself is given at a
+	// higher level (e.g. the config's api when --node names another node);
+	// the API is then derived from the node and the chain ID asked of it.
+	for _, dep := range []struct {
+		target    *string
+		key, flag string
+		env       string
+	}{{&c.api, "api", "api", envAPI}, {&c.chainID, "chain-id", "", envChainID}} {
+		if s := resolve(dep.target, dep.key, dep.flag, dep.env, ""); sourceRank(s.Source) < sourceRank(node.Source) {
+			*dep.target = ""
+			c.settings[len(c.settings)-1] = setting{Key: dep.key, Source: "default (" + node.Source + " sets the node)"}
+		}
+	}
 	out := resolve(&c.output, "output", "output", envOutput, "text")
 	if _, err := client.CheckOutputFormat(c.output); err != nil {
 		if out.Source == "flag" {
@@ -58,6 +71,20 @@ func (c *cli) resolveSettings() error {
 		return fmt.Errorf("bad %s %q: expected text or json", out.Source[len("env "):], c.output)
 	}
 	return nil
+}
+
+// sourceRank orders the sources of a setting: flag over environment over
+// config file over default.
+func sourceRank(source string) int {
+	switch {
+	case source == "flag":
+		return 3
+	case strings.HasPrefix(source, "env "):
+		return 2
+	case source == "config":
+		return 1
+	}
+	return 0
 }
 
 // chainIDOr returns flag, or the chain ID of the environment or config

@@ -84,3 +84,40 @@ func TestConfigRejects(t *testing.T) {
 	w.env[envOutput] = "xml"
 	w.fails(`bad $TALLY_OUTPUT "xml": expected text or json`, "config")
 }
+
+// TestConfigNodeOverride: an API address and chain ID remembered for the
+// configured node do not apply to a node given by flag or environment.
+func TestConfigNodeOverride(t *testing.T) {
+	w := newWallet(t)
+	w.ok("config", "set", "node", "http://127.0.0.1:31657")
+	w.ok("config", "set", "api", "http://127.0.0.1:31659")
+	w.ok("config", "set", "chain-id", "tally-a")
+	get := func(key string, extra ...string) setting {
+		t.Helper()
+		var s setting
+		decodeJSON(t, w.ok(append([]string{"config", "get", key, "--output", "json"}, extra...)...).stdout, &s)
+		return s
+	}
+	if s := get("api"); s.Value != "http://127.0.0.1:31659" || s.Source != "config" {
+		t.Fatalf("api with the configured node: %+v", s)
+	}
+	other := []string{"--node", "http://127.0.0.1:41657"}
+	if s := get("api", other...); s.Value != "" || !strings.HasPrefix(s.Source, "default") {
+		t.Fatalf("api with --node: %+v, want the default (derived from --node)", s)
+	}
+	if s := get("chain-id", other...); s.Value != "" {
+		t.Fatalf("chain-id with --node: %+v, want the node's", s)
+	}
+	// Both given at the same level: both apply.
+	if s := get("api", "--node", "http://127.0.0.1:41657", "--api", "http://127.0.0.1:41000"); s.Value != "http://127.0.0.1:41000" {
+		t.Fatalf("api with --node and --api: %+v", s)
+	}
+	w.env[envNode] = "http://127.0.0.1:41657"
+	if s := get("api"); s.Value != "" {
+		t.Fatalf("api with $TALLY_NODE: %+v, want the default", s)
+	}
+	w.env[envAPI] = "http://127.0.0.1:41000"
+	if s := get("api"); s.Value != "http://127.0.0.1:41000" {
+		t.Fatalf("api with $TALLY_NODE and $TALLY_API: %+v", s)
+	}
+}
