@@ -24,7 +24,12 @@
 // ID and the output format; a flag wins over the environment ($TALLY_NODE,
 // $TALLY_API, $TALLY_CHAIN_ID, $TALLY_OUTPUT), which wins over the file.
 // --output json prints exactly one JSON document on stdout. Every failure
-// is one line on stderr ("Error: ...") and a non-zero exit status.
+// is one line on stderr ("Error: ...", or with --output json a JSON
+// {"error":{"code","exit_code","message"}}) and a non-zero exit status: 1
+// failure, 2 usage error (an unknown command comes with "did you mean"),
+// 3 a transaction submitted but not yet in a block (wait for it with
+// `tally tx wait HASH`, never send it again). The conventions shared with
+// tallyd live in cmd/internal/cliconv.
 //
 // The commands are thin: they parse arguments, call the client package
 // (the node client, transaction files, proofs) and crypto/keystore, and
