@@ -545,6 +545,16 @@ func TestExplorerInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("live overview", func(t *testing.T) {
+		b.open("#/", "ready")
+		evalJS[bool](b, `window.__sameDocument = true`)
+		h0 := plain(b.text(`[data-field="height"]`))
+		b.waitJS("the overview's height moves on", `document.querySelector('[data-field="height"]').innerText.replace(/,/g, '') !== `+strconv.Quote(h0))
+		if !evalJS[bool](b, `window.__sameDocument === true`) {
+			t.Error("the overview was reloaded to show a new block")
+		}
+	})
+
 	t.Run("narrow screen", func(t *testing.T) {
 		b.run("narrow", chromedp.EmulateViewport(390, 844))
 		for _, route := range []string{"#/", "#/account/" + alice} {
