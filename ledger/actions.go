@@ -98,12 +98,7 @@ func (k *ActionKind) New(p ActionParams) Action {
 var actionKinds = []*ActionKind{
 	{
 		name: "register-account", fields: []ActionField{FieldAddress, FieldRoles},
-		get: func(a *Action) (ActionParams, bool) {
-			if x := a.RegisterAccount; x != nil {
-				return ActionParams{Address: x.Address, Roles: x.Roles}, true
-			}
-			return ActionParams{}, false
-		},
+		get: func(a *Action) (ActionParams, bool) { return paramsOf(a.RegisterAccount, registerParams) },
 		set: func(a *Action, p ActionParams) {
 			a.RegisterAccount = &RegisterAccount{Address: p.Address, Roles: p.Roles}
 		},
@@ -111,70 +106,55 @@ var actionKinds = []*ActionKind{
 	},
 	{
 		name: "remove-account", fields: []ActionField{FieldAddress},
-		get:   func(a *Action) (ActionParams, bool) { return accountRefParams(a.RemoveAccount) },
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.RemoveAccount, accountRefParams) },
 		set:   func(a *Action, p ActionParams) { a.RemoveAccount = &AccountRef{Address: p.Address} },
 		apply: func(c *txContext, p ActionParams) error { return removeAccount(c, p.Address) },
 	},
 	{
 		name: "grant-role", fields: []ActionField{FieldAddress, FieldRole},
-		get:   func(a *Action) (ActionParams, bool) { return roleChangeParams(a.GrantRole) },
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.GrantRole, roleChangeParams) },
 		set:   func(a *Action, p ActionParams) { a.GrantRole = &RoleChange{Address: p.Address, Role: p.Role} },
 		apply: func(c *txContext, p ActionParams) error { return grantRole(c, p.Address, p.Role) },
 	},
 	{
 		name: "revoke-role", fields: []ActionField{FieldAddress, FieldRole},
-		get:   func(a *Action) (ActionParams, bool) { return roleChangeParams(a.RevokeRole) },
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.RevokeRole, roleChangeParams) },
 		set:   func(a *Action, p ActionParams) { a.RevokeRole = &RoleChange{Address: p.Address, Role: p.Role} },
 		apply: func(c *txContext, p ActionParams) error { return revokeRole(c, p.Address, p.Role) },
 	},
 	{
 		name: "freeze", fields: []ActionField{FieldAddress, FieldReason},
-		get: func(a *Action) (ActionParams, bool) {
-			if x := a.Freeze; x != nil {
-				return ActionParams{Address: x.Address, Reason: x.Reason}, true
-			}
-			return ActionParams{}, false
-		},
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.Freeze, freezeParams) },
 		set:   func(a *Action, p ActionParams) { a.Freeze = &Freeze{Address: p.Address, Reason: p.Reason} },
 		apply: func(c *txContext, p ActionParams) error { return setFrozen(c, p.Address, true, p.Reason) },
 	},
 	{
 		name: "unfreeze", fields: []ActionField{FieldAddress},
-		get:   func(a *Action) (ActionParams, bool) { return accountRefParams(a.Unfreeze) },
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.Unfreeze, accountRefParams) },
 		set:   func(a *Action, p ActionParams) { a.Unfreeze = &AccountRef{Address: p.Address} },
 		apply: func(c *txContext, p ActionParams) error { return setFrozen(c, p.Address, false, "") },
 	},
 	{
 		name: "create-asset", fields: []ActionField{FieldSymbol, FieldIssuer},
-		get: func(a *Action) (ActionParams, bool) {
-			if x := a.CreateAsset; x != nil {
-				return ActionParams{Symbol: x.Symbol, Issuer: x.Issuer}, true
-			}
-			return ActionParams{}, false
-		},
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.CreateAsset, createAssetParams) },
 		set:   func(a *Action, p ActionParams) { a.CreateAsset = &CreateAsset{Symbol: p.Symbol, Issuer: p.Issuer} },
 		apply: func(c *txContext, p ActionParams) error { return createAsset(c, p.Symbol, p.Issuer) },
 	},
 	{
 		name: "pause-asset", fields: []ActionField{FieldSymbol},
-		get:   func(a *Action) (ActionParams, bool) { return assetRefParams(a.PauseAsset) },
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.PauseAsset, assetRefParams) },
 		set:   func(a *Action, p ActionParams) { a.PauseAsset = &AssetRef{Symbol: p.Symbol} },
 		apply: func(c *txContext, p ActionParams) error { return setPaused(c, p.Symbol, true) },
 	},
 	{
 		name: "unpause-asset", fields: []ActionField{FieldSymbol},
-		get:   func(a *Action) (ActionParams, bool) { return assetRefParams(a.UnpauseAsset) },
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.UnpauseAsset, assetRefParams) },
 		set:   func(a *Action, p ActionParams) { a.UnpauseAsset = &AssetRef{Symbol: p.Symbol} },
 		apply: func(c *txContext, p ActionParams) error { return setPaused(c, p.Symbol, false) },
 	},
 	{
 		name: "set-validator-power", fields: []ActionField{FieldPubKey, FieldPower},
-		get: func(a *Action) (ActionParams, bool) {
-			if x := a.SetValidatorPower; x != nil {
-				return ActionParams{PubKey: x.PubKey, Power: x.Power}, true
-			}
-			return ActionParams{}, false
-		},
+		get: func(a *Action) (ActionParams, bool) { return paramsOf(a.SetValidatorPower, validatorPowerParams) },
 		set: func(a *Action, p ActionParams) {
 			a.SetValidatorPower = &SetValidatorPower{PubKey: p.PubKey, Power: p.Power}
 		},
@@ -182,56 +162,51 @@ var actionKinds = []*ActionKind{
 	},
 	{
 		name: "allow-node", fields: []ActionField{FieldNodeID},
-		get:   func(a *Action) (ActionParams, bool) { return nodeRefParams(a.AllowNode) },
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.AllowNode, nodeRefParams) },
 		set:   func(a *Action, p ActionParams) { a.AllowNode = &NodeRef{NodeID: p.NodeID} },
 		apply: func(c *txContext, p ActionParams) error { return setNodeAllowed(c, p.NodeID, true) },
 	},
 	{
 		name: "deny-node", fields: []ActionField{FieldNodeID},
-		get:   func(a *Action) (ActionParams, bool) { return nodeRefParams(a.DenyNode) },
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.DenyNode, nodeRefParams) },
 		set:   func(a *Action, p ActionParams) { a.DenyNode = &NodeRef{NodeID: p.NodeID} },
 		apply: func(c *txContext, p ActionParams) error { return setNodeAllowed(c, p.NodeID, false) },
 	},
 	{
 		name: "set-threshold", fields: []ActionField{FieldThreshold},
-		get: func(a *Action) (ActionParams, bool) {
-			if x := a.SetThreshold; x != nil {
-				return ActionParams{Threshold: x.Threshold}, true
-			}
-			return ActionParams{}, false
-		},
+		get:   func(a *Action) (ActionParams, bool) { return paramsOf(a.SetThreshold, thresholdParams) },
 		set:   func(a *Action, p ActionParams) { a.SetThreshold = &SetThreshold{Threshold: p.Threshold} },
 		apply: func(c *txContext, p ActionParams) error { return setThreshold(c, p.Threshold) },
 	},
 }
 
-func accountRefParams(x *AccountRef) (ActionParams, bool) {
+// paramsOf returns the parameters f reads from x, if x is set.
+func paramsOf[T any](x *T, f func(*T) ActionParams) (ActionParams, bool) {
 	if x == nil {
 		return ActionParams{}, false
 	}
-	return ActionParams{Address: x.Address}, true
+	return f(x), true
 }
 
-func roleChangeParams(x *RoleChange) (ActionParams, bool) {
-	if x == nil {
-		return ActionParams{}, false
-	}
-	return ActionParams{Address: x.Address, Role: x.Role}, true
-}
+// The parameters of each action struct.
 
-func assetRefParams(x *AssetRef) (ActionParams, bool) {
-	if x == nil {
-		return ActionParams{}, false
-	}
-	return ActionParams{Symbol: x.Symbol}, true
+func registerParams(x *RegisterAccount) ActionParams {
+	return ActionParams{Address: x.Address, Roles: x.Roles}
 }
-
-func nodeRefParams(x *NodeRef) (ActionParams, bool) {
-	if x == nil {
-		return ActionParams{}, false
-	}
-	return ActionParams{NodeID: x.NodeID}, true
+func freezeParams(x *Freeze) ActionParams { return ActionParams{Address: x.Address, Reason: x.Reason} }
+func createAssetParams(x *CreateAsset) ActionParams {
+	return ActionParams{Symbol: x.Symbol, Issuer: x.Issuer}
 }
+func validatorPowerParams(x *SetValidatorPower) ActionParams {
+	return ActionParams{PubKey: x.PubKey, Power: x.Power}
+}
+func thresholdParams(x *SetThreshold) ActionParams { return ActionParams{Threshold: x.Threshold} }
+func accountRefParams(x *AccountRef) ActionParams  { return ActionParams{Address: x.Address} }
+func roleChangeParams(x *RoleChange) ActionParams {
+	return ActionParams{Address: x.Address, Role: x.Role}
+}
+func assetRefParams(x *AssetRef) ActionParams { return ActionParams{Symbol: x.Symbol} }
+func nodeRefParams(x *NodeRef) ActionParams   { return ActionParams{NodeID: x.NodeID} }
 
 // ActionKinds lists every governance action, in a fixed order.
 func ActionKinds() []*ActionKind { return slices.Clone(actionKinds) }
