@@ -185,9 +185,11 @@ func protoTxSize(tx []byte) int64 { return cmttypes.ComputeProtoSizeForTxs([]cmt
 
 // ProcessProposal rejects a block holding any transaction that is
 // undecodable, unauthenticated or would fail: an honest proposer never
-// includes one.
+// includes one. The proposal's last commit is the one FinalizeBlock will
+// get, so the validator-quorum check is the same.
 func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
-	if err := a.ledger.ProcessTxs(req.Height, req.Txs); err != nil {
+	info := ledger.BlockInfo{Height: req.Height, Signers: commitSigners(req.ProposedLastCommit)}
+	if err := a.ledger.ProcessTxs(info, req.Txs); err != nil {
 		a.logger.Info("rejected proposal", "height", req.Height, "proposer", fmt.Sprintf("%X", req.ProposerAddress), "reason", err)
 		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
 	}

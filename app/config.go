@@ -17,6 +17,8 @@ import (
 	"github.com/cometbft/cometbft/libs/cli/flags"
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/spf13/viper"
+
+	"github.com/tallyledger/tally/ledger"
 )
 
 // Files and directories of a node home, relative to the home directory.
@@ -52,12 +54,34 @@ type Config struct {
 	// so that a transaction checked in CheckTx is not verified again when its
 	// block executes; 0 uses the ledger's default.
 	SigCacheSize int `mapstructure:"sig_cache_size"`
+	// MaxPendingPerAccount bounds the transactions of one sender waiting
+	// in this node's mempool (CheckTx answers too_many_pending beyond it);
+	// -1 removes the bound.
+	MaxPendingPerAccount int `mapstructure:"max_pending_txs_per_account"`
+	// MaxAccountTxsPerBlock bounds the transactions of one sender in a
+	// block this node proposes; -1 removes the bound.
+	MaxAccountTxsPerBlock int `mapstructure:"max_account_txs_per_block"`
+}
+
+// LedgerOptions are the ledger's options from these settings.
+func (c Config) LedgerOptions() ledger.Options {
+	return ledger.Options{
+		VerifyWorkers:         c.VerifyWorkers,
+		SigCacheSize:          c.SigCacheSize,
+		MaxPendingPerAccount:  c.MaxPendingPerAccount,
+		MaxAccountTxsPerBlock: c.MaxAccountTxsPerBlock,
+	}
 }
 
 // DefaultConfig returns the production defaults: the API on localhost, with
 // the explorer.
 func DefaultConfig() Config {
-	return Config{APIListenAddr: DefaultAPIListenAddr, Explorer: true}
+	return Config{
+		APIListenAddr:         DefaultAPIListenAddr,
+		Explorer:              true,
+		MaxPendingPerAccount:  ledger.DefaultMaxPendingPerAccount,
+		MaxAccountTxsPerBlock: ledger.DefaultMaxAccountTxsPerBlock,
+	}
 }
 
 // Validate checks the settings and says which one is wrong.
@@ -73,6 +97,12 @@ func (c Config) Validate() error {
 	}
 	if c.SigCacheSize < 0 {
 		errs = append(errs, fmt.Errorf("sig_cache_size is %d, expected 0 (default) or more", c.SigCacheSize))
+	}
+	if c.MaxPendingPerAccount == 0 || c.MaxPendingPerAccount < -1 {
+		errs = append(errs, fmt.Errorf("max_pending_txs_per_account is %d, expected 1 or more (-1: no bound)", c.MaxPendingPerAccount))
+	}
+	if c.MaxAccountTxsPerBlock == 0 || c.MaxAccountTxsPerBlock < -1 {
+		errs = append(errs, fmt.Errorf("max_account_txs_per_block is %d, expected 1 or more (-1: no bound)", c.MaxAccountTxsPerBlock))
 	}
 	return errors.Join(errs...)
 }
@@ -96,6 +126,13 @@ verify_workers = {{ .VerifyWorkers }}
 # Verified transactions remembered between CheckTx and block execution;
 # 0 = the ledger's default.
 sig_cache_size = {{ .SigCacheSize }}
+
+# Flood limits. Transactions of one sender admitted to this node's mempool
+# between two blocks (CheckTx answers code 19, too_many_pending, beyond it),
+# and transactions of one sender in a block this node proposes. -1 removes
+# a bound.
+max_pending_txs_per_account = {{ .MaxPendingPerAccount }}
+max_account_txs_per_block = {{ .MaxAccountTxsPerBlock }}
 `))
 
 // DefaultCometConfig returns CometBFT's configuration with Tally's production

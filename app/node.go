@@ -117,7 +117,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		}
 		return nil, err
 	}
-	l, err := ledger.Open(st, ledger.Options{VerifyWorkers: ac.VerifyWorkers, SigCacheSize: ac.SigCacheSize})
+	l, err := ledger.Open(st, ac.LedgerOptions())
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -201,16 +201,16 @@ func TestPrepareAndProcess(t *testing.T) {
 	if _, err := c.l.PrepareTxs(5, nil, 1<<20, size); err == nil {
 		t.Fatal("PrepareTxs accepted the wrong height")
 	}
-	if err := c.l.ProcessTxs(2, [][]byte{good1, good2}); err != nil {
+	if err := c.l.ProcessTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{good1, good2}); err != nil {
 		t.Fatalf("ProcessTxs: %v", err)
 	}
-	if err := c.l.ProcessTxs(2, [][]byte{good1, failing}); CodeOf(err) != CodeInsufficient {
+	if err := c.l.ProcessTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{good1, failing}); CodeOf(err) != CodeInsufficient {
 		t.Fatalf("ProcessTxs with a failing tx: %v", err)
 	}
-	if err := c.l.ProcessTxs(2, [][]byte{junk}); CodeOf(err) != CodeMalformed {
+	if err := c.l.ProcessTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{junk}); CodeOf(err) != CodeMalformed {
 		t.Fatalf("ProcessTxs with junk: %v", err)
 	}
-	if err := c.l.ProcessTxs(5, nil); err == nil {
+	if err := c.l.ProcessTxs(BlockInfo{Height: 5, Signers: c.signers}, nil); err == nil {
 		t.Fatal("ProcessTxs accepted the wrong height")
 	}
 	// Neither changed the state.
@@ -306,7 +306,7 @@ func TestPipelineStorageFailure(t *testing.T) {
 	if got, err := c.l.PrepareTxs(2, [][]byte{tx}, 1<<20, size); !errors.Is(err, errDisk) || got != nil {
 		t.Fatalf("PrepareTxs = %+v, %v; want no proposal and the storage error", got, err)
 	}
-	if err := c.l.ProcessTxs(2, [][]byte{tx}); !errors.Is(err, errDisk) || CodeOf(err) != CodeInternal {
+	if err := c.l.ProcessTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{tx}); !errors.Is(err, errDisk) || CodeOf(err) != CodeInternal {
 		t.Fatalf("ProcessTxs = %v; want the storage error", err)
 	}
 	if res, err := c.l.FinalizeBlock(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{tx}); !errors.Is(err, errDisk) || res != nil {

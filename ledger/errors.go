@@ -31,6 +31,8 @@ const (
 	CodeAlreadyVoted    Code = 16 // admin already voted on the proposal
 	CodeUnsafeChange    Code = 17 // governance change would break safety (validator power, admin set, threshold)
 	CodeConflict        Code = 18 // state already as requested (account exists, asset exists...)
+	CodeTooManyPending  Code = 19 // CheckTx only: the sender has too many transactions waiting in the mempool
+	CodeSelfTransfer    Code = 20 // a transfer to the sender itself
 	CodeInternal        Code = 99 // storage failure; never caused by the transaction
 )
 
@@ -42,7 +44,8 @@ var codeNames = map[Code]string{
 	CodeUnauthorized: "unauthorized", CodeFrozen: "frozen", CodeAssetPaused: "asset_paused",
 	CodeInvalidAmount: "invalid_amount", CodeUnknownProposal: "unknown_proposal",
 	CodeProposalClosed: "proposal_closed", CodeAlreadyVoted: "already_voted",
-	CodeUnsafeChange: "unsafe_change", CodeConflict: "conflict", CodeInternal: "internal",
+	CodeUnsafeChange: "unsafe_change", CodeConflict: "conflict", CodeTooManyPending: "too_many_pending",
+	CodeSelfTransfer: "self_transfer", CodeInternal: "internal",
 }
 
 // String returns the code's stable name.
@@ -93,6 +96,8 @@ var (
 	ErrAlreadyVoted    = &Error{Code: CodeAlreadyVoted}
 	ErrUnsafeChange    = &Error{Code: CodeUnsafeChange}
 	ErrConflict        = &Error{Code: CodeConflict}
+	ErrTooManyPending  = &Error{Code: CodeTooManyPending}
+	ErrSelfTransfer    = &Error{Code: CodeSelfTransfer}
 	ErrInternal        = &Error{Code: CodeInternal}
 )
 

@@ -8,6 +8,9 @@ import "math"
 
 func execTransfer(c *txContext, m *Msg) error {
 	t := m.Transfer
+	if t.To == c.sender {
+		return Errorf(CodeSelfTransfer, "transfer to the sender itself (%s): it would change nothing", c.sender)
+	}
 	asset, err := requireAsset(c.st, t.Asset)
 	if err != nil {
 		return err
@@ -25,17 +28,15 @@ func execTransfer(c *txContext, m *Msg) error {
 	if have < t.Amount {
 		return Errorf(CodeInsufficient, "insufficient %s: balance %d, need %d", t.Asset, have, t.Amount)
 	}
-	if t.To != c.sender {
-		to, err := getBalance(c.st, t.To, t.Asset)
-		if err != nil {
-			return err
-		}
-		if to > math.MaxUint64-t.Amount {
-			return Errorf(CodeOverflow, "balance of %s in %s would overflow: balance %d, receiving %d", t.To, t.Asset, to, t.Amount)
-		}
-		putBalance(c.st, c.sender, t.Asset, have-t.Amount)
-		putBalance(c.st, t.To, t.Asset, to+t.Amount)
+	to, err := getBalance(c.st, t.To, t.Asset)
+	if err != nil {
+		return err
 	}
+	if to > math.MaxUint64-t.Amount {
+		return Errorf(CodeOverflow, "balance of %s in %s would overflow: balance %d, receiving %d", t.To, t.Asset, to, t.Amount)
+	}
+	putBalance(c.st, c.sender, t.Asset, have-t.Amount)
+	putBalance(c.st, t.To, t.Asset, to+t.Amount)
 	c.touch(t.To)
 	c.emit("transfer", "sender", c.sender.String(), "recipient", t.To.String(), "asset", t.Asset, "amount", u64(t.Amount))
 	return nil

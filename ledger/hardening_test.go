@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/tallyledger/tally/crypto"
 )
 
 // manyAdmins returns a genesis with n admins (and the usual accounts) and
@@ -89,5 +91,92 @@ func TestHugeThresholdRefusedOnEveryPlatform(t *testing.T) {
 	g.Params.AdminThreshold = huge
 	if err := g.Validate(); err == nil || !strings.Contains(err.Error(), "above the number of admins") {
 		t.Fatalf("genesis threshold %d: %v, want refused", uint32(huge), err)
+	}
+}
+
+// One account cannot flood the mempool: CheckTx admits at most
+// MaxPendingPerAccount of its transactions between two blocks, with a
+// clear code; others are not affected, and the next block frees room.
+func TestPendingTransactionsPerAccountAreCapped(t *testing.T) {
+	c := newTestChain(t, testGenesis())
+	c.block()
+	next := map[crypto.Address]uint64{}
+	for i := range DefaultMaxPendingPerAccount {
+		if r := c.l.CheckTx(newTx(t).from(alice).to(bob).bytes(next), false); r.Code != CodeOK {
+			t.Fatalf("pending tx %d: %v %s", i, r.Code, r.Log)
+		}
+	}
+	over := newTx(t).from(alice).to(bob).bytes(next)
+	wantResult(t, c.l.CheckTx(over, false), CodeTooManyPending, "64 transactions waiting for a block, at most 64")
+	wantResult(t, c.l.CheckTx(newTx(t).from(bob).to(alice).bytes(next), false), CodeOK, "")
+	c.block()
+	wantResult(t, c.l.CheckTx(newTx(t).from(alice).to(bob).nonce(0).bytes(nil), false), CodeOK, "")
+
+	l, err := Open(NewMemStore(), Options{MaxPendingPerAccount: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.InitChain(testChainID, 1, testGenesis()); err != nil {
+		t.Fatal(err)
+	}
+	next = map[crypto.Address]uint64{}
+	for i, want := range []Code{CodeOK, CodeOK, CodeTooManyPending} {
+		if r := l.CheckTx(newTx(t).from(alice).to(bob).bytes(next), false); r.Code != want {
+			t.Fatalf("tx %d with a cap of 2: %v %s, want %v", i, r.Code, r.Log, want)
+		}
+	}
+}
+
+// A transfer to oneself is refused: it changes nothing and cost nothing, so
+// it was a free way to fill blocks.
+func TestSelfTransferRefused(t *testing.T) {
+	c := newTestChain(t, testGenesis())
+	wantResult(t, c.l.CheckTx(newTx(t).from(alice).to(alice).nonce(0).bytes(nil), false), CodeSelfTransfer, "to the sender itself")
+	wantResult(t, c.one(newTx(t).from(alice).to(alice)), CodeSelfTransfer, "to the sender itself")
+	if got := c.balance(alice, "TALLY"); got != 100 {
+		t.Fatalf("alice holds %d TALLY, want 100", got)
+	}
+}
+
+// A proposal holds at most MaxAccountTxsPerBlock transactions of one sender.
+func TestProposalBoundsTransactionsPerAccount(t *testing.T) {
+	c := newTestChain(t, testGenesis())
+	next := map[crypto.Address]uint64{}
+	var txs [][]byte
+	for range DefaultMaxAccountTxsPerBlock + 5 {
+		txs = append(txs, newTx(t).from(alice).to(bob).bytes(next))
+	}
+	for range 3 {
+		txs = append(txs, newTx(t).from(bob).to(alice).bytes(next))
+	}
+	got, err := c.l.PrepareTxs(1, txs, 1<<30, func(b []byte) int64 { return int64(len(b)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := DefaultMaxAccountTxsPerBlock + 3; len(got.Txs) != want {
+		t.Fatalf("proposal holds %d transactions, want %d (%d of alice's, all 3 of bob's)", len(got.Txs), want, DefaultMaxAccountTxsPerBlock)
+	}
+	if o := got.Omitted[0]; o.Index != DefaultMaxAccountTxsPerBlock || !strings.Contains(o.Reason, "at most 64 per block") {
+		t.Fatalf("first omitted %+v, want alice's 65th for the per-account bound", o)
+	}
+}
+
+// ProcessTxs applies FinalizeBlock's validator-quorum check with the
+// proposal's last commit: a block whose validator change would leave the
+// last commit's signers without 2/3 of the power is refused before it is
+// voted on, not accepted and then failed.
+func TestProcessTxsChecksTheValidatorQuorum(t *testing.T) {
+	g := testGenesis()
+	g.Params.AdminThreshold = 1
+	c := newTestChain(t, g)
+	c.block()
+	removal := propose(admin1, actPower(validatorKey(0), 0)).bytes(map[crypto.Address]uint64{admin1.addr: 0})
+	one := CometBFTAddress(validatorKey(1)) // 10 of the 30 left: not more than 2/3
+	if err := c.l.ProcessTxs(BlockInfo{Height: 2, Signers: [][]byte{one[:]}}, [][]byte{removal}); CodeOf(err) != CodeUnsafeChange {
+		t.Fatalf("ProcessTxs with 1 of 4 signers: %v, want unsafe_change", err)
+	}
+	if err := c.l.ProcessTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{removal}); err != nil {
+		t.Fatalf("ProcessTxs with every signer: %v", err)
 	}
 }

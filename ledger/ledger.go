@@ -36,9 +36,13 @@ type Ledger struct {
 	view    atomic.Pointer[View] // last committed state
 	chainID atomic.Pointer[string]
 
-	checkMu     sync.Mutex
-	check       *overlay // committed state + admitted mempool transactions
-	checkHeight int64
+	checkMu      sync.Mutex
+	check        *overlay // committed state + admitted mempool transactions
+	checkHeight  int64
+	checkPending map[crypto.Address]int // admitted transactions per sender since the last commit
+
+	maxPending       int // 0 = no bound
+	maxAccountPerBlk int // 0 = no bound
 }
 
 // pendingBlock is a finalized block waiting for Commit.
@@ -82,7 +86,10 @@ func Open(store Store, opts Options) (*Ledger, error) {
 		snap.Release()
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	l := &Ledger{store: store, verify: newVerifier(opts), tree: tree}
+	l := &Ledger{store: store, verify: newVerifier(opts), tree: tree,
+		maxPending:       limitOrDefault(opts.MaxPendingPerAccount, DefaultMaxPendingPerAccount),
+		maxAccountPerBlk: limitOrDefault(opts.MaxAccountTxsPerBlock, DefaultMaxAccountTxsPerBlock),
+	}
 	l.chainID.Store(&chainID)
 	if height > 0 {
 		l.nextHeight = height + 1
@@ -288,9 +295,12 @@ func (l *Ledger) ready(height int64) error {
 // CheckTx validates a transaction for the mempool against the check state:
 // the committed state plus the effects of transactions already admitted, so
 // an account may have several pending transactions in nonce order. A
-// transaction is admitted only if it would succeed; its effects then stay
-// in the check state until the next Commit resets it. After a Commit the
-// mempool's remaining transactions are rechecked (recheck=true) in order.
+// transaction is admitted only if it would succeed and its sender has
+// fewer than Options.MaxPendingPerAccount admitted transactions waiting
+// (CodeTooManyPending otherwise: one account cannot flood the mempool);
+// its effects then stay in the check state until the next Commit resets
+// it. After a Commit the mempool's remaining transactions are rechecked
+// (recheck=true) in order.
 func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 	d := decodeTx(raw)
 	l.verify.verifyOne(l.ChainID(), d)
@@ -300,9 +310,20 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 	if l.check == nil {
 		return TxResult{Code: CodeInternal, Log: "ledger has no chain yet: InitChain has not run"}
 	}
+	var sender crypto.Address
+	if d.tx != nil {
+		sender = d.tx.Sender()
+		if n := l.checkPending[sender]; l.maxPending > 0 && n >= l.maxPending {
+			return TxResult{Code: CodeTooManyPending, Log: fmt.Sprintf(
+				"%s has %d transactions waiting for a block, at most %d allowed: retry after the next block", sender, n, l.maxPending)}
+		}
+	}
 	res, err := tryTx(l.check, &execEnv{height: uint64(l.checkHeight)}, d)
 	if err != nil {
 		return TxResult{Code: CodeInternal, Log: err.Error()}
+	}
+	if res.Code == CodeOK {
+		l.checkPending[sender]++
 	}
 	return res
 }
@@ -335,6 +356,7 @@ func (l *Ledger) resetCheck(base Reader, nextHeight int64) {
 	}
 	l.check = newOverlay(base)
 	l.checkHeight = nextHeight
+	l.checkPending = map[crypto.Address]int{}
 }
 
 // FinalizeBlock executes a block on an overlay of the committed state and

@@ -200,6 +200,8 @@ func (m *model) exec(height uint64, sender crypto.Address, msg *Msg) Code {
 		t := msg.Transfer
 		asset := m.assets[t.Asset]
 		switch {
+		case t.To == sender:
+			return CodeSelfTransfer
 		case asset == nil:
 			return CodeUnknownAsset
 		case asset.paused:

@@ -1,6 +1,10 @@
 package ledger
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tallyledger/tally/crypto"
+)
 
 // The block pipeline. Every use of a block's transactions (choosing a
 // proposal, checking one, executing the decided block) goes through the
@@ -89,7 +93,9 @@ type OmittedTx struct {
 
 // PrepareTxs chooses a block proposal's transactions: in order, it keeps
 // those that would succeed, as long as their total size (sizeOf each)
-// stays within maxBytes, and says why it left each other one out. The
+// stays within maxBytes and each sender has at most
+// Options.MaxAccountTxsPerBlock of them (so that one account cannot fill a
+// block), and says why it left each other one out. The
 // validators' signatures of the last commit are not known here, so the
 // validator-change check is the one of CheckTx. The error is for a wrong
 // height or a storage failure: then nothing is proposed.
@@ -105,12 +111,22 @@ func (l *Ledger) PrepareTxs(height int64, txs [][]byte, maxBytes int64, sizeOf f
 	}
 	out := &PreparedTxs{}
 	var size int64
+	perSender := map[crypto.Address]int{}
 	for i, d := range p.txs {
 		n := sizeOf(d.raw)
 		if size+n > maxBytes {
 			out.Omitted = append(out.Omitted, OmittedTx{Index: i, Hash: TxHashString(d.raw), Code: CodeOK,
 				Reason: fmt.Sprintf("%d bytes do not fit: %d of %d bytes taken", n, size, maxBytes)})
 			continue
+		}
+		var sender crypto.Address
+		if d.tx != nil {
+			sender = d.tx.Sender()
+			if l.maxAccountPerBlk > 0 && perSender[sender] >= l.maxAccountPerBlk {
+				out.Omitted = append(out.Omitted, OmittedTx{Index: i, Hash: TxHashString(d.raw), Code: CodeOK,
+					Reason: fmt.Sprintf("%s already has %d transactions in this block, at most %d per block", sender, perSender[sender], l.maxAccountPerBlk)})
+				continue
+			}
 		}
 		r, err := p.try(i)
 		if err != nil {
@@ -122,6 +138,7 @@ func (l *Ledger) PrepareTxs(height int64, txs [][]byte, maxBytes int64, sizeOf f
 		}
 		out.Txs = append(out.Txs, d.raw)
 		size += n
+		perSender[sender]++
 	}
 	return out, nil
 }
@@ -129,14 +146,16 @@ func (l *Ledger) PrepareTxs(height int64, txs [][]byte, maxBytes int64, sizeOf f
 // ProcessTxs checks a proposed block: it returns an error naming the first
 // transaction that is undecodable, unauthenticated or would fail (an
 // *Error with the transaction's code), or a storage failure (any other
-// error).
-func (l *Ledger) ProcessTxs(height int64, txs [][]byte) error {
+// error). b.Signers are the signers of the proposal's last commit, the
+// commit FinalizeBlock will get: the validator-change check is the same, so
+// a block is never accepted with a transaction that will fail.
+func (l *Ledger) ProcessTxs(b BlockInfo, txs [][]byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.ready(height); err != nil {
+	if err := l.ready(b.Height); err != nil {
 		return err
 	}
-	p, err := l.newBlockPass(BlockInfo{Height: height}, false, txs)
+	p, err := l.newBlockPass(b, true, txs)
 	if err != nil {
 		return err
 	}

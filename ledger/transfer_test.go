@@ -66,7 +66,7 @@ func TestTransferRules(t *testing.T) {
 				t.Fatalf("zero balance stored as %x", v)
 			}
 		}},
-		{name: "to self", tx: newTx(t).from(alice).to(alice).amount(100), check: func(t *testing.T, c *testChain) {
+		{name: "to self", tx: newTx(t).from(alice).to(alice).amount(100), code: CodeSelfTransfer, log: "to the sender itself", check: func(t *testing.T, c *testChain) {
 			if a := c.balance(alice, "TALLY"); a != 100 {
 				t.Fatalf("alice %d, want 100", a)
 			}

@@ -109,10 +109,35 @@ type Options struct {
 	// SigCacheSize bounds the cache of signatures verified by CheckTx;
 	// 0 means DefaultSigCacheSize, negative disables the cache.
 	SigCacheSize int
+	// MaxPendingPerAccount bounds the transactions of one sender that
+	// CheckTx admits between two blocks (CodeTooManyPending beyond it); 0
+	// means DefaultMaxPendingPerAccount, negative means no bound.
+	MaxPendingPerAccount int
+	// MaxAccountTxsPerBlock bounds the transactions of one sender that
+	// PrepareTxs puts in a block proposal; 0 means
+	// DefaultMaxAccountTxsPerBlock, negative means no bound. It shapes only
+	// this node's proposals, never the validity of a block.
+	MaxAccountTxsPerBlock int
 }
 
-// DefaultSigCacheSize is the signature cache's default capacity.
-const DefaultSigCacheSize = 100_000
+// Defaults of Options.
+const (
+	DefaultSigCacheSize          = 100_000
+	DefaultMaxPendingPerAccount  = 64
+	DefaultMaxAccountTxsPerBlock = 64
+)
+
+// limitOrDefault resolves an Options bound: 0 is the default, negative is
+// no bound (returned as 0).
+func limitOrDefault(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
 
 // Attribute is an event attribute; all are meant to be indexed.
 type Attribute struct {
