@@ -33,6 +33,10 @@ func execPropose(c *txContext, m *Msg) error {
 	if p.Expiry < c.env.height {
 		return Errorf(CodeExpired, "proposal expiry height %d is before the current height %d", p.Expiry, c.env.height)
 	}
+	if p.Expiry-c.env.height > MaxProposalLifetime {
+		return Errorf(CodeInvalidAmount, "proposal expiry height %d is %d blocks after the current height %d, at most %d allowed",
+			p.Expiry, p.Expiry-c.env.height, c.env.height, uint64(MaxProposalLifetime))
+	}
 	id, err := getNextProposalID(c.st)
 	if err != nil {
 		return err
@@ -228,6 +232,11 @@ func assetsIssuedBy(r Reader, addr crypto.Address, consequence string) error {
 	}
 	return nil
 }
+
+// MaxProposalLifetime bounds how many blocks after its creation a
+// proposal may stay open (about 11.5 days at one block a second), so open
+// proposals cannot pile up for ever.
+const MaxProposalLifetime = 1_000_000
 
 // MaxAdmins bounds the admin set, and with it the votes a proposal
 // records (only admins vote, once each).

@@ -180,3 +180,62 @@ func TestProcessTxsChecksTheValidatorQuorum(t *testing.T) {
 		t.Fatalf("ProcessTxs with every signer: %v", err)
 	}
 }
+
+// A proposal's expiry is bounded: it cannot stay open for ever.
+func TestProposalLifetimeIsBounded(t *testing.T) {
+	c := newTestChain(t, testGenesis())
+	c.block()
+	h := uint64(c.height) + 1
+	wantResult(t, c.one(newTx(t).from(admin1).propose(actPause("USD"), h+MaxProposalLifetime+1)), CodeInvalidAmount, "at most 1000000 allowed")
+	wantResult(t, c.one(newTx(t).from(admin1).propose(actPause("USD"), h+1+MaxProposalLifetime)), CodeOK, "")
+}
+
+// countingStore counts the open-proposal index entries read from its
+// snapshots.
+type countingStore struct {
+	Store
+	reads *int
+}
+
+func (s countingStore) Snapshot() (Snapshot, error) {
+	snap, err := s.Store.Snapshot()
+	return countingSnapshot{snap, s.reads}, err
+}
+
+type countingSnapshot struct {
+	Snapshot
+	reads *int
+}
+
+func (s countingSnapshot) Iterate(prefix []byte, fn func(key, value []byte) error) error {
+	return s.Snapshot.Iterate(prefix, func(k, v []byte) error {
+		if strings.HasPrefix(string(k), PrefixOpenProposal) {
+			*s.reads++
+		}
+		return fn(k, v)
+	})
+}
+
+// Each block reads only the open proposals that expire (the index is
+// ordered by expiry), not every open proposal.
+func TestBlocksReadOnlyExpiringProposals(t *testing.T) {
+	var reads int
+	c := newTestChainOn(t, countingStore{NewMemStore(), &reads}, testGenesis())
+	var props []any
+	for i := range 40 {
+		props = append(props, newTx(t).from(admin1).propose(actPause("USD"), uint64(100+i)))
+	}
+	props = append(props, newTx(t).from(admin1).propose(actUnpause("USD"), 3))
+	c.block(props...)
+	c.block()
+	reads = 0
+	c.block() // height 3: nothing expires yet
+	if reads > 1 {
+		t.Fatalf("a block read %d open proposal entries, want at most 1 (the next to expire)", reads)
+	}
+	reads = 0
+	res := c.block() // height 4: the last proposal expires
+	if reads > 2 || len(res.Events) != 1 {
+		t.Fatalf("expiring block read %d entries with events %v, want at most 2 and one expiry", reads, res.Events)
+	}
+}

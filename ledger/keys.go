@@ -30,7 +30,7 @@ const (
 	PrefixValidator    = "/val:"      // + hex(ed25519 public key) -> Validator
 	PrefixNode         = "/node:"     // + node ID (40 hex digits) -> true
 	PrefixProposal     = "/prop:"     // + 16 hex digits of the ID -> Proposal
-	PrefixOpenProposal = "/openprop:" // + 16 hex digits of the ID -> expiry height
+	PrefixOpenProposal = "/openprop:" // + 16 hex digits of the expiry height + ":" + 16 of the ID -> true
 	PrefixAdmin        = "/admin:"    // + hex(address) -> true (index of admins)
 	PrefixRetiredNonce = "/retired:"  // + hex(address) -> next nonce of a removed account
 	KeyParams          = "/params"    // -> Params
@@ -69,9 +69,27 @@ func NodeKey(id string) []byte { return []byte(PrefixNode + id) }
 // ProposalKey is the key of proposal id.
 func ProposalKey(id uint64) []byte { return appendUint(PrefixProposal, id) }
 
-// OpenProposalKey indexes open proposals so that expiry is found without
-// scanning every proposal.
-func OpenProposalKey(id uint64) []byte { return appendUint(PrefixOpenProposal, id) }
+// OpenProposalKey indexes open proposals by expiry height, then ID, so that
+// each block finds the proposals that expire without reading any other.
+func OpenProposalKey(expiry, id uint64) []byte {
+	return fmt.Appendf([]byte(PrefixOpenProposal), "%016x:%016x", expiry, id)
+}
+
+// parseOpenProposalKey returns the expiry height and the ID of an open
+// proposal index key.
+func parseOpenProposalKey(key []byte) (expiry, id uint64, err error) {
+	s := string(key[len(PrefixOpenProposal):])
+	if len(s) != 33 || s[16] != ':' {
+		return 0, 0, fmt.Errorf("open proposal key %q: expected 16 hex digits, ':' and 16 hex digits after %q", key, PrefixOpenProposal)
+	}
+	if expiry, err = strconv.ParseUint(s[:16], 16, 64); err == nil {
+		id, err = strconv.ParseUint(s[17:], 16, 64)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("open proposal key %q: %v", key, err)
+	}
+	return expiry, id, nil
+}
 
 // AdminKey indexes admins so that the admin count is found without
 // scanning every account.

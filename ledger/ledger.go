@@ -495,25 +495,23 @@ func (l *Ledger) Commit() error {
 }
 
 // beginBlock runs what every block does before its transactions: open
-// proposals whose expiry height has passed are closed as expired.
+// proposals whose expiry height has passed are closed as expired. The open
+// proposal index is ordered by expiry, so only those are read.
 func beginBlock(blk *overlay, env *execEnv) ([]Event, error) {
 	type expiring struct{ id, expiry uint64 }
 	var due []expiring
-	err := blk.Iterate([]byte(PrefixOpenProposal), func(key, value []byte) error {
-		id, err := parseUintSuffix(key, PrefixOpenProposal)
+	err := blk.Iterate([]byte(PrefixOpenProposal), func(key, _ []byte) error {
+		expiry, id, err := parseOpenProposalKey(key)
 		if err != nil {
 			return err
 		}
-		var expiry uint64
-		if err := decodeState(value, &expiry); err != nil {
-			return err
+		if expiry >= env.height {
+			return errStopIteration
 		}
-		if expiry < env.height {
-			due = append(due, expiring{id, expiry})
-		}
+		due = append(due, expiring{id, expiry})
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errStopIteration) {
 		return nil, err
 	}
 	var events []Event
@@ -532,3 +530,6 @@ func beginBlock(blk *overlay, env *execEnv) ([]Event, error) {
 	}
 	return events, nil
 }
+
+// errStopIteration ends an Iterate early; it is never returned to callers.
+var errStopIteration = errors.New("stop iteration")

@@ -198,9 +198,9 @@ func putValidator(o *overlay, v Validator) {
 func putProposal(o *overlay, p *Proposal) {
 	o.set(ProposalKey(p.ID), mustMarshal(p))
 	if p.Status == ProposalOpen {
-		o.set(OpenProposalKey(p.ID), mustMarshal(p.Expiry))
+		o.set(OpenProposalKey(p.Expiry, p.ID), present)
 	} else {
-		o.del(OpenProposalKey(p.ID))
+		o.del(OpenProposalKey(p.Expiry, p.ID)) // a proposal's expiry never changes
 	}
 }
 
