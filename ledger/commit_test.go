@@ -227,7 +227,7 @@ func TestInterruptedCommit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ops = len(l.pending.changes) + 3
+		ops = len(l.pending.changes) + len(l.pending.index) + 3
 		if !bytes.Equal(res.AppHash, want[5]) {
 			t.Fatal("block 6 hash differs from the reference")
 		}

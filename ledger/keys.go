@@ -18,8 +18,8 @@ import (
 // fixed-width hex so that key order is numeric order: every value has
 // exactly one key.
 //
-// Metadata keys (height, app hash) start with "!" and live outside the
-// tree.
+// Metadata keys (height, app hash) start with "!" and the transaction
+// index's keys with "#"; both live outside the tree.
 const (
 	// StatePrefix prefixes every key committed by the app hash.
 	StatePrefix = "/"
@@ -37,8 +37,12 @@ const (
 	KeyChainID         = "/chain_id"  // -> chain ID string
 	KeyNextProposalID  = "/next_prop" // -> next proposal ID (absent = 1)
 	metaHeightKey      = "!height"    // -> last committed height (8 bytes big endian)
-	metaAppHashKey     = "!app_hash"  // -> last committed app hash
-	metaEntriesKey     = "!entries"   // -> number of state entries (a size hint for Open)
+	// The transaction index (index.go), outside the tree.
+	PrefixTxIndex      = "#tx:"      // + hex(tx hash) -> TxRecord
+	PrefixHistory      = "#hist:"    // + hex(address) + ":" + 16 hex digits of the sequence number -> tx hash
+	PrefixHistoryCount = "#hcount:"  // + hex(address) -> number of history entries (8 bytes big endian)
+	metaAppHashKey     = "!app_hash" // -> last committed app hash
+	metaEntriesKey     = "!entries"  // -> number of state entries (a size hint for Open)
 	balanceSep         = ':'
 )
 
@@ -146,4 +150,18 @@ func addressFromKey(key []byte, prefix string) (crypto.Address, error) {
 // re-registering it does not make its old transactions valid again.
 func RetiredNonceKey(addr crypto.Address) []byte {
 	return appendHex([]byte(PrefixRetiredNonce), addr[:])
+}
+
+// TxIndexKey is the index key of a committed transaction by hash.
+func TxIndexKey(hash [32]byte) []byte { return appendHex([]byte(PrefixTxIndex), hash[:]) }
+
+// HistoryKey is the key of entry seq (from 0, oldest first) of addr's
+// history.
+func HistoryKey(addr crypto.Address, seq uint64) []byte {
+	return fmt.Appendf(appendHex([]byte(PrefixHistory), addr[:]), ":%016x", seq)
+}
+
+// HistoryCountKey holds the length of addr's history.
+func HistoryCountKey(addr crypto.Address) []byte {
+	return appendHex([]byte(PrefixHistoryCount), addr[:])
 }

@@ -49,6 +49,7 @@ type Ledger struct {
 type pendingBlock struct {
 	height  int64
 	changes []change
+	index   []change // transaction index writes, outside the tree
 	tree    *smt.Tree
 	appHash []byte
 }
@@ -410,7 +411,11 @@ func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) 
 	}
 	root := tree.Root()
 	res.AppHash = root[:]
-	l.pending = &pendingBlock{height: b.Height, changes: changes, tree: tree, appHash: res.AppHash}
+	index, err := indexBlock(l.view.Load().snap, b.Height, txs, res.TxResults)
+	if err != nil {
+		return nil, err
+	}
+	l.pending = &pendingBlock{height: b.Height, changes: changes, index: index, tree: tree, appHash: res.AppHash}
 	return res, nil
 }
 
@@ -467,7 +472,7 @@ func (l *Ledger) Commit() error {
 		return errors.New("commit without a finalized block")
 	}
 	var batch Batch
-	for _, c := range p.changes {
+	for _, c := range append(p.changes, p.index...) {
 		if c.Value == nil {
 			batch.Delete(c.Key)
 		} else {
