@@ -168,7 +168,8 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 // logs why it left each other one out. If the ledger cannot read its state
 // it logs the error and proposes an empty block, which is always valid.
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
-	prepared, err := a.ledger.PrepareTxs(req.Height, req.Txs, req.MaxTxBytes, protoTxSize)
+	info := ledger.BlockInfo{Height: req.Height, Signers: extendedCommitSigners(req.LocalLastCommit)}
+	prepared, err := a.ledger.PrepareTxs(info, req.Txs, req.MaxTxBytes, protoTxSize)
 	if err != nil {
 		a.logger.Error("cannot prepare proposal: proposing an empty block", "height", req.Height, "offered", len(req.Txs), "err", err)
 		return &abci.ResponsePrepareProposal{}, nil
@@ -228,6 +229,18 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		out.ValidatorUpdates = append(out.ValidatorUpdates, abci.Ed25519ValidatorUpdate(u.PubKey, u.Power))
 	}
 	return out, nil
+}
+
+// extendedCommitSigners is commitSigners for the proposer's own last
+// commit, the one its block will carry.
+func extendedCommitSigners(c abci.ExtendedCommitInfo) [][]byte {
+	signers := make([][]byte, 0, len(c.Votes))
+	for _, v := range c.Votes {
+		if v.BlockIdFlag == cmtproto.BlockIDFlagCommit {
+			signers = append(signers, v.Validator.Address)
+		}
+	}
+	return signers
 }
 
 // commitSigners lists the addresses of the validators whose precommit for

@@ -170,7 +170,7 @@ func TestPrepareAndProcess(t *testing.T) {
 	good2 := newTx(t).from(bob).to(alice).amount(10).bytes(next)
 	junk := []byte{0x01, 0x02}
 	size := func(b []byte) int64 { return int64(len(b)) }
-	got, err := c.l.PrepareTxs(2, [][]byte{good1, failing, junk, good2}, 1<<20, size)
+	got, err := c.l.PrepareTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{good1, failing, junk, good2}, 1<<20, size)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestPrepareAndProcess(t *testing.T) {
 			t.Fatalf("omitted[%d] = %+v, want %+v", i, o, w)
 		}
 	}
-	got, err = c.l.PrepareTxs(2, [][]byte{good1, good2}, int64(len(good1)), size)
+	got, err = c.l.PrepareTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{good1, good2}, int64(len(good1)), size)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestPrepareAndProcess(t *testing.T) {
 		!strings.Contains(got.Omitted[0].Reason, "do not fit") {
 		t.Fatalf("prepared %d txs within %d bytes, omitted %+v; want 1 and good2 for its size", len(got.Txs), len(good1), got.Omitted)
 	}
-	if _, err := c.l.PrepareTxs(5, nil, 1<<20, size); err == nil {
+	if _, err := c.l.PrepareTxs(BlockInfo{Height: 5, Signers: c.signers}, nil, 1<<20, size); err == nil {
 		t.Fatal("PrepareTxs accepted the wrong height")
 	}
 	if err := c.l.ProcessTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{good1, good2}); err != nil {
@@ -303,7 +303,7 @@ func TestPipelineStorageFailure(t *testing.T) {
 	size := func(b []byte) int64 { return int64(len(b)) }
 	armed.Store(true)
 
-	if got, err := c.l.PrepareTxs(2, [][]byte{tx}, 1<<20, size); !errors.Is(err, errDisk) || got != nil {
+	if got, err := c.l.PrepareTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{tx}, 1<<20, size); !errors.Is(err, errDisk) || got != nil {
 		t.Fatalf("PrepareTxs = %+v, %v; want no proposal and the storage error", got, err)
 	}
 	if err := c.l.ProcessTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{tx}); !errors.Is(err, errDisk) || CodeOf(err) != CodeInternal {

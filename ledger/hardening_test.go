@@ -150,7 +150,7 @@ func TestProposalBoundsTransactionsPerAccount(t *testing.T) {
 	for range 3 {
 		txs = append(txs, newTx(t).from(bob).to(alice).bytes(next))
 	}
-	got, err := c.l.PrepareTxs(1, txs, 1<<30, func(b []byte) int64 { return int64(len(b)) })
+	got, err := c.l.PrepareTxs(BlockInfo{Height: 1, Signers: c.signers}, txs, 1<<30, func(b []byte) int64 { return int64(len(b)) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +179,18 @@ func TestProcessTxsChecksTheValidatorQuorum(t *testing.T) {
 	if err := c.l.ProcessTxs(BlockInfo{Height: 2, Signers: c.signers}, [][]byte{removal}); err != nil {
 		t.Fatalf("ProcessTxs with every signer: %v", err)
 	}
+	// The proposer leaves it out with the same check, so an honest
+	// proposal is never refused for it.
+	size := func(b []byte) int64 { return int64(len(b)) }
+	got, err := c.l.PrepareTxs(BlockInfo{Height: 2, Signers: [][]byte{one[:]}}, [][]byte{removal}, 1<<20, size)
+	if err != nil || len(got.Txs) != 0 || len(got.Omitted) != 1 || got.Omitted[0].Code != CodeUnsafeChange {
+		t.Fatalf("PrepareTxs with 1 of 4 signers: %+v, %v; want the removal left out", got, err)
+	}
+	// And CheckTx refuses it at once with the signers of the last commit
+	// it knows, instead of letting it wait in the mempool for ever.
+	c.signers = [][]byte{one[:]}
+	c.block()
+	wantResult(t, c.l.CheckTx(removal, false), CodeUnsafeChange, "not more than 2/3")
 }
 
 // A proposal's expiry is bounded: it cannot stay open for ever.

@@ -40,6 +40,11 @@ type Ledger struct {
 	check        *overlay // committed state + admitted mempool transactions
 	checkHeight  int64
 	checkPending map[crypto.Address]int // admitted transactions per sender since the last commit
+	// checkSigners are the signers of the last commit of the last block
+	// committed: CheckTx's best guess of the next block's, so that a
+	// validator change the next block would refuse is refused at once
+	// instead of waiting in the mempool.
+	checkSigners [][]byte
 
 	maxPending       int // 0 = no bound
 	maxAccountPerBlk int // 0 = no bound
@@ -48,6 +53,7 @@ type Ledger struct {
 // pendingBlock is a finalized block waiting for Commit.
 type pendingBlock struct {
 	height  int64
+	signers [][]byte // of the block's last commit
 	changes []change
 	index   []change // transaction index writes, outside the tree
 	tree    *smt.Tree
@@ -319,7 +325,8 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 				"%s has %d transactions waiting for a block, at most %d allowed: retry after the next block", sender, n, l.maxPending)}
 		}
 	}
-	res, err := tryTx(l.check, &execEnv{height: uint64(l.checkHeight)}, d)
+	env := newExecEnv(BlockInfo{Height: l.checkHeight, Signers: l.checkSigners}, len(l.checkSigners) > 0)
+	res, err := tryTx(l.check, env, d)
 	if err != nil {
 		return TxResult{Code: CodeInternal, Log: err.Error()}
 	}
@@ -415,7 +422,7 @@ func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	l.pending = &pendingBlock{height: b.Height, changes: changes, index: index, tree: tree, appHash: res.AppHash}
+	l.pending = &pendingBlock{height: b.Height, signers: b.Signers, changes: changes, index: index, tree: tree, appHash: res.AppHash}
 	return res, nil
 }
 
@@ -495,6 +502,9 @@ func (l *Ledger) Commit() error {
 	l.nextHeight = p.height + 1
 	v := &View{height: p.height, appHash: p.appHash, chainID: l.ChainID(), snap: snap, tree: p.tree.Snapshot()}
 	l.view.Store(v)
+	l.checkMu.Lock()
+	l.checkSigners = p.signers
+	l.checkMu.Unlock()
 	l.resetCheck(newReadCache(snap), l.nextHeight)
 	return nil
 }

@@ -95,17 +95,17 @@ type OmittedTx struct {
 // those that would succeed, as long as their total size (sizeOf each)
 // stays within maxBytes and each sender has at most
 // Options.MaxAccountTxsPerBlock of them (so that one account cannot fill a
-// block), and says why it left each other one out. The
-// validators' signatures of the last commit are not known here, so the
-// validator-change check is the one of CheckTx. The error is for a wrong
+// block), and says why it left each other one out. b.Signers are the
+// signers of the last commit the proposal carries, so the validator-change
+// check is the one ProcessTxs and FinalizeBlock apply. The error is for a wrong
 // height or a storage failure: then nothing is proposed.
-func (l *Ledger) PrepareTxs(height int64, txs [][]byte, maxBytes int64, sizeOf func([]byte) int64) (*PreparedTxs, error) {
+func (l *Ledger) PrepareTxs(b BlockInfo, txs [][]byte, maxBytes int64, sizeOf func([]byte) int64) (*PreparedTxs, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.ready(height); err != nil {
+	if err := l.ready(b.Height); err != nil {
 		return nil, err
 	}
-	p, err := l.newBlockPass(BlockInfo{Height: height}, false, txs)
+	p, err := l.newBlockPass(b, true, txs)
 	if err != nil {
 		return nil, err
 	}
