@@ -121,50 +121,20 @@ func (s *apiServer) asset(_ *rpctypes.Context, symbol symbolParam) (*wire.AssetR
 	return &r, nil
 }
 
-func (s *apiServer) tx(ctx *rpctypes.Context, hash hashParam) (*wire.TxResult, error) {
+// tx and history answer from the ledger's own index (written with each
+// block's state), never from CometBFT's optional tx indexer.
+func (s *apiServer) tx(_ *rpctypes.Context, hash hashParam) (*wire.TxResult, error) {
 	if hash.b == nil {
 		return nil, errors.New("hash is required")
 	}
-	res, err := s.n.rpc.Tx(ctx.Context(), hash.b, false)
-	if err != nil {
-		if strings.Contains(err.Error(), "not found") {
-			return nil, fmt.Errorf("transaction %s not found (not committed yet, or never)", wire.UpperHex(hash.b))
-		}
-		return nil, fmt.Errorf("look up transaction %s: %w", wire.UpperHex(hash.b), err)
-	}
-	r := wire.DescribeResultTx(res)
-	return &r, nil
+	return lookupTx(s.n.ledger.View(), hash.b)
 }
 
-func (s *apiServer) history(ctx *rpctypes.Context, address addressParam, page, perPage uintParam) (*wire.HistoryResult, error) {
+func (s *apiServer) history(_ *rpctypes.Context, address addressParam, page, perPage uintParam) (*wire.HistoryResult, error) {
 	if err := address.required(); err != nil {
 		return nil, err
 	}
-	p, pp := int(page), int(perPage)
-	if page == 0 {
-		p = 1
-	}
-	if perPage == 0 {
-		pp = wire.DefaultHistoryPerPage
-	}
-	if pp > wire.MaxHistoryPerPage {
-		return nil, fmt.Errorf("per_page %d is above the maximum %d", perPage, wire.MaxHistoryPerPage)
-	}
-	res, err := s.n.rpc.TxSearch(ctx.Context(), wire.HistoryQuery(address.Address), false, &p, &pp, "desc")
-	if err != nil {
-		return nil, fmt.Errorf("search the history of %s: %w", address.Address, err)
-	}
-	out := &wire.HistoryResult{
-		Address:    address.Address.String(),
-		TotalCount: wire.Int64(res.TotalCount),
-		Page:       wire.Int64(p),
-		PerPage:    wire.Int64(pp),
-		Txs:        make([]wire.TxResult, len(res.Txs)),
-	}
-	for i, t := range res.Txs {
-		out.Txs[i] = wire.DescribeResultTx(t)
-	}
-	return out, nil
+	return historyPage(s.n.ledger.View(), address.Address, uint64(page), uint64(perPage))
 }
 
 func (s *apiServer) validators(_ *rpctypes.Context) (*wire.ValidatorsResult, error) {

@@ -150,6 +150,10 @@ func DefaultCometConfig(home, moniker string) *cmtcfg.Config {
 	c.LogLevel = "info"
 	c.LogFormat = cmtcfg.LogFormatPlain
 	c.ProxyApp = "" // the ledger runs in-process
+	// The ledger indexes transactions and account histories itself, in the
+	// block's commit batch; CometBFT's kv indexer (tx, tx_search) is
+	// optional: [tx_index] indexer = "kv" turns it back on.
+	c.TxIndex.Indexer = "null"
 	return c
 }
 

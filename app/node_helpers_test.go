@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"slices"
@@ -122,12 +121,13 @@ func waitHeight(t testing.TB, n *Node, h int64) {
 	waitFor(t, fmt.Sprintf("height %d", h), 30*time.Second, func() bool { return n.Ledger().LastHeight() >= h })
 }
 
-// waitTx waits until the transaction with the given hash is indexed.
+// waitTx waits until the transaction with the given hash is committed (in
+// the ledger's own index).
 func waitTx(t testing.TB, n *Node, hash []byte) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("tx %X", hash), 30*time.Second, func() bool {
-		_, err := n.RPC().Tx(context.Background(), hash, false)
-		return err == nil
+		rec, err := n.Ledger().View().TxByHash([32]byte(hash))
+		return err == nil && rec != nil
 	})
 }
 

@@ -240,6 +240,13 @@ func TestNodeEndToEnd(t *testing.T) {
 	api.wantError("account", map[string]any{"address": "tally1notanaddress"}, -32602, "invalid address")
 	api.wantError("history", map[string]any{"address": addrOf(act.bob).String(), "page": "abc"}, -32602, "non-negative integer")
 	api.wantError("history", map[string]any{"address": addrOf(act.bob).String(), "per_page": 500}, -32603, "maximum 100")
+	// 2^63 used to become a negative int, pass the check and reach the search.
+	api.wantError("history", map[string]any{"address": addrOf(act.bob).String(), "per_page": "9223372036854775808"}, -32603, "maximum 100")
+	api.result("history", map[string]any{"address": addrOf(act.bob).String(), "page": "9"}, &hist)
+	if hist.TotalCount != 2 || len(hist.Txs) != 0 {
+		t.Fatalf("bob's history past the end: %+v", hist)
+	}
+	api.wantError("history", map[string]any{"address": addrOf(act.bob).String(), "page": "18446744073709551615"}, -32603, "page 18446744073709551615 is above the maximum")
 	api.wantError("tx", map[string]any{"hash": "xyz"}, -32602, "64 hex digits")
 	api.wantError("asset", map[string]any{"symbol": "lower"}, -32602, "symbol")
 	api.wantError("broadcast_tx", map[string]any{"tx": "zz!"}, -32602, "hex")

@@ -3,9 +3,12 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -19,12 +22,12 @@ import (
 // Query result codes (Codespace "tally"). They are not part of consensus;
 // they tell a client why a query gave no answer.
 const (
-	QueryCodeUnknownPath     uint32 = 100 // no such query path
-	QueryCodeBadRequest      uint32 = 101 // malformed address, key or node ID
-	QueryCodeNotFound        uint32 = 102 // no such account
-	QueryCodeNodeNotAllowed  uint32 = 103 // /p2p/filter/id: the node is not in the allowed list
-	QueryCodeHeightNotServed uint32 = 104 // only the latest committed state is served
-	QueryCodeInternal        uint32 = 199 // the ledger could not be read
+	QueryCodeUnknownPath     uint32 = 100                    // no such query path
+	QueryCodeBadRequest      uint32 = 101                    // malformed address, key or node ID
+	QueryCodeNotFound        uint32 = wire.QueryCodeNotFound // no such account or transaction
+	QueryCodeNodeNotAllowed  uint32 = 103                    // /p2p/filter/id: the node is not in the allowed list
+	QueryCodeHeightNotServed uint32 = 104                    // only the latest committed state is served
+	QueryCodeInternal        uint32 = 199                    // the ledger could not be read
 )
 
 // Query answers from the last committed state (never a block being
@@ -44,9 +47,13 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		return &abci.ResponseQuery{Code: abci.CodeTypeOK, Log: "addresses are not filtered; node IDs are", Height: v.Height()}, nil
 	case strings.HasPrefix(path, wire.QueryPathFilterID):
 		return a.queryFilterID(v, strings.TrimPrefix(path, wire.QueryPathFilterID)), nil
+	case strings.HasPrefix(path, wire.QueryPathTx):
+		return a.queryTx(v, req, strings.TrimPrefix(path, wire.QueryPathTx)), nil
+	case strings.HasPrefix(path, wire.QueryPathHistory):
+		return a.queryHistory(v, req, strings.TrimPrefix(path, wire.QueryPathHistory)), nil
 	default:
 		return queryError(QueryCodeUnknownPath, v.Height(),
-			"unknown query path %q; expected /store, /account/<address>, /p2p/filter/addr/<addr> or /p2p/filter/id/<id>", path), nil
+			"unknown query path %q; expected /store, /account/<address>, /tx/<hash>, /history/<address>/<page>/<per page>, /p2p/filter/addr/<addr> or /p2p/filter/id/<id>", path), nil
 	}
 }
 
@@ -144,6 +151,56 @@ func (a *App) queryAccount(v *ledger.View, req *abci.RequestQuery, addrStr strin
 		return queryError(QueryCodeInternal, v.Height(), "encode account %s: %v", addr, err)
 	}
 	return &abci.ResponseQuery{Code: abci.CodeTypeOK, Key: ledger.AccountKey(addr), Value: b, Height: v.Height()}
+}
+
+func (a *App) queryTx(v *ledger.View, req *abci.RequestQuery, hashHex string) *abci.ResponseQuery {
+	if r := checkHeight(v, req); r != nil {
+		return r
+	}
+	hash, err := hex.DecodeString(hashHex)
+	if err != nil || len(hash) != 32 {
+		return queryError(QueryCodeBadRequest, v.Height(), "transaction hash %q: expected 64 hex digits", hashHex)
+	}
+	res, err := lookupTx(v, hash)
+	switch {
+	case errors.Is(err, errTxNotFound):
+		return queryError(QueryCodeNotFound, v.Height(), "%v", err)
+	case err != nil:
+		return queryError(QueryCodeInternal, v.Height(), "%v", err)
+	}
+	return jsonAnswer(v, res)
+}
+
+func (a *App) queryHistory(v *ledger.View, req *abci.RequestQuery, rest string) *abci.ResponseQuery {
+	if r := checkHeight(v, req); r != nil {
+		return r
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 {
+		return queryError(QueryCodeBadRequest, v.Height(), "history path %q: expected <address>/<page>/<per page>", rest)
+	}
+	addr, err := crypto.ParseAddress(parts[0])
+	if err != nil {
+		return queryError(QueryCodeBadRequest, v.Height(), "%v", err)
+	}
+	page, err1 := strconv.ParseUint(parts[1], 10, 64)
+	perPage, err2 := strconv.ParseUint(parts[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return queryError(QueryCodeBadRequest, v.Height(), "history path %q: page and per page must be non-negative integers", rest)
+	}
+	res, err := historyPage(v, addr, page, perPage)
+	if err != nil {
+		return queryError(QueryCodeBadRequest, v.Height(), "%v", err)
+	}
+	return jsonAnswer(v, res)
+}
+
+func jsonAnswer(v *ledger.View, res any) *abci.ResponseQuery {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return queryError(QueryCodeInternal, v.Height(), "encode answer: %v", err)
+	}
+	return &abci.ResponseQuery{Code: abci.CodeTypeOK, Value: b, Height: v.Height()}
 }
 
 func (a *App) queryFilterID(v *ledger.View, id string) *abci.ResponseQuery {

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -81,6 +82,19 @@ func TestQueryPaths(t *testing.T) {
 		t.Fatalf("/account: %+v at height %d", acct, r.Height)
 	}
 
+	// The ledger's own transaction index: by hash and by account.
+	sent := newTx(t, c.actors.alice).nonce(0).transfer(c.actors.bob, "TALLY", 10).bytes()
+	r = c.query(wire.QueryPathTx+ledger.TxHashString(sent), nil, false)
+	var txr wire.TxResult
+	if r.Code != 0 || json.Unmarshal(r.Value, &txr) != nil || txr.Height != 1 || txr.Hash != ledger.TxHashString(sent) || txr.Raw != hex.EncodeToString(sent) {
+		t.Fatalf("/tx: code %d %q %s", r.Code, r.Log, r.Value)
+	}
+	r = c.query(wire.HistoryPath(addrOf(c.actors.bob), 1, 10), nil, false)
+	var hist wire.HistoryResult
+	if r.Code != 0 || json.Unmarshal(r.Value, &hist) != nil || hist.TotalCount != 1 || len(hist.Txs) != 1 || hist.Txs[0].Hash != txr.Hash {
+		t.Fatalf("/history: code %d %q %s", r.Code, r.Log, r.Value)
+	}
+
 	r = c.query(wire.QueryPathStore, ledger.AccountKey(alice), false)
 	if r.Code != 0 || r.Height != 1 || string(r.Key) != string(ledger.AccountKey(alice)) {
 		t.Fatalf("/store: code %d %q key %q", r.Code, r.Log, r.Key)
@@ -104,6 +118,10 @@ func TestQueryPaths(t *testing.T) {
 		{"empty path", abci.RequestQuery{}, QueryCodeUnknownPath, "unknown query path"},
 		{"unknown account", abci.RequestQuery{Path: wire.QueryPathAccount + addrOf(c.actors.carol).String()}, QueryCodeNotFound, "not registered"},
 		{"bad address", abci.RequestQuery{Path: wire.QueryPathAccount + "tally1xyz"}, QueryCodeBadRequest, "invalid address"},
+		{"unknown tx", abci.RequestQuery{Path: wire.QueryPathTx + strings.Repeat("ab", 32)}, QueryCodeNotFound, "not committed yet"},
+		{"bad tx hash", abci.RequestQuery{Path: wire.QueryPathTx + "xyz"}, QueryCodeBadRequest, "64 hex digits"},
+		{"history per page", abci.RequestQuery{Path: wire.HistoryPath(alice, 1, 1<<63)}, QueryCodeBadRequest, "above the maximum 100"},
+		{"history path", abci.RequestQuery{Path: wire.QueryPathHistory + alice.String()}, QueryCodeBadRequest, "expected <address>/<page>/<per page>"},
 		{"metadata key", abci.RequestQuery{Path: wire.QueryPathStore, Data: []byte("!height")}, QueryCodeBadRequest, "not a state key"},
 		{"old height", abci.RequestQuery{Path: wire.QueryPathStore, Data: ledger.ParamsKey(), Height: 5}, QueryCodeHeightNotServed, "latest committed height 1"},
 	} {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tallyledger/tally/ledger"
+	"github.com/tallyledger/tally/wire"
 )
 
 // fakeNode answers JSON-RPC calls by method with canned results or errors.
@@ -182,7 +183,9 @@ func TestBroadcastSyncRetriesWhileCatchingUp(t *testing.T) {
 
 func TestWaitTxTimeout(t *testing.T) {
 	f, srv := newFakeNode(t)
-	f.handle("tx", func(p json.RawMessage) (any, string) { return nil, "tx (ABCD) not found" })
+	f.handle("abci_query", func(p json.RawMessage) (any, string) {
+		return map[string]any{"response": map[string]any{"code": wire.QueryCodeNotFound, "log": "transaction not found"}}, ""
+	})
 	c, _ := New(srv.URL, WithPollInterval(5*time.Millisecond))
 	hash := strings.Repeat("AB", 32)
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
@@ -193,8 +196,8 @@ func TestWaitTxTimeout(t *testing.T) {
 	if !errors.As(err, &te) || err.Error() != want {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
-	if f.count("tx") < 2 {
-		t.Fatalf("polled %d times", f.count("tx"))
+	if f.count("abci_query") < 2 {
+		t.Fatalf("polled %d times", f.count("abci_query"))
 	}
 	if _, err := c.WaitTx(context.Background(), "xyz"); err == nil || !strings.Contains(err.Error(), "bad transaction hash") {
 		t.Fatalf("bad hash: %v", err)

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -106,15 +107,35 @@ func (c *Client) Tx(ctx context.Context, hash string) (*TxResult, error) {
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	res, err := c.rpc.Tx(ctx, h, false)
+	var res wire.TxResult
+	found, err := c.indexQuery(ctx, wire.QueryPathTx+hex.EncodeToString(h), &res)
 	if err != nil {
-		err = wrapErr(c.nodeURL, "tx", err)
-		if isNotFound(err) {
-			return nil, fmt.Errorf("transaction %s is not in any block: %w", strings.ToUpper(hex.EncodeToString(h)), ErrNotFound)
-		}
 		return nil, err
 	}
-	return txResultFrom(res)
+	if !found {
+		return nil, fmt.Errorf("transaction %s is not in any block: %w", strings.ToUpper(hex.EncodeToString(h)), ErrNotFound)
+	}
+	return txResultFromWire(&res)
+}
+
+// indexQuery asks the node's ledger index (abci_query path) and decodes
+// the JSON answer into out; it reports false for QueryCodeNotFound.
+func (c *Client) indexQuery(ctx context.Context, path string, out any) (bool, error) {
+	res, err := c.rpc.ABCIQuery(ctx, path, nil)
+	if err != nil {
+		return false, wrapErr(c.nodeURL, "abci_query", err)
+	}
+	r := res.Response
+	switch {
+	case r.Code == wire.QueryCodeNotFound:
+		return false, nil
+	case r.Code != 0:
+		return false, fmt.Errorf("node %s: abci_query %s: code %d: %s", c.nodeURL, path, r.Code, r.Log)
+	}
+	if err := json.Unmarshal(r.Value, out); err != nil {
+		return false, fmt.Errorf("node %s: abci_query %s: unexpected answer: %v", c.nodeURL, path, err)
+	}
+	return true, nil
 }
 
 // WaitTx waits until the transaction is in a block and returns it. The
@@ -164,30 +185,42 @@ func (c *Client) History(ctx context.Context, addr string, page, perPage int) ([
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	res, err := c.rpc.TxSearch(ctx, wire.HistoryQuery(a), false, &page, &perPage, "desc")
-	if err != nil {
-		err = wrapErr(c.nodeURL, "tx_search", err)
-		if !strings.Contains(err.Error(), "page should be within") {
-			return nil, 0, err
-		}
-		// A page past the last: no transactions, but the total still
-		// counts them all.
-		one := 1
-		res, err = c.rpc.TxSearch(ctx, wire.HistoryQuery(a), false, &one, &one, "desc")
-		if err != nil {
-			return nil, 0, wrapErr(c.nodeURL, "tx_search", err)
-		}
-		return []TxResult{}, res.TotalCount, nil
+	var res wire.HistoryResult
+	if _, err := c.indexQuery(ctx, wire.HistoryPath(a, uint64(page), uint64(perPage)), &res); err != nil {
+		return nil, 0, err
 	}
 	out := make([]TxResult, 0, len(res.Txs))
-	for _, t := range res.Txs {
-		r, err := txResultFrom(t)
+	for i := range res.Txs {
+		r, err := txResultFromWire(&res.Txs[i])
 		if err != nil {
 			return nil, 0, err
 		}
 		out = append(out, *r)
 	}
-	return out, res.TotalCount, nil
+	return out, int(res.TotalCount), nil
+}
+
+// txResultFromWire decodes a committed transaction as the node's ledger
+// index returns it.
+func txResultFromWire(res *wire.TxResult) (*TxResult, error) {
+	r := &TxResult{
+		Hash: res.Hash, Height: int64(res.Height), Index: res.Index,
+		Code: res.Code, CodeName: ledger.Code(res.Code).String(), Log: res.Log, Events: res.Events,
+	}
+	raw, err := hex.DecodeString(res.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("transaction %s in block %d: bad bytes from the node: %v", r.Hash, r.Height, err)
+	}
+	if h := ledger.TxHashString(raw); h != r.Hash {
+		return nil, fmt.Errorf("transaction %s from the node hashes to %s", r.Hash, h)
+	}
+	tx, err := ledger.DecodeTx(raw)
+	if err != nil {
+		return nil, fmt.Errorf("transaction %s in block %d cannot be decoded: %v", r.Hash, r.Height, err)
+	}
+	r.Sender = tx.Sender().String()
+	r.Body = wire.ViewBody(tx.Body)
+	return r, nil
 }
 
 // txResultFrom decodes a committed transaction as CometBFT's tx and

@@ -58,6 +58,7 @@ func startNet(t testing.TB, opts localnet.Options) *localnet.Net {
 		opts.Validators = 4
 	}
 	opts.Binary = tallydBinary
+	opts.CometTxIndex = true // the tests also search CometBFT's index by event
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		base, err := localnet.FreeBasePort(opts.Validators)

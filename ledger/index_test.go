@@ -129,4 +129,3 @@ func (s *failingStore) Write(b *Batch, sync bool) error {
 }
 
 var errDiskFull = Errorf(CodeInternal, "disk full")
-

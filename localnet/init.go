@@ -274,6 +274,10 @@ func configureNode(c *cmtcfg.Config, ac *app.Config, o Options, info NodeInfo) {
 	}
 	c.P2P.PexReactor = false
 	c.FilterPeers = true
+	c.TxIndex.Indexer = "null"
+	if o.CometTxIndex {
+		c.TxIndex.Indexer = "kv"
+	}
 	// Redial a restarted peer within seconds instead of CometBFT's
 	// exponential backoff, so a killed node rejoins quickly.
 	c.P2P.PersistentPeersMaxDialPeriod = 5 * time.Second

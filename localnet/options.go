@@ -48,6 +48,10 @@ type Options struct {
 	TimeoutCommit time.Duration
 	// Reset removes the directory before generating a new network.
 	Reset bool
+	// CometTxIndex keeps CometBFT's kv transaction indexer (its tx and
+	// tx_search RPC methods). Off by default: the ledger indexes
+	// transactions and histories itself.
+	CometTxIndex bool
 
 	// Start.
 

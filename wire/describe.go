@@ -66,6 +66,54 @@ func DescribeResultTx(res *ctypes.ResultTx) TxResult {
 	return r
 }
 
+// DescribeTxRecord turns a transaction of the ledger's own index into its
+// plain-JSON form, as DescribeResultTx does for CometBFT's.
+func DescribeTxRecord(rec *ledger.TxRecord) TxResult {
+	hash := rec.Hash()
+	r := TxResult{
+		Hash:   UpperHex(hash[:]),
+		Height: Int64(int64(rec.Height)),
+		Index:  rec.Index,
+		Code:   uint32(rec.Code),
+		Log:    rec.Log,
+		Events: make([]EventResult, len(rec.Events)),
+		Raw:    hex.EncodeToString(rec.Tx),
+	}
+	if rec.Code != ledger.CodeOK {
+		r.Codespace = "tally"
+	}
+	for i, e := range rec.Events {
+		attrs := make([]AttributeResult, len(e.Attributes))
+		for j, a := range e.Attributes {
+			attrs[j] = AttributeResult{Key: a.Key, Value: a.Value}
+		}
+		r.Events[i] = EventResult{Type: e.Type, Attributes: attrs}
+	}
+	tx, err := ledger.DecodeTx(rec.Tx)
+	if err != nil {
+		r.DecodeErr = err.Error()
+	} else {
+		r.Tx = DescribeTx(tx)
+	}
+	return r
+}
+
+// DescribeHistory turns a page of an account's history into its
+// plain-JSON form.
+func DescribeHistory(addr crypto.Address, page, perPage uint64, h *ledger.HistoryPage) *HistoryResult {
+	out := &HistoryResult{
+		Address:    addr.String(),
+		TotalCount: Int64(int64(h.Total)),
+		Page:       Int64(int64(page)),
+		PerPage:    Int64(int64(perPage)),
+		Txs:        make([]TxResult, len(h.Txs)),
+	}
+	for i := range h.Txs {
+		out.Txs[i] = DescribeTxRecord(&h.Txs[i])
+	}
+	return out
+}
+
 // DescribeEvents turns a transaction's ABCI events into their plain-JSON
 // form, attributes in order.
 func DescribeEvents(evs []abci.Event) []EventResult {

@@ -54,7 +54,25 @@ const (
 	QueryPathFilterAddr = "/p2p/filter/addr/"
 	// QueryPathFilterID + "<node-id>": CometBFT's peer filter by node ID.
 	QueryPathFilterID = "/p2p/filter/id/"
+	// QueryPathTx + "<64 hex digits>": a committed transaction as TxResult
+	// JSON, from the ledger's own index (code QueryCodeNotFound when no
+	// block holds it).
+	QueryPathTx = "/tx/"
+	// QueryPathHistory + "<tally1...>/<page>/<per page>": one page of an
+	// account's history, newest first, as HistoryResult JSON, from the
+	// ledger's own index (HistoryPath builds it).
+	QueryPathHistory = "/history/"
 )
+
+// QueryCodeNotFound is the abci_query code of a transaction, account or
+// record the node does not have (Codespace "tally").
+const QueryCodeNotFound uint32 = 102
+
+// HistoryPath is the abci_query path of page page (from 1) of perPage
+// transactions of addr's history.
+func HistoryPath(addr crypto.Address, page, perPage uint64) string {
+	return fmt.Sprintf("%s%s/%d/%d", QueryPathHistory, addr, page, perPage)
+}
 
 // HistoryEventKey is the event attribute every transaction carries once
 // per account it touches; HistoryQuery searches it.

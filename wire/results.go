@@ -80,6 +80,7 @@ type TxResult struct {
 	Events    []EventResult `json:"events"`
 	Tx        *TxBodyResult `json:"tx,omitempty"`           // nil if the bytes do not decode
 	DecodeErr string        `json:"decode_error,omitempty"` // why they do not
+	Raw       string        `json:"raw,omitempty"`          // the transaction bytes, hex (ledger index answers)
 }
 
 // TxBodyResult is a decoded transaction.
