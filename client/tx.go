@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	ctypes "github.com/cometbft/cometbft/rpc/core/types"
-
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
 	"github.com/tallyledger/tally/wire"
@@ -215,23 +213,6 @@ func txResultFromWire(res *wire.TxResult) (*TxResult, error) {
 		return nil, fmt.Errorf("transaction %s from the node hashes to %s", r.Hash, h)
 	}
 	tx, err := ledger.DecodeTx(raw)
-	if err != nil {
-		return nil, fmt.Errorf("transaction %s in block %d cannot be decoded: %v", r.Hash, r.Height, err)
-	}
-	r.Sender = tx.Sender().String()
-	r.Body = wire.ViewBody(tx.Body)
-	return r, nil
-}
-
-// txResultFrom decodes a committed transaction as CometBFT's tx and
-// tx_search return it.
-func txResultFrom(res *ctypes.ResultTx) (*TxResult, error) {
-	r := &TxResult{
-		Hash: wire.UpperHex(res.Hash), Height: res.Height, Index: res.Index,
-		Code: res.TxResult.Code, CodeName: ledger.Code(res.TxResult.Code).String(), Log: res.TxResult.Log,
-		Events: wire.DescribeEvents(res.TxResult.Events),
-	}
-	tx, err := ledger.DecodeTx(res.Tx)
 	if err != nil {
 		return nil, fmt.Errorf("transaction %s in block %d cannot be decoded: %v", r.Hash, r.Height, err)
 	}

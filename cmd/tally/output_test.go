@@ -88,8 +88,8 @@ func stuckNode(t *testing.T) *httptest.Server {
 				"roles": []string{"member"}, "balances": []any{}}
 		case "broadcast_tx_sync":
 			resp["result"] = map[string]any{"code": 0, "data": "", "log": "", "codespace": "", "hash": "00"}
-		case "tx":
-			resp["error"] = map[string]any{"code": -32603, "message": "Internal error", "data": "tx not found"}
+		case "abci_query": // the ledger's transaction index: not found
+			resp["result"] = map[string]any{"response": map[string]any{"code": 102, "codespace": "tally", "log": "transaction not found"}}
 		default:
 			resp["error"] = map[string]any{"code": -32601, "message": "Method not found"}
 		}
