@@ -202,26 +202,29 @@ func TestProposalLifetimeIsBounded(t *testing.T) {
 	wantResult(t, c.one(newTx(t).from(admin1).propose(actPause("USD"), h+1+MaxProposalLifetime)), CodeOK, "")
 }
 
-// countingStore counts the open-proposal index entries read from its
-// snapshots.
+// countingStore counts the entries with a prefix that iterations over its
+// snapshots read.
 type countingStore struct {
 	Store
-	reads *int
+	prefix string
+	reads  *int
 }
 
 func (s countingStore) Snapshot() (Snapshot, error) {
 	snap, err := s.Store.Snapshot()
-	return countingSnapshot{snap, s.reads}, err
+	return countingSnapshot{snap, s.prefix, s.reads}, err
 }
 
+// countingSnapshot counts the entries with prefix its iterations read.
 type countingSnapshot struct {
 	Snapshot
-	reads *int
+	prefix string
+	reads  *int
 }
 
 func (s countingSnapshot) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 	return s.Snapshot.Iterate(prefix, func(k, v []byte) error {
-		if strings.HasPrefix(string(k), PrefixOpenProposal) {
+		if strings.HasPrefix(string(k), s.prefix) {
 			*s.reads++
 		}
 		return fn(k, v)
@@ -232,7 +235,7 @@ func (s countingSnapshot) Iterate(prefix []byte, fn func(key, value []byte) erro
 // ordered by expiry), not every open proposal.
 func TestBlocksReadOnlyExpiringProposals(t *testing.T) {
 	var reads int
-	c := newTestChainOn(t, countingStore{NewMemStore(), &reads}, testGenesis())
+	c := newTestChainOn(t, countingStore{NewMemStore(), PrefixOpenProposal, &reads}, testGenesis())
 	var props []any
 	for i := range 40 {
 		props = append(props, newTx(t).from(admin1).propose(actPause("USD"), uint64(100+i)))
@@ -249,5 +252,22 @@ func TestBlocksReadOnlyExpiringProposals(t *testing.T) {
 	res := c.block() // height 4: the last proposal expires
 	if reads > 2 || len(res.Events) != 1 {
 		t.Fatalf("expiring block read %d entries with events %v, want at most 2 and one expiry", reads, res.Events)
+	}
+}
+
+// The admin count comes from the admin index, never from reading every
+// account (the params API method did that).
+func TestAdminCountReadsNoAccount(t *testing.T) {
+	var reads int
+	g := testGenesis()
+	for i := range 200 {
+		g.Accounts = append(g.Accounts, Account{Address: newIdentity(fmt.Sprintf("member-%d", i)).addr})
+	}
+	c := newTestChainOn(t, countingStore{NewMemStore(), PrefixAccount, &reads}, g)
+	c.block()
+	reads = 0
+	n, err := c.view().AdminCount()
+	if err != nil || n != 3 || reads != 0 {
+		t.Fatalf("AdminCount = %d, %v after reading %d accounts; want 3 and none read", n, err, reads)
 	}
 }

@@ -155,3 +155,10 @@ func (v *View) Prove(key []byte) ([]byte, *ics23.CommitmentProof, error) {
 	}
 	return value, proof, nil
 }
+
+// AdminCount returns the number of admins, from the admin index (at most
+// MaxAdmins entries), without reading any account.
+func (v *View) AdminCount() (int, error) {
+	admins, err := listAdmins(v.snap)
+	return len(admins), err
+}
