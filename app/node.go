@@ -24,6 +24,7 @@ import (
 
 	dbm "github.com/cometbft/cometbft-db"
 
+	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/explorer"
 	"github.com/tallyledger/tally/genesis"
 	"github.com/tallyledger/tally/ledger"
@@ -96,6 +97,13 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	genDoc, appState, err := genesis.Load(c.GenesisFile())
 	if err != nil {
 		return nil, err
+	}
+	// The node and validator keys are secrets: refuse them readable by
+	// others (as ssh does), with the chmod to run.
+	for _, f := range []string{c.NodeKeyFile(), c.PrivValidatorKeyFile()} {
+		if err := keystore.CheckPrivateFile(f); err != nil {
+			return nil, err
+		}
 	}
 	nodeKey, err := p2p.LoadNodeKey(c.NodeKeyFile())
 	if err != nil {

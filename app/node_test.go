@@ -456,6 +456,18 @@ func TestNodeStartupErrors(t *testing.T) {
 		return err
 	}
 
+	for _, key := range []string{"config/node_key.json", "config/priv_validator_key.json"} {
+		t.Run(key+" readable by others", func(t *testing.T) {
+			h := copyDir(t, home)
+			path := filepath.Join(h, key)
+			if err := os.Chmod(path, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := newNode(h); err == nil || !strings.Contains(err.Error(), "run chmod 600 "+path) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
 	t.Run("missing genesis", func(t *testing.T) {
 		h := copyDir(t, home)
 		os.Remove(filepath.Join(h, GenesisFile))

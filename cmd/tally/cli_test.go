@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -78,7 +79,7 @@ func checkFailure(t *testing.T, r result, want string, args []string) string {
 	if r.code == 0 {
 		t.Fatalf("tally %s succeeded, want failure %q\nstdout: %s", strings.Join(args, " "), want, r.stdout)
 	}
-	line := strings.TrimSuffix(r.stderr, "\n")
+	line := strings.TrimSuffix(withoutWarnings(r.stderr), "\n")
 	if strings.Contains(line, "\n") || !strings.HasPrefix(line, "Error: ") {
 		t.Fatalf("tally %s: stderr is not one error line:\n%s", strings.Join(args, " "), r.stderr)
 	}
@@ -86,6 +87,18 @@ func checkFailure(t *testing.T, r result, want string, args []string) string {
 		t.Fatalf("tally %s: error %q, want it to contain %q", strings.Join(args, " "), line, want)
 	}
 	return line
+}
+
+// withoutWarnings drops the "warning: " lines (such as the one about
+// unencrypted test keys) from stderr.
+func withoutWarnings(stderr string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(stderr, "\n") {
+		if !strings.HasPrefix(l, "warning: ") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }
 
 // decodeJSON checks that out is exactly one JSON document and decodes it.
@@ -300,7 +313,7 @@ func TestBuildAction(t *testing.T) {
 		t.Fatal(err)
 	}
 	aliceInfo, _ := ks.Get("alice")
-	c := &cli{home: w.home, streams: streams{getenv: func(string) string { return "" }}}
+	c := &cli{home: w.home, streams: streams{stderr: io.Discard, getenv: func(string) string { return "" }}}
 	bob := addrFromSeed(t, 2)
 	pkB64 := "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s="
 	tests := []struct {
@@ -367,7 +380,7 @@ func TestBuildAction(t *testing.T) {
 func TestResolveAddress(t *testing.T) {
 	w := newWallet(t)
 	w.ok("keys", "add", "alice", "--keyring-backend", "test")
-	c := &cli{home: w.home, streams: streams{getenv: func(string) string { return "" }}}
+	c := &cli{home: w.home, streams: streams{stderr: io.Discard, getenv: func(string) string { return "" }}}
 	ks, err := c.keystore()
 	if err != nil {
 		t.Fatal(err)
@@ -400,4 +413,48 @@ func TestResolveAddress(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Unencrypted test-backend keys are never used silently: every command
+// that opens them says so on stderr, and keys list shows each key's
+// backend.
+func TestUnencryptedKeysWarned(t *testing.T) {
+	w := newWallet(t)
+	r := w.ok("keys", "add", "alice", "--keyring-backend", "test")
+	for _, args := range [][]string{{"keys", "add", "alice", "--keyring-backend", "test"}, {"keys", "show", "alice"}, {"keys", "list"}} {
+		if args[1] != "add" {
+			r = w.ok(args...)
+		}
+		if !strings.Contains(r.stderr, "warning: the keys in "+w.home+" are NOT encrypted (test backend)") {
+			t.Fatalf("tally %s: no warning on stderr:\n%s", strings.Join(args, " "), r.stderr)
+		}
+	}
+	if !strings.Contains(r.stdout, "BACKEND") || !strings.Contains(r.stdout, "test (UNENCRYPTED)") {
+		t.Fatalf("keys list does not show the backend:\n%s", r.stdout)
+	}
+	e := newWallet(t)
+	e.env[envPassword] = "correct horse battery"
+	if r := e.ok("keys", "add", "bob"); strings.Contains(r.stderr, "NOT encrypted") {
+		t.Fatalf("warning for encrypted keys:\n%s", r.stderr)
+	}
+	if out := e.ok("keys", "list").stdout; !strings.Contains(out, "file (encrypted)") {
+		t.Fatalf("keys list of encrypted keys:\n%s", out)
+	}
+}
+
+// Secret files others can read are refused with the chmod to run: a
+// password file, a key file.
+func TestExposedSecretFilesRefused(t *testing.T) {
+	w := newWallet(t)
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o644)
+	w.fails("run chmod 600 "+pwFile, "keys", "add", "alice", "--password-file", pwFile)
+	os.Chmod(pwFile, 0o600)
+	w.ok("keys", "add", "alice", "--password-file", pwFile)
+	keyFile := filepath.Join(w.home, "alice.key")
+	if _, err := os.Stat(keyFile); err != nil {
+		t.Fatalf("key file: %v", err)
+	}
+	os.Chmod(keyFile, 0o644)
+	w.fails("run chmod 600 "+keyFile, "keys", "export", "alice", "--password-file", pwFile)
 }

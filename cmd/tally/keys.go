@@ -28,6 +28,14 @@ type keyView struct {
 	Mnemonic  string `json:"mnemonic,omitempty"` // only right after `keys add`
 }
 
+// backendLabel says what a backend means for the key's safety.
+func backendLabel(b string) string {
+	if b == keystore.BackendTest {
+		return "test (UNENCRYPTED)"
+	}
+	return b + " (encrypted)"
+}
+
 func viewKey(k keystore.KeyInfo) keyView {
 	v := keyView{Name: k.Name, Address: k.Address.String(), PubKey: k.PubKey.String(),
 		Backend: k.Backend, Source: k.Source, HDPath: k.HDPath}
@@ -132,9 +140,9 @@ func (c *cli) keysListCmd() *cobra.Command {
 					return
 				}
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tADDRESS\tSOURCE")
+				fmt.Fprintln(tw, "NAME\tADDRESS\tSOURCE\tBACKEND")
 				for _, v := range views {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, v.Address, v.Source)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Name, v.Address, v.Source, backendLabel(v.Backend))
 				}
 				tw.Flush()
 			})

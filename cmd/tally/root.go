@@ -59,6 +59,8 @@ type cli struct {
 	cl          *client.Client // the node client, once made
 
 	passwordWarned bool
+	// unencryptedWarned: the test-backend warning was given.
+	unencryptedWarned bool
 }
 
 // run executes the wallet with args and returns the exit status (see
@@ -306,9 +308,21 @@ func (c *cli) invocation() string {
 func (c *cli) keystore() (*keystore.Store, error) {
 	ks, err := keystore.Open(c.home, keystore.Options{Backend: c.backend, Password: c.passwordFunc()})
 	if err == nil {
+		c.warnUnencrypted(ks)
 		c.warnIgnoredPassword(ks)
 	}
 	return ks, err
+}
+
+// warnUnencrypted says on stderr, at every command that opens them, that
+// the home's keys are not encrypted (the test backend), so that such keys
+// are never used unknowingly.
+func (c *cli) warnUnencrypted(ks *keystore.Store) {
+	if c.unencryptedWarned || ks.Backend() != keystore.BackendTest {
+		return
+	}
+	c.unencryptedWarned = true
+	c.note("warning: the keys in %s are NOT encrypted (test backend): anyone who can read these files can sign with them; use them only on test networks", c.home)
 }
 
 // warnIgnoredPassword says once that a password given for a home whose
@@ -335,6 +349,9 @@ func (c *cli) warnIgnoredPassword(ks *keystore.Store) {
 func (c *cli) passwordFunc() keystore.PasswordFunc {
 	return func(name string, create bool) (string, error) {
 		if c.passwordFile != "" {
+			if err := keystore.CheckPrivateFile(c.passwordFile); err != nil {
+				return "", err
+			}
 			b, err := os.ReadFile(c.passwordFile)
 			if err != nil {
 				return "", fmt.Errorf("read password file: %v", err)

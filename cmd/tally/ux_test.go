@@ -46,7 +46,7 @@ func oneErrorLine(t *testing.T, r cliRun, code int, wants ...string) string {
 	if r.code != code {
 		t.Fatalf("exit %d, want %d\n%s", r.code, code, r)
 	}
-	line := strings.TrimSuffix(r.stderr, "\n")
+	line := strings.TrimSuffix(withoutWarnings(r.stderr), "\n")
 	if strings.Contains(line, "\n") || !strings.HasPrefix(line, "Error: ") {
 		t.Fatalf("stderr is not one error line:\n%s", r)
 	}
@@ -69,7 +69,8 @@ func jsonError(t *testing.T, r cliRun, kind string, code int) string {
 			Message  string `json:"message"`
 		} `json:"error"`
 	}
-	if strings.Count(strings.TrimSuffix(r.stderr, "\n"), "\n") != 0 || json.Unmarshal([]byte(r.stderr), &e) != nil {
+	stderr := withoutWarnings(r.stderr)
+	if strings.Count(strings.TrimSuffix(stderr, "\n"), "\n") != 0 || json.Unmarshal([]byte(stderr), &e) != nil {
 		t.Fatalf("stderr is not one JSON line:\n%s", r)
 	}
 	if r.code != code || e.Error.Code != kind || e.Error.ExitCode != code || e.Error.Message == "" {

@@ -512,6 +512,9 @@ func (s *Store) load(name string) (*loadedKey, error) {
 	if fi.Size() > maxKeyFileSize {
 		return nil, corrupt(name, "%d bytes, expected at most %d", fi.Size(), maxKeyFileSize)
 	}
+	if err := CheckPrivateFile(path); err != nil {
+		return nil, fmt.Errorf("key %q: %w", name, err)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read key %q: %w", name, err)
