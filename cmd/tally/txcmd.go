@@ -499,7 +499,8 @@ func (c *cli) txBroadcastCmd() *cobra.Command {
 		Long: `Submit a signed transaction file. It is refused before it is sent if the
 node runs another chain than the one it was signed for, if it is already in
 a block, or if its nonce is already used: a signed transaction commits at
-most once.`,
+most once, so broadcasting the same file again is always safe. When the
+node already holds it in its mempool, the command waits for its block.`,
 		Example: `  tally tx broadcast signed.json --node http://10.0.0.5:26657`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -518,6 +519,14 @@ most once.`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout+client.DefaultRequestTimeout)
 			defer cancel()
 			sub, err := cl.BroadcastSigned(ctx, f, tx, raw, !noWait, timeout)
+			if errors.Is(err, client.ErrAlreadySubmitted) && !noWait && sub != nil && sub.Hash != "" {
+				// Broadcast again while the first copy waits in a mempool:
+				// wait for that one, the same transaction.
+				c.note("note: %v; waiting for its block", err)
+				wctx, wcancel := context.WithTimeout(ctx, timeout)
+				defer wcancel()
+				sub.Result, err = cl.WaitTx(wctx, sub.Hash)
+			}
 			return c.finishTx(sub, err, nil)
 		},
 	}

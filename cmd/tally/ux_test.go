@@ -131,7 +131,7 @@ func TestUXPendingSendThenWait(t *testing.T) {
 			t.Fatalf("second broadcast:\n%s", again)
 		}
 	} else {
-		oneErrorLine(t, again, 1)
+		oneErrorLine(t, again, 1, "is already in block", "commits only once")
 	}
 	eventually(t, time.Minute, "bob credited once", func() (bool, string) {
 		got := balanceOn(t, net, 0, "bob")
