@@ -73,6 +73,7 @@ func (s *apiServer) handler() http.Handler {
 	)
 	wm.SetLogger(s.logger.With("protocol", "websocket"))
 	mux.HandleFunc("/websocket", wm.WebsocketHandler)
+	mux.HandleFunc("/health", s.n.serveHealth)
 	rpcserver.RegisterRPCFuncs(mux, routes, s.logger)
 	if s.n.appCfg.Explorer {
 		mux.Handle(explorer.Path, s.explorer())

@@ -36,6 +36,7 @@ type App struct {
 	logger log.Logger
 
 	afterCommit func(height int64)
+	metrics     *Metrics // nil: not measured
 
 	// genesisNodes answers the peer filter before the first block is
 	// committed, when the committed state is still empty: the nodes of a
@@ -55,6 +56,12 @@ type Option func(*App)
 // goroutine.
 func WithAfterCommit(fn func(height int64)) Option {
 	return func(a *App) { a.afterCommit = fn }
+}
+
+// WithMetrics records the app's series (transactions by result code,
+// block execution and commit times) in m.
+func WithMetrics(m *Metrics) Option {
+	return func(a *App) { a.metrics = m }
 }
 
 // New returns the application over l. The logger is CometBFT's.
@@ -155,6 +162,7 @@ func keyTypeName(u abci.ValidatorUpdate) string {
 // check state (the committed state plus the transactions admitted since).
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	r := a.ledger.CheckTx(req.Tx, req.Type == abci.CheckTxType_Recheck)
+	a.metrics.checked(r.Code)
 	res := &abci.ResponseCheckTx{Code: uint32(r.Code), Log: r.Log}
 	if r.Code != ledger.CodeOK {
 		res.Codespace = Codespace
@@ -204,7 +212,9 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposa
 // could not compute.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
 	info := ledger.BlockInfo{Height: req.Height, Signers: commitSigners(req.DecidedLastCommit)}
+	observe := a.metrics.startBlock()
 	res, err := a.ledger.FinalizeBlock(info, req.Txs)
+	observe(res)
 	if err != nil {
 		a.logger.Error("cannot execute block: halting", "height", req.Height, "err", err)
 		return nil, fmt.Errorf("execute block %d: %w", req.Height, err)
@@ -276,10 +286,12 @@ func abciEvents(evs []ledger.Event) []abci.Event {
 // A storage failure is returned so that consensus halts: the node must not
 // go on from a state it did not save.
 func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	observe := a.metrics.startCommit()
 	if err := a.ledger.Commit(); err != nil {
 		a.logger.Error("cannot commit block: halting", "err", err)
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	observe(a.ledger.LastHeight())
 	a.mu.Lock()
 	a.genesisNodes = nil // the committed state answers the peer filter from now on
 	a.mu.Unlock()

@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
@@ -57,6 +61,11 @@ type Node struct {
 	dbs    *dbRecorder
 	api    *apiServer
 	names  []explorer.Name // the genesis's names of accounts and validators
+
+	metrics      *Metrics
+	promLn       net.Listener // the Prometheus listener, when instrumentation is on
+	promSrv      *http.Server
+	lastCommitAt atomic.Int64 // wall clock (Unix ns) of the last commit, or of the start
 
 	evict    chan struct{} // a commit happened: disconnect peers no longer allowed
 	quit     chan struct{}
@@ -125,7 +134,10 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		}
 		return nil, err
 	}
-	l, err := ledger.Open(st, ac.LedgerOptions())
+	metrics := NewMetrics()
+	ledgerOpts := ac.LedgerOptions()
+	ledgerOpts.TreeUpdate = metrics.TreeUpdateHook
+	l, err := ledger.Open(st, ledgerOpts)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -146,11 +158,12 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		return nil, err
 	}
 
+	metrics.WatchLedger(l)
 	n = &Node{
-		home: home, cfg: c, appCfg: ac, logger: logger, ledger: l, dbs: dbs, names: genesisNames(genDoc, appState),
+		home: home, cfg: c, appCfg: ac, logger: logger, ledger: l, dbs: dbs, names: genesisNames(genDoc, appState), metrics: metrics,
 		evict: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 	}
-	n.app = New(l, logger.With("module", "tally"), WithAfterCommit(n.afterCommit))
+	n.app = New(l, logger.With("module", "tally"), WithAfterCommit(n.afterCommit), WithMetrics(metrics))
 	cmtNode, err := newCometNode(c, pv, nodeKey, n.app, genDoc, dbs, logger)
 	if err != nil {
 		return nil, err
@@ -174,9 +187,16 @@ func newCometNode(c *cmtcfg.Config, pv cmttypes.PrivValidator, nk *p2p.NodeKey, 
 			err = fmt.Errorf("CometBFT handshake with the ledger failed: %s; the ledger and the block store disagree: run tallyd reset --home %s to resync", msg, c.RootDir)
 		}
 	}()
-	n, err = node.NewNode(c, pv, nk, proxy.NewLocalClientCreator(a),
+	// CometBFT creates its metrics by c.Instrumentation but the node serves
+	// them itself, together with the app's (see Node.startMetrics).
+	metricsProvider := node.DefaultMetricsProvider(c.Instrumentation)
+	cc := *c
+	inst := *c.Instrumentation
+	inst.Prometheus = false
+	cc.Instrumentation = &inst
+	n, err = node.NewNode(&cc, pv, nk, proxy.NewLocalClientCreator(a),
 		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
-		dbs.provider, node.DefaultMetricsProvider(c.Instrumentation), logger)
+		dbs.provider, metricsProvider, logger)
 	if err != nil {
 		return nil, explainNodeError(err, c)
 	}
@@ -322,15 +342,24 @@ func (n *Node) Start() error {
 			return err
 		}
 	}
+	if err := n.listenMetrics(); err != nil {
+		if n.api != nil {
+			n.api.close()
+		}
+		return err
+	}
+	n.lastCommitAt.Store(time.Now().UnixNano())
 	if err := n.cmt.Start(); err != nil {
 		if n.api != nil {
 			n.api.close()
 		}
+		n.closeMetrics()
 		return fmt.Errorf("start CometBFT: %w", err)
 	}
 	if n.api != nil {
 		n.api.serve()
 	}
+	n.serveMetrics()
 	n.started = true
 	n.workers.Add(1)
 	go n.evictLoop()
@@ -357,6 +386,7 @@ func (n *Node) Stop() error {
 		if n.api != nil {
 			n.api.close()
 		}
+		n.closeMetrics()
 		close(n.quit)
 		n.workers.Wait()
 		if started {
@@ -419,6 +449,7 @@ func (n *Node) APIAddr() string {
 // loop, which must not run under the ABCI lock (stopping a peer waits for
 // its reactors, which may wait for the app).
 func (n *Node) afterCommit(int64) {
+	n.lastCommitAt.Store(time.Now().UnixNano())
 	if !n.cfg.FilterPeers {
 		return
 	}

@@ -23,8 +23,9 @@ import (
 // state under their own lock; View and the metadata getters never block on
 // either and may be called from any goroutine.
 type Ledger struct {
-	store  Store
-	verify *verifier
+	store      Store
+	verify     *verifier
+	treeUpdate func(changes int) (done func())
 
 	mu         sync.Mutex // block execution and commit
 	tree       *smt.Tree  // committed tree; never written (FinalizeBlock writes a snapshot)
@@ -93,7 +94,7 @@ func Open(store Store, opts Options) (*Ledger, error) {
 		snap.Release()
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	l := &Ledger{store: store, verify: newVerifier(opts), tree: tree,
+	l := &Ledger{store: store, verify: newVerifier(opts), tree: tree, treeUpdate: opts.TreeUpdate,
 		maxPending:       limitOrDefault(opts.MaxPendingPerAccount, DefaultMaxPendingPerAccount),
 		maxAccountPerBlk: limitOrDefault(opts.MaxAccountTxsPerBlock, DefaultMaxAccountTxsPerBlock),
 	}
@@ -220,6 +221,12 @@ func (l *Ledger) Close() error {
 	}
 	l.closed = true
 	return l.store.Close()
+}
+
+// SigCacheStats returns how many signature checks the cache has answered
+// (hits) and how many signatures were verified (misses) since Open.
+func (l *Ledger) SigCacheStats() (hits, misses uint64) {
+	return l.verify.hits.Load(), l.verify.misses.Load()
 }
 
 // ChainID returns the chain ID (set by InitChain), or "" before.
@@ -412,11 +419,18 @@ func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) 
 			return nil, fmt.Errorf("block %d: %w", b.Height, err)
 		}
 	}
+	var treeDone func()
+	if l.treeUpdate != nil {
+		treeDone = l.treeUpdate(len(changes))
+	}
 	tree := l.tree.Snapshot()
 	if err := applyChanges(tree, changes); err != nil {
 		return nil, fmt.Errorf("block %d: %w", b.Height, err)
 	}
 	root := tree.Root()
+	if treeDone != nil {
+		treeDone()
+	}
 	res.AppHash = root[:]
 	index, err := indexBlock(l.view.Load().snap, b.Height, txs, res.TxResults)
 	if err != nil {

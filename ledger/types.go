@@ -118,6 +118,11 @@ type Options struct {
 	// DefaultMaxAccountTxsPerBlock, negative means no bound. It shapes only
 	// this node's proposals, never the validity of a block.
 	MaxAccountTxsPerBlock int
+	// TreeUpdate, when set, is called as FinalizeBlock starts updating the
+	// state tree with the number of changed keys; the function it returns
+	// is called when the new root is computed. It lets a caller time the
+	// update (the ledger reads no clock) and cannot change any result.
+	TreeUpdate func(changes int) (done func())
 }
 
 // Defaults of Options.

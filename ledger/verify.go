@@ -108,6 +108,9 @@ func (c *sigCache) len() int {
 type verifier struct {
 	cache   *sigCache
 	workers int
+	// hits and misses count lookups of the cache (signatures skipped and
+	// signatures verified), for the node's metrics.
+	hits, misses atomic.Uint64
 }
 
 func newVerifier(opts Options) *verifier {
@@ -129,8 +132,10 @@ func (v *verifier) verifyOne(chainID string, d *decodedTx) {
 	}
 	k := sigCacheKey(chainID, d.raw)
 	if v.cache.has(k) {
+		v.hits.Add(1)
 		return
 	}
+	v.misses.Add(1)
 	if d.sigErr = d.tx.VerifySignature(chainID); d.sigErr == nil {
 		v.cache.add(k)
 	}
@@ -147,10 +152,12 @@ func (v *verifier) verifyAll(chainID string, txs []*decodedTx) {
 			continue
 		}
 		if v.cache.has(sigCacheKey(chainID, d.raw)) {
+			v.hits.Add(1)
 			continue
 		}
 		todo = append(todo, d)
 	}
+	v.misses.Add(uint64(len(todo)))
 	workers := min(v.workers, len(todo))
 	if workers <= 1 {
 		for _, d := range todo {

@@ -45,6 +45,25 @@ func (v *View) Get(key []byte) ([]byte, error) {
 	return v.snap.Get(key)
 }
 
+// Entries returns the number of state keys (the leaves of the state tree).
+func (v *View) Entries() int { return v.tree.Len() }
+
+// CountAccounts returns the number of registered accounts. It reads every
+// account key: O(accounts).
+func (v *View) CountAccounts() (int, error) { return countPrefix(v.snap, PrefixAccount) }
+
+// CountOpenProposals returns the number of open proposals.
+func (v *View) CountOpenProposals() (int, error) { return countPrefix(v.snap, PrefixOpenProposal) }
+
+func countPrefix(r Reader, prefix string) (int, error) {
+	n := 0
+	err := r.Iterate([]byte(prefix), func(_, _ []byte) error {
+		n++
+		return nil
+	})
+	return n, err
+}
+
 // Account returns the account at a, or nil, nil if it is not registered.
 func (v *View) Account(a crypto.Address) (*Account, error) { return getAccount(v.snap, a) }
 

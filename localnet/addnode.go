@@ -53,7 +53,7 @@ func (n *Net) AddNode(home string) (int, error) {
 	info.Name = "node" + strconv.Itoa(i)
 	for _, np := range info.Ports.all() {
 		if np.port == 0 {
-			continue // the ledger API is disabled
+			continue // the ledger API or the metrics are disabled
 		}
 		if err := portFree(info.listen, np.port); err != nil {
 			n.mu.Unlock()
@@ -113,12 +113,18 @@ func joiningNodeInfo(home, chainID string) (joiningNode, error) {
 			return joiningNode{}, fmt.Errorf("api_laddr: %w", err)
 		}
 	}
+	var metricsPort int
+	if c.Instrumentation.IsPrometheusEnabled() {
+		if _, metricsPort, err = listenHostPort(c.Instrumentation.PrometheusListenAddr); err != nil {
+			return joiningNode{}, fmt.Errorf("instrumentation.prometheus_listen_addr: %w", err)
+		}
+	}
 	return joiningNode{
 		NodeInfo: NodeInfo{
 			Home:      home,
 			NodeID:    id.NodeID,
 			Host:      dialHost(rpcHost),
-			Ports:     Ports{P2P: p2pPort, RPC: rpcPort, API: apiPort},
+			Ports:     Ports{P2P: p2pPort, RPC: rpcPort, API: apiPort, Metrics: metricsPort},
 			Validator: id.ValidatorPubKey.Address().String(),
 		},
 		listen: p2pHost,

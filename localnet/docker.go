@@ -31,9 +31,9 @@ const (
 
 // DockerInfo describes the container form of a localnet (Options.Docker):
 // every validator is a container of a FROM scratch image holding a static
-// tallyd, with its own address on a private network; its CometBFT RPC and
-// ledger API are published on 127.0.0.1 at the same ports as in a process
-// localnet.
+// tallyd, with its own address on a private network; its CometBFT RPC,
+// ledger API and Prometheus metrics are published on 127.0.0.1 at the same
+// ports as in a process localnet.
 type DockerInfo struct {
 	// Project is the docker-compose project name; container i is
 	// Project-nodeI.
@@ -89,7 +89,10 @@ func writeDockerFiles(dir string, m *Manifest) error {
 		fmt.Fprintf(&b, "    command: [\"start\", \"--home\", \"%s/%s\"]\n", containerRoot, nd.Home)
 		fmt.Fprintf(&b, "    volumes:\n      - ./%s:%s/%s\n", nd.Home, containerRoot, nd.Home)
 		fmt.Fprintf(&b, "    ports:\n")
-		for _, p := range []int{nd.Ports.RPC, nd.Ports.API} {
+		for _, p := range []int{nd.Ports.RPC, nd.Ports.API, nd.Ports.Metrics} {
+			if p == 0 {
+				continue
+			}
 			fmt.Fprintf(&b, "      - \"127.0.0.1:%d:%d\"\n", p, p)
 		}
 		fmt.Fprintf(&b, "    networks:\n      tally:\n        ipv4_address: %s\n", nd.Address)

@@ -264,6 +264,10 @@ func configureNode(c *cmtcfg.Config, ac *app.Config, o Options, info NodeInfo) {
 	c.P2P.ListenAddress = "tcp://" + net.JoinHostPort(listen, strconv.Itoa(info.Ports.P2P))
 	c.RPC.ListenAddress = "tcp://" + net.JoinHostPort(rpcListen, strconv.Itoa(info.Ports.RPC))
 	ac.APIListenAddr = "tcp://" + net.JoinHostPort(rpcListen, strconv.Itoa(info.Ports.API))
+	if info.Ports.Metrics != 0 {
+		c.Instrumentation.Prometheus = true
+		c.Instrumentation.PrometheusListenAddr = net.JoinHostPort(rpcListen, strconv.Itoa(info.Ports.Metrics))
+	}
 	if o.Docker {
 		c.P2P.AddrBookStrict = false // private addresses
 	} else if len(o.Hosts) == 0 {

@@ -49,10 +49,14 @@ func TestInitGeneratesNetwork(t *testing.T) {
 			{c.P2P.ListenAddress, "tcp://127.0.0.1:" + itoa(p.P2P)},
 			{c.RPC.ListenAddress, "tcp://127.0.0.1:" + itoa(p.RPC)},
 			{ac.APIListenAddr, "tcp://127.0.0.1:" + itoa(p.API)},
+			{c.Instrumentation.PrometheusListenAddr, "127.0.0.1:" + itoa(p.Metrics)},
 		} {
 			if want.got != want.want {
 				t.Errorf("node%d listen address %s, want %s", i, want.got, want.want)
 			}
+		}
+		if !c.Instrumentation.Prometheus {
+			t.Errorf("node%d: prometheus off", i)
 		}
 		if !c.P2P.AllowDuplicateIP || c.P2P.AddrBookStrict || c.P2P.PexReactor || !c.FilterPeers {
 			t.Errorf("node%d p2p settings: allow_duplicate_ip=%v addr_book_strict=%v pex=%v filter_peers=%v",
@@ -203,7 +207,7 @@ func TestInitMultiHost(t *testing.T) {
 }
 
 func TestNodePortsLayout(t *testing.T) {
-	if got := NodePorts(26656, 2); got != (Ports{P2P: 26856, RPC: 26857, API: 26859}) {
+	if got := NodePorts(26656, 2); got != (Ports{P2P: 26856, RPC: 26857, API: 26859, Metrics: 26860}) {
 		t.Fatalf("NodePorts(26656, 2) = %+v", got)
 	}
 }

@@ -213,6 +213,14 @@ func apiURL(info NodeInfo) string {
 	return "http://" + net.JoinHostPort(info.Host, strconv.Itoa(info.Ports.API))
 }
 
+// metricsURL is the node's Prometheus endpoint, "" when it has none.
+func metricsURL(info NodeInfo) string {
+	if info.Ports.Metrics == 0 {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(info.Host, strconv.Itoa(info.Ports.Metrics)) + "/metrics"
+}
+
 func (n *Net) node(i int) *node {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
@@ -289,6 +297,10 @@ func (n *Net) NodeID(i int) string { return n.node(i).info.NodeID }
 
 // RPCURL is node i's CometBFT JSON-RPC address.
 func (n *Net) RPCURL(i int) string { return rpcURL(n.node(i).info) }
+
+// MetricsURL returns node i's Prometheus endpoint (http://host:port/metrics),
+// or "" when the node serves no metrics.
+func (n *Net) MetricsURL(i int) string { return metricsURL(n.node(i).info) }
 
 // APIURL is node i's ledger JSON-RPC API address.
 func (n *Net) APIURL(i int) string { return apiURL(n.node(i).info) }

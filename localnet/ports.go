@@ -20,19 +20,23 @@ const PortStride = 100
 type Ports struct {
 	P2P int // CometBFT peer-to-peer
 	RPC int // CometBFT JSON-RPC
-	API int // Tally ledger JSON-RPC API
+	API int // Tally ledger JSON-RPC API (and GET /health)
+	// Metrics is the Prometheus listener (GET /metrics): CometBFT's series
+	// and the app's tally_ series.
+	Metrics int `json:",omitempty"`
 }
 
 // NodePorts returns the ports of node i for a network whose node0 uses
-// base: p2p base+100i, CometBFT RPC base+1+100i, ledger API base+3+100i.
+// base: p2p base+100i, CometBFT RPC base+1+100i, ledger API base+3+100i,
+// Prometheus base+4+100i.
 func NodePorts(base, i int) Ports {
 	b := base + PortStride*i
-	return Ports{P2P: b, RPC: b + 1, API: b + 3}
+	return Ports{P2P: b, RPC: b + 1, API: b + 3, Metrics: b + 4}
 }
 
 // all lists the ports with their names, in a fixed order.
 func (p Ports) all() []namedPort {
-	return []namedPort{{"p2p", p.P2P}, {"rpc", p.RPC}, {"api", p.API}}
+	return []namedPort{{"p2p", p.P2P}, {"rpc", p.RPC}, {"api", p.API}, {"metrics", p.Metrics}}
 }
 
 type namedPort struct {
@@ -43,7 +47,7 @@ type namedPort struct {
 // PortInUseError says which port of which node is taken.
 type PortInUseError struct {
 	Node int    // node index
-	Name string // "p2p", "rpc" or "api"
+	Name string // "p2p", "rpc", "api" or "metrics"
 	Port int
 	Err  error
 }

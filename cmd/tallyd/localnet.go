@@ -31,8 +31,8 @@ func newLocalnetCmd(e env) *cobra.Command {
 		Short: "Run a network of validators on this machine",
 		Long: `Generate and run a network of validators (four by default) as local
 processes, with a wallet whose keys are registered and funded in genesis.
-Node i listens on base+100i (p2p), base+1+100i (CometBFT RPC) and
-base+3+100i (ledger API).`,
+Node i listens on base+100i (p2p), base+1+100i (CometBFT RPC),
+base+3+100i (ledger API, GET /health) and base+4+100i (Prometheus /metrics).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -363,9 +363,9 @@ func printSummary(w io.Writer, net *localnet.Net, sinceCommand time.Duration) {
 			fmt.Fprintf(tw, "  node%d\t%s\t%s\t%s\t%s\t%s\n", i, d.Container(i), m.Nodes[i].Address, net.RPCURL(i), net.APIURL(i), net.LogFile(i))
 		}
 	} else {
-		fmt.Fprintln(tw, "  node\tCometBFT RPC\tledger API\tlog")
+		fmt.Fprintln(tw, "  node\tCometBFT RPC\tledger API\tmetrics\tlog")
 		for i := 0; i < net.Len(); i++ {
-			fmt.Fprintf(tw, "  node%d\t%s\t%s\t%s\n", i, net.RPCURL(i), net.APIURL(i), net.LogFile(i))
+			fmt.Fprintf(tw, "  node%d\t%s\t%s\t%s\t%s\n", i, net.RPCURL(i), net.APIURL(i), net.MetricsURL(i), net.LogFile(i))
 		}
 	}
 	tw.Flush()
