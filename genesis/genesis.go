@@ -28,6 +28,12 @@ type AppState struct {
 	Assets       []Asset   `json:"assets"`
 	Balances     []Balance `json:"balances"`
 	AllowedNodes []string  `json:"allowed_nodes"`
+
+	// The governance history of an exported chain (tallyd export); a new
+	// chain has none. NextProposalID 0 means 1.
+	Proposals      []ledger.Proposal     `json:"proposals,omitempty"`
+	NextProposalID uint64                `json:"next_proposal_id,omitempty,string"`
+	RetiredNonces  []ledger.RetiredNonce `json:"retired_nonces,omitempty"`
 }
 
 // Params are the chain parameters.
@@ -38,10 +44,13 @@ type Params struct {
 
 // Account is a registered account with its roles.
 type Account struct {
-	Address      string   `json:"address"`
-	Roles        []string `json:"roles"`
-	Frozen       bool     `json:"frozen,omitempty"`
-	FrozenReason string   `json:"frozen_reason,omitempty"`
+	Address string   `json:"address"`
+	Roles   []string `json:"roles"`
+	// Nonce is the account's next nonce (0 on a new chain; kept by an
+	// export so that no signed transaction becomes valid again).
+	Nonce        uint64 `json:"nonce,omitempty,string"`
+	Frozen       bool   `json:"frozen,omitempty"`
+	FrozenReason string `json:"frozen_reason,omitempty"`
 	// Name is an optional label (the wallet key's name on a localnet) that
 	// the explorer's search box accepts. It is not part of the ledger state.
 	Name string `json:"name,omitempty"`
@@ -132,8 +141,11 @@ func (s *AppState) convert() (ledger.GenesisState, []error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	g := ledger.GenesisState{
-		Params:       ledger.Params{AdminThreshold: s.Params.AdminThreshold, FreezeBlocksReceive: s.Params.FreezeBlocksReceive},
-		AllowedNodes: slices.Clone(s.AllowedNodes),
+		Params:         ledger.Params{AdminThreshold: s.Params.AdminThreshold, FreezeBlocksReceive: s.Params.FreezeBlocksReceive},
+		AllowedNodes:   slices.Clone(s.AllowedNodes),
+		Proposals:      slices.Clone(s.Proposals),
+		NextProposalID: s.NextProposalID,
+		RetiredNonces:  slices.Clone(s.RetiredNonces),
 	}
 	names := map[string]int{}
 	for i, a := range s.Accounts {
@@ -150,7 +162,7 @@ func (s *AppState) convert() (ledger.GenesisState, []error) {
 			bad("accounts[%d]: %v", i, err)
 			continue
 		}
-		acct := ledger.Account{Address: addr, Frozen: a.Frozen, FrozenReason: a.FrozenReason}
+		acct := ledger.Account{Address: addr, Nonce: a.Nonce, Frozen: a.Frozen, FrozenReason: a.FrozenReason}
 		for _, r := range a.Roles {
 			acct.Roles = append(acct.Roles, ledger.Role(r))
 		}
@@ -214,6 +226,32 @@ func (s *AppState) SetName(address, name string) error {
 	}
 	s.Accounts[i].Name = name
 	return nil
+}
+
+// FromLedger returns the JSON form of a ledger genesis state (for example
+// a chain's state exported by ledger.View.Export). The validators are not
+// part of it: they go into the genesis document.
+func FromLedger(g ledger.GenesisState) *AppState {
+	s := Default()
+	s.Params = Params{AdminThreshold: g.Params.AdminThreshold, FreezeBlocksReceive: g.Params.FreezeBlocksReceive}
+	for _, a := range g.Accounts {
+		acct := Account{Address: a.Address.String(), Nonce: a.Nonce, Frozen: a.Frozen, FrozenReason: a.FrozenReason, Roles: []string{}}
+		for _, r := range a.Roles {
+			acct.Roles = append(acct.Roles, string(r))
+		}
+		s.Accounts = append(s.Accounts, acct)
+	}
+	for _, a := range g.Assets {
+		s.Assets = append(s.Assets, Asset{Symbol: a.Symbol, Issuer: a.Issuer.String(), Paused: a.Paused})
+	}
+	for _, b := range g.Balances {
+		s.Balances = append(s.Balances, Balance{Address: b.Address.String(), Asset: b.Asset, Amount: strconv.FormatUint(b.Amount, 10)})
+	}
+	s.AllowedNodes = append(s.AllowedNodes, g.AllowedNodes...)
+	s.Proposals = g.Proposals
+	s.NextProposalID = g.NextProposalID
+	s.RetiredNonces = g.RetiredNonces
+	return s
 }
 
 // ParseAmount parses a decimal amount: digits only, no sign, no leading

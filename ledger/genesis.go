@@ -121,6 +121,39 @@ func (g *GenesisState) ValidateState() error {
 		}
 		nodes[id] = true
 	}
+
+	next := g.NextProposalID
+	if next == 0 {
+		next = 1
+	}
+	props := map[uint64]bool{}
+	for _, p := range g.Proposals {
+		switch {
+		case p.ID == 0 || p.ID >= next:
+			bad("proposal %d: ID must be 1 to %d (below next_proposal_id %d)", p.ID, next-1, next)
+		case props[p.ID]:
+			bad("proposal %d is listed twice", p.ID)
+		}
+		props[p.ID] = true
+		switch p.Status {
+		case ProposalOpen, ProposalExecuted, ProposalRejected, ProposalExpired:
+		default:
+			bad("proposal %d: status %q, expected open, executed, rejected or expired", p.ID, p.Status)
+		}
+		if err := p.Action.ValidateBasic(); err != nil {
+			bad("proposal %d: action: %v", p.ID, err)
+		}
+	}
+	retired := map[crypto.Address]bool{}
+	for _, r := range g.RetiredNonces {
+		if retired[r.Address] {
+			bad("retired nonce of %s is listed twice", r.Address)
+		}
+		retired[r.Address] = true
+		if _, ok := accounts[r.Address]; ok {
+			bad("retired nonce of %s: the account is registered (a retired nonce belongs to a removed account)", r.Address)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -176,5 +209,14 @@ func writeGenesis(o *overlay, chainID string, g *GenesisState) {
 	}
 	for _, id := range g.AllowedNodes {
 		putNode(o, id, true)
+	}
+	for i := range g.Proposals {
+		putProposal(o, &g.Proposals[i])
+	}
+	if g.NextProposalID != 0 {
+		o.set(NextProposalIDKey(), mustMarshal(g.NextProposalID))
+	}
+	for _, r := range g.RetiredNonces {
+		o.set(RetiredNonceKey(r.Address), mustMarshal(r.Nonce))
 	}
 }

@@ -99,6 +99,12 @@ type GenesisState struct {
 	Balances     []GenesisBalance
 	Validators   []Validator
 	AllowedNodes []string
+	// Proposals, NextProposalID (0: the key is absent, so the next ID is 1)
+	// and RetiredNonces carry the governance history of an exported chain
+	// (View.Export); a new chain has none.
+	Proposals      []Proposal
+	NextProposalID uint64
+	RetiredNonces  []RetiredNonce
 }
 
 // Options tune a Ledger without changing its results.
