@@ -147,5 +147,5 @@ func (v *View) uncoveredPrefixes() string {
 // emptyReader is a store with nothing in it.
 type emptyReader struct{}
 
-func (emptyReader) Get([]byte) ([]byte, error)                            { return nil, nil }
+func (emptyReader) Get([]byte) ([]byte, error)                          { return nil, nil }
 func (emptyReader) Iterate([]byte, func(key, value []byte) error) error { return nil }
