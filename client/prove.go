@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,10 +67,10 @@ type AccountProof struct {
 // ProveAccount reads an account and its balances from the node and checks
 // every value (and every absence) against the app hash of a header that
 // CometBFT's light client verified from the trusted header in trust. The
-// balances checked are those of every asset the node lists and every
-// asset the node says the account holds; a node hiding an asset from both
-// lists cannot be caught by this read. PendingNonce is not provable and is
-// set to the proven Nonce.
+// read is complete: the state holds, beside the account record, the set of
+// assets the account has a balance of (its holdings), and that set is
+// proven too, so a node cannot leave a balance out. PendingNonce is not
+// provable and is set to the proven Nonce.
 func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust TrustOptions) (*Account, *AccountProof, error) {
 	timeout := trust.Timeout
 	if timeout <= 0 {
@@ -116,16 +116,9 @@ func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust Tr
 			opts.Height, proof.TrustedHash, err)
 	}
 
-	// The keys to prove: the account record and a balance per asset.
-	symbols, err := c.assetSymbols(ctx, addr)
-	if err != nil {
-		return nil, nil, err
-	}
-	keys := [][]byte{ledger.AccountKey(addr)}
-	for _, s := range symbols {
-		keys = append(keys, ledger.BalanceKey(addr, s))
-	}
-	values, height, err := c.queryConsistent(ctx, keys)
+	// The keys to prove: the account record, its holdings and a balance
+	// per asset held, all at one height.
+	values, symbols, height, err := c.queryAccountKeys(ctx, addr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -144,8 +137,11 @@ func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust Tr
 	for i, q := range values {
 		if err := proofop.Verify(lb.AppHash, q.ops, q.key, q.value); err != nil {
 			what := "account " + addr.String()
-			if i > 0 {
-				what = fmt.Sprintf("balance of %s in %s", addr, symbols[i-1])
+			switch {
+			case i == 1:
+				what = "the holdings (assets held) of " + addr.String()
+			case i > 1:
+				what = fmt.Sprintf("balance of %s in %s", addr, symbols[i-2])
 			}
 			return nil, nil, fmt.Errorf("proof for %s (key %s) does not match the app hash of verified header %d: %s",
 				what, q.key, height+1, innermostReason(err))
@@ -168,9 +164,9 @@ func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust Tr
 		acct.Roles = append(acct.Roles, string(r))
 	}
 	for i, s := range symbols {
-		v := values[i+1].value
+		v := values[i+2].value
 		if v == nil {
-			continue
+			return nil, nil, fmt.Errorf("the proven holdings of %s list %s but its balance is proven absent at height %d: the node's state is inconsistent", addr, s, height)
 		}
 		amount, err := ledger.DecodeBalance(v)
 		if err != nil {
@@ -181,32 +177,36 @@ func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust Tr
 	return acct, proof, nil
 }
 
-// assetSymbols lists, sorted and without duplicates, every asset the node
-// knows and every asset it says addr holds.
-func (c *Client) assetSymbols(ctx context.Context, addr crypto.Address) ([]string, error) {
-	assets, err := c.Assets(ctx)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	for _, a := range assets {
-		seen[a.Symbol] = true
-	}
-	if acct, err := c.Account(ctx, addr); err == nil {
-		for _, b := range acct.Balances {
-			seen[b.Asset] = true
+// queryAccountKeys reads, with proofs and at one height, the account
+// record, its holdings and the balance of every asset the holdings list.
+// The balance keys depend on the holdings, so the read repeats when the
+// holdings changed between the two steps. It returns the answers (account,
+// holdings, balances), the symbols and the height.
+func (c *Client) queryAccountKeys(ctx context.Context, addr crypto.Address) ([]queriedValue, []string, int64, error) {
+	base := [][]byte{ledger.AccountKey(addr), ledger.HoldingsKey(addr)}
+	const attempts = 10
+	var symbols []string
+	for try := 0; try < attempts; try++ {
+		keys := slices.Clone(base)
+		for _, s := range symbols {
+			keys = append(keys, ledger.BalanceKey(addr, s))
 		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
-	out := make([]string, 0, len(seen))
-	for s := range seen {
-		if ledger.ValidateSymbol(s) == nil {
-			out = append(out, s)
+		values, height, err := c.queryConsistent(ctx, keys)
+		if err != nil {
+			return nil, nil, 0, err
 		}
+		var held []string
+		if v := values[1].value; v != nil {
+			if held, err = ledger.DecodeHoldings(v); err != nil {
+				return nil, nil, 0, fmt.Errorf("node %s: holdings of %s: %v", c.nodeURL, addr, err)
+			}
+		}
+		if slices.Equal(held, symbols) {
+			return values, symbols, height, nil
+		}
+		symbols = held
 	}
-	sort.Strings(out)
-	return out, nil
+	return nil, nil, 0, fmt.Errorf("node %s: the assets held by %s kept changing during %d attempts to read them at one height", c.nodeURL, addr, attempts)
 }
 
 // queriedValue is one proven abci_query answer.

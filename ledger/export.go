@@ -120,7 +120,7 @@ func GenesisRoot(chainID string, g GenesisState) ([]byte, error) {
 // exportedPrefixes are the key prefixes Export reads (with the single keys).
 var exportedPrefixes = []string{
 	PrefixAccount, PrefixBalance, PrefixAsset, PrefixValidator, PrefixNode, PrefixProposal,
-	PrefixOpenProposal, PrefixAdmin, PrefixRetiredNonce, KeyParams, KeyChainID, KeyNextProposalID,
+	PrefixOpenProposal, PrefixAdmin, PrefixHoldings, PrefixRetiredNonce, KeyParams, KeyChainID, KeyNextProposalID,
 }
 
 // uncoveredPrefixes names the state keys no exported prefix covers, for

@@ -196,9 +196,17 @@ func writeGenesis(o *overlay, chainID string, g *GenesisState) {
 		putAccount(o, &a)
 	}
 	supply := map[string]uint64{}
+	held := map[crypto.Address][]string{}
 	for _, b := range g.Balances {
-		putBalance(o, b.Address, b.Asset, b.Amount)
+		o.set(BalanceKey(b.Address, b.Asset), mustMarshal(b.Amount))
 		supply[b.Asset] += b.Amount
+		held[b.Address] = append(held[b.Address], b.Asset)
+	}
+	for _, a := range g.Accounts { // in the genesis order, not the map's
+		if h := held[a.Address]; len(h) > 0 {
+			slices.Sort(h)
+			putHoldings(o, a.Address, h)
+		}
 	}
 	for _, a := range g.Assets {
 		a.Supply = supply[a.Symbol]

@@ -35,8 +35,12 @@ func execTransfer(c *txContext, m *Msg) error {
 	if to > math.MaxUint64-t.Amount {
 		return Errorf(CodeOverflow, "balance of %s in %s would overflow: balance %d, receiving %d", t.To, t.Asset, to, t.Amount)
 	}
-	putBalance(c.st, c.sender, t.Asset, have-t.Amount)
-	putBalance(c.st, t.To, t.Asset, to+t.Amount)
+	if err := putBalance(c.st, c.sender, t.Asset, have-t.Amount); err != nil {
+		return err
+	}
+	if err := putBalance(c.st, t.To, t.Asset, to+t.Amount); err != nil {
+		return err
+	}
 	c.touch(t.To)
 	c.emit("transfer", "sender", c.sender.String(), "recipient", t.To.String(), "asset", t.Asset, "amount", u64(t.Amount))
 	return nil
@@ -87,7 +91,9 @@ func execMint(c *txContext, m *Msg) error {
 	}
 	asset.Supply += mt.Amount
 	putAsset(c.st, asset)
-	putBalance(c.st, mt.To, mt.Asset, to+mt.Amount)
+	if err := putBalance(c.st, mt.To, mt.Asset, to+mt.Amount); err != nil {
+		return err
+	}
 	c.touch(mt.To)
 	c.emit("mint", "issuer", c.sender.String(), "recipient", mt.To.String(), "asset", mt.Asset, "amount", u64(mt.Amount))
 	return nil
@@ -111,7 +117,9 @@ func execBurn(c *txContext, m *Msg) error {
 	}
 	asset.Supply -= b.Amount
 	putAsset(c.st, asset)
-	putBalance(c.st, c.sender, b.Asset, have-b.Amount)
+	if err := putBalance(c.st, c.sender, b.Asset, have-b.Amount); err != nil {
+		return err
+	}
 	c.emit("burn", "issuer", c.sender.String(), "asset", b.Asset, "amount", u64(b.Amount))
 	return nil
 }

@@ -26,6 +26,7 @@ const (
 
 	PrefixAccount      = "/acct:"     // + hex(address) -> Account
 	PrefixBalance      = "/bal:"      // + hex(address) + ":" + symbol -> amount (never 0)
+	PrefixHoldings     = "/holds:"    // + hex(address) -> sorted symbols of the assets it holds (absent: none)
 	PrefixAsset        = "/asset:"    // + symbol -> Asset
 	PrefixValidator    = "/val:"      // + hex(ed25519 public key) -> Validator
 	PrefixNode         = "/node:"     // + node ID (40 hex digits) -> true
@@ -59,6 +60,13 @@ func BalancePrefix(addr crypto.Address) []byte {
 // BalanceKey is the key of addr's balance of asset.
 func BalanceKey(addr crypto.Address, asset string) []byte {
 	return append(BalancePrefix(addr), asset...)
+}
+
+// HoldingsKey is the key of the set of assets addr holds (a non-zero
+// balance of): proving it makes a proven read of the account's balances
+// complete.
+func HoldingsKey(addr crypto.Address) []byte {
+	return appendHex([]byte(PrefixHoldings), addr[:])
 }
 
 // AssetKey is the key of the Asset record with the given symbol.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tallyledger/tally/crypto"
 )
@@ -173,14 +174,52 @@ func deleteAccount(o *overlay, a crypto.Address) {
 	o.del(AdminKey(a))
 }
 
-// putBalance stores a balance; zero balances are deleted so that every
-// state has one representation.
-func putBalance(o *overlay, a crypto.Address, asset string, amount uint64) {
+// putBalance stores a balance (zero balances are deleted, so that every
+// state has one representation) and keeps a's holdings, the set of assets
+// it has a balance of, in step.
+func putBalance(o *overlay, a crypto.Address, asset string, amount uint64) error {
+	old, err := o.Get(BalanceKey(a, asset))
+	if err != nil {
+		return err
+	}
 	if amount == 0 {
 		o.del(BalanceKey(a, asset))
+	} else {
+		o.set(BalanceKey(a, asset), mustMarshal(amount))
+	}
+	if (old == nil) == (amount == 0) {
+		return nil // the set of assets held is unchanged
+	}
+	held, err := getHoldings(o, a)
+	if err != nil {
+		return err
+	}
+	i, found := slices.BinarySearch(held, asset)
+	switch {
+	case amount == 0 && found:
+		held = slices.Delete(held, i, i+1)
+	case amount != 0 && !found:
+		held = slices.Insert(held, i, asset)
+	default:
+		return fmt.Errorf("holdings of %s disagree with its balance of %s", a, asset)
+	}
+	putHoldings(o, a, held)
+	return nil
+}
+
+func getHoldings(r Reader, a crypto.Address) ([]string, error) {
+	var held []string
+	_, err := getRecord(r, HoldingsKey(a), &held)
+	return held, err
+}
+
+// putHoldings stores the sorted symbols a holds; none deletes the key.
+func putHoldings(o *overlay, a crypto.Address, held []string) {
+	if len(held) == 0 {
+		o.del(HoldingsKey(a))
 		return
 	}
-	o.set(BalanceKey(a, asset), mustMarshal(amount))
+	o.set(HoldingsKey(a), mustMarshal(held))
 }
 
 func putAsset(o *overlay, asset *Asset) { o.set(AssetKey(asset.Symbol), mustMarshal(asset)) }
@@ -233,6 +272,19 @@ func DecodeAccount(b []byte) (*Account, error) {
 		return nil, fmt.Errorf("decode account: %w", err)
 	}
 	return &a, nil
+}
+
+// DecodeHoldings decodes a holdings value: the sorted symbols of the
+// assets an account has a balance of.
+func DecodeHoldings(b []byte) ([]string, error) {
+	var held []string
+	if err := UnmarshalState(b, &held); err != nil {
+		return nil, fmt.Errorf("decode holdings: %w", err)
+	}
+	if !slices.IsSorted(held) || len(slices.Compact(slices.Clone(held))) != len(held) {
+		return nil, fmt.Errorf("decode holdings: symbols not sorted and unique: %v", held)
+	}
+	return held, nil
 }
 
 // DecodeBalance decodes a balance value (the amount).

@@ -346,9 +346,41 @@ func TestE2EOfflineSigning(t *testing.T) {
 	tallyFails(t, nil, fmt.Sprintf("nonce %d of %s is already used", next, alice), "--home", sendHome, "--node", net.RPCURL(0), "tx", "broadcast", late)
 }
 
-// lyingProxy forwards to a node's RPC and changes the value of every
-// abci_query answer for a balance key, as a dishonest node would.
-func lyingProxy(t *testing.T, target string) *httptest.Server {
+// raiseBalances answers every balance key with 1,000,000 more than the
+// truth, encoded as the ledger does.
+func raiseBalances(key string, value []byte) ([]byte, bool) {
+	if !strings.HasPrefix(key, ledger.PrefixBalance) {
+		return nil, false
+	}
+	amount, err := ledger.DecodeBalance(value)
+	if err != nil {
+		return nil, false
+	}
+	forged, _ := ledger.Marshal(amount + 1_000_000)
+	return forged, true
+}
+
+// dropHolding leaves the last asset out of every holdings answer (the
+// whole record when it was the only one): the node hides a balance.
+func dropHolding(key string, value []byte) ([]byte, bool) {
+	if !strings.HasPrefix(key, ledger.PrefixHoldings) {
+		return nil, false
+	}
+	held, err := ledger.DecodeHoldings(value)
+	if err != nil || len(held) == 0 {
+		return nil, false
+	}
+	if len(held) == 1 {
+		return []byte{}, true
+	}
+	forged, _ := ledger.Marshal(held[:len(held)-1])
+	return forged, true
+}
+
+// lyingProxy forwards to a node's RPC and changes the value of abci_query
+// answers with lie, as a dishonest node would (an empty forged value
+// claims the key absent).
+func lyingProxy(t *testing.T, target string, lie func(key string, value []byte) ([]byte, bool)) *httptest.Server {
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
@@ -367,18 +399,17 @@ func lyingProxy(t *testing.T, target string) *httptest.Server {
 			if res, ok := msg["result"].(map[string]any); ok {
 				if r, ok := res["response"].(map[string]any); ok {
 					key, _ := base64.StdEncoding.DecodeString(fmt.Sprint(r["key"]))
-					if strings.HasPrefix(string(key), ledger.PrefixBalance) {
-						// 1,000,000 more than the truth, encoded as the ledger does.
-						v, _ := base64.StdEncoding.DecodeString(fmt.Sprint(r["value"]))
-						amount, err := ledger.DecodeBalance(v)
-						if err == nil {
-							forged, _ := ledger.Marshal(amount + 1_000_000)
+					v, _ := base64.StdEncoding.DecodeString(fmt.Sprint(r["value"]))
+					if forged, ok := lie(string(key), v); ok {
+						if len(forged) == 0 {
+							delete(r, "value")
+						} else {
 							r["value"] = base64.StdEncoding.EncodeToString(forged)
-							body, _ = json.Marshal(msg)
-							mu.Lock()
-							lied++
-							mu.Unlock()
 						}
+						body, _ = json.Marshal(msg)
+						mu.Lock()
+						lied++
+						mu.Unlock()
 					}
 				}
 			}
@@ -394,7 +425,7 @@ func lyingProxy(t *testing.T, target string) *httptest.Server {
 		mu.Lock()
 		defer mu.Unlock()
 		if lied == 0 && !t.Failed() {
-			t.Errorf("the lying proxy never changed a balance")
+			t.Errorf("the lying proxy never changed an answer")
 		}
 	})
 	return srv
@@ -427,11 +458,24 @@ func TestE2EProveAccount(t *testing.T) {
 	tallyFails(t, nil, "light client", walletArgs(net, 0, "query", "account", "bob", "--prove", "--trust-height", "2", "--trust-hash", bad)...)
 
 	// A node that lies about a balance is caught.
-	proxy := lyingProxy(t, net.RPCURL(0))
+	proxy := lyingProxy(t, net.RPCURL(0), raiseBalances)
 	lieArgs := []string{"--home", net.WalletDir(), "--node", proxy.URL, "--api", net.APIURL(0)}
 	line := tallyFails(t, nil, "does not match the app hash of verified header",
 		append(lieArgs, "query", "account", "alice", "--prove", "--witness", net.RPCURL(1))...)
 	if !strings.Contains(line, "proof for balance of "+a.Address+" in TALLY") {
+		t.Fatalf("error line %q", line)
+	}
+
+	// A node that leaves a balance out (its holdings record without the
+	// asset) is caught too: the read is complete.
+	if len(a.Balances) == 0 || len(a.Proof.Keys) != 2+len(a.Balances) {
+		t.Fatalf("proven keys %+v for balances %+v: want the account, its holdings and each balance", a.Proof.Keys, a.Balances)
+	}
+	hider := lyingProxy(t, net.RPCURL(0), dropHolding)
+	hideArgs := []string{"--home", net.WalletDir(), "--node", hider.URL, "--api", net.APIURL(0)}
+	line = tallyFails(t, nil, "does not match the app hash of verified header",
+		append(hideArgs, "query", "account", "alice", "--prove", "--witness", net.RPCURL(1))...)
+	if !strings.Contains(line, "proof for the holdings (assets held) of "+a.Address) {
 		t.Fatalf("error line %q", line)
 	}
 }
