@@ -96,6 +96,10 @@
     if (!/^\d+$/.test(s)) return s;
     return s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   }
+  // count says "1 transaction", "2 transactions", "1,024 blocks".
+  function count(n, word) {
+    return `${group(String(n))} ${word}${String(n) === '1' ? '' : 's'}`;
+  }
   function parseTime(t) {
     if (!t) return null;
     const m = String(t).replace(/(\.\d{3})\d+/, '$1');
@@ -132,9 +136,9 @@
     if (!addr) return dash;
     const name = nameOf(addr);
     const full = opts && opts.full;
-    return h('span', null,
+    return h('span', { class: name ? 'acct named' : 'acct' },
       h('a', { class: 'hash', href: `#/account/${addr}`, title: addr, 'data-address': addr }, full ? addr : short(addr, 10)),
-      name ? ' ' : null, name ? h('span', { class: 'name' }, name) : null);
+      name ? ' ' : null, name ? h('a', { class: 'name', href: `#/account/${addr}`, title: addr }, name) : null);
   }
   function valLink(addr) {
     const name = nameOf(addr);
@@ -355,7 +359,7 @@
         card('Block interval', avg === null ? dash : avg.toFixed(2) + ' s', `average of the last ${pts.length}`, 'interval'),
         card('Validators', String((vals.validators || []).length), `total power ${group(vals.total_power)}`, 'validators'),
         card('Peers', String(net.n_peers), net.listening ? 'listening' : 'not listening', 'peers')),
-      panel('Activity', `last ${pts.length} blocks · ${group(String(totalTxs))} transactions`,
+      panel('Activity', `last ${count(pts.length, 'block')} · ${count(totalTxs, 'transaction')}`,
         h('div', { class: 'panel-body' }, window.tallyChart.draw(pts, chartWidth())),
         h('div', { class: 'legend' }, h('span', null, h('i', { style: null, class: 'lg-bar' }), 'transactions'),
           h('span', null, h('i', { class: 'lg-line' }), 'interval'))),
@@ -421,7 +425,7 @@
     const txRows = txs.map((t, i) => h('tr', { 'data-tx': t.hash },
       td(String(i), 'num'),
       td(txLink(t.hash)),
-      td(t.missing ? badge('not indexed', 'warn') : show(t.tx && t.tx.type)),
+      td(t.missing ? badge('not indexed', 'warn') : show(t.tx && t.tx.type), 'hide-narrow'),
       td(t.tx ? acctLink(t.tx.sender) : dash, 'hide-narrow'),
       td(t.missing ? t.missing : txSummary(t), 'wrap'),
       td(t.missing ? dash : resultBadge(t.code, t.codespace))));
@@ -450,8 +454,8 @@
         ['Previous block', height > 1 ? h('span', { class: 'hash' }, show(hd.last_block_id && hd.last_block_id.hash)) : dash],
         ['Signatures of the previous block', `${signed} of ${sigs.length} validators`, 'signatures'],
       ]), nav)),
-      panel('Transactions', `${txs.length} in this block`,
-        table([['#', 'num'], 'Hash', 'Type', ['Sender', 'hide-narrow'], 'What', 'Result'], txRows, 'No transactions in this block.')),
+      panel('Transactions', `${count(txs.length, 'transaction')} in this block`,
+        table([['#', 'num'], 'Hash', ['Type', 'hide-narrow'], ['Sender', 'hide-narrow'], 'What', 'Result'], txRows, 'No transactions in this block.')),
       panel('Commit signatures', `for block #${height - 1 > 0 ? height - 1 : dash}`,
         table(['Validator', 'Vote', ['Time', 'hide-narrow']], sigRows, 'No signatures (first block).')));
   };
@@ -522,7 +526,7 @@
       return h('tr', { 'data-tx': t.hash },
         td(txLink(t.hash)),
         td(blockLink(t.height)),
-        td(show(b.type)),
+        td(show(b.type), 'hide-narrow'),
         td(out ? badge('out', 'info') : badge('in', 'ok'), 'hide-narrow'),
         td(txSummary(t, a.address), 'wrap'),
         td(resultBadge(t.code, t.codespace)));
@@ -530,7 +534,7 @@
     const base = `#/account/${a.address}`;
     const pager = h('div', { class: 'pager' },
       page > 1 ? h('a', { href: page === 2 ? base : `${base}/page/${page - 1}` }, '← Newer') : h('span', { class: 'off' }, '← Newer'),
-      h('span', { 'data-field': 'history_page' }, `page ${page} of ${pages_} · ${group(hist.total_count)} transactions`),
+      h('span', { 'data-field': 'history_page' }, `page ${page} of ${pages_} · ${count(hist.total_count, 'transaction')}`),
       page < pages_ ? h('a', { href: `${base}/page/${page + 1}` }, 'Older →') : h('span', { class: 'off' }, 'Older →'));
     const bals = (a.balances || []).map((b) => h('tr', { 'data-asset': b.asset },
       td(h('a', { href: `#/asset/${b.asset}` }, b.asset)), td(group(b.amount), 'num', { 'data-field': 'amount' })));
@@ -549,10 +553,10 @@
           ['Nonce', show(a.nonce), 'nonce'],
           ['Next nonce (with mempool)', show(a.pending_nonce), 'pending_nonce'],
         ])),
-        panel('Balances', `${(a.balances || []).length} assets`,
+        panel('Balances', count((a.balances || []).length, 'asset'),
           table(['Asset', ['Amount', 'num']], bals, 'No balances.'))),
-      panel('History', `${group(hist.total_count)} transactions, newest first`,
-        h('div', null, table(['Hash', 'Block', 'Type', ['Dir', 'hide-narrow'], 'What', 'Result'], rows, 'No transactions yet.'), pager)));
+      panel('History', `${count(hist.total_count, 'transaction')}, newest first`,
+        h('div', null, table(['Hash', 'Block', ['Type', 'hide-narrow'], ['Dir', 'hide-narrow'], 'What', 'Result'], rows, 'No transactions yet.'), pager)));
   };
 
   pages.assets = async function () {
