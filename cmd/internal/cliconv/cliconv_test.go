@@ -70,3 +70,49 @@ func TestStrict(t *testing.T) {
 		}
 	}
 }
+
+func TestDocCommands(t *testing.T) {
+	doc := "text\n```sh\n" +
+		"go run ./cmd/prog --home x keys list   # a comment; not a command\n" +
+		"prog keys lst; other keys list\n" +
+		"  ./bin/prog send \"a b\" <some placeholder> [--nope V] || prog send x < in.txt\n" +
+		"prog keys list|lst\n" +
+		"```\nprog keys outside\n"
+	got := DocCommands(doc, "prog")
+	want := []string{
+		"3:--home x keys list",
+		"4:keys lst",
+		"5:send a b <some placeholder> --nope V",
+		"5:send x",
+		"6:keys list (summary)",
+		"6:keys lst (summary)",
+	}
+	var have []string
+	for _, c := range got {
+		s := fmt.Sprintf("%d:%s", c.Line, strings.Join(c.Args, " "))
+		if c.Summary {
+			s += " (summary)"
+		}
+		have = append(have, s)
+	}
+	if strings.Join(have, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("DocCommands:\n%s\nwant:\n%s", strings.Join(have, "\n"), strings.Join(want, "\n"))
+	}
+
+	newRoot := func() *cobra.Command {
+		root := &cobra.Command{Use: "prog"}
+		root.PersistentFlags().String("home", "", "")
+		keys := &cobra.Command{Use: "keys"}
+		keys.AddCommand(&cobra.Command{Use: "list", Args: cobra.NoArgs, Run: func(*cobra.Command, []string) {}})
+		root.AddCommand(keys, &cobra.Command{Use: "send", Args: cobra.ExactArgs(2), Run: func(*cobra.Command, []string) {}})
+		Strict(root)
+		return root
+	}
+	wantErr := []string{"", "did you mean", "unknown flag: --nope", "usage: prog send", "", "did you mean"}
+	for i, c := range got {
+		err := CheckCommandLine(newRoot(), c.Args, c.Summary)
+		if (err == nil) != (wantErr[i] == "") || (err != nil && !strings.Contains(err.Error(), wantErr[i])) {
+			t.Errorf("%s: err = %v, want %q", have[i], err, wantErr[i])
+		}
+	}
+}
