@@ -79,23 +79,7 @@ func startBinary(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *syncBuf
 	cmd.Env = cleanEnv()
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	return cmd, out, errb, exited
+	return cmd, out, errb, startWatched(t, cmd)
 }
 
 func cleanEnv() []string {

@@ -192,6 +192,13 @@ func startProcess(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, <-chan 
 	cmd := tallydCmd(args...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
+	return cmd, out, startWatched(t, cmd)
+}
+
+// startWatched starts cmd and returns a channel closed when it exits; the
+// process is killed at the end of the test if still running.
+func startWatched(t *testing.T, cmd *exec.Cmd) <-chan struct{} {
+	t.Helper()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +215,7 @@ func startProcess(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, <-chan 
 			<-exited
 		}
 	})
-	return cmd, out, exited
+	return exited
 }
 
 // waitExit waits for the process to exit and returns its status.
