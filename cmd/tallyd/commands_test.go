@@ -93,7 +93,7 @@ func TestGenesisCommands(t *testing.T) {
 	h := []string{"--home", home}
 	steps := [][]string{
 		{"genesis", "add-account", admin, "--role", "admin"},
-		{"genesis", "add-account", alice},
+		{"genesis", "add-account", alice, "--name", "alice"},
 		{"genesis", "add-asset", "TALLY", "--issuer", admin},
 		{"genesis", "add-balance", alice, "1000TALLY"},
 		{"genesis", "add-balance", alice, "500TALLY"},
@@ -114,6 +114,9 @@ func TestGenesisCommands(t *testing.T) {
 	}
 	if len(st.Balances) != 1 || st.Balances[0].Amount != "1500" {
 		t.Errorf("balances %+v, want alice with 1500", st.Balances)
+	}
+	if st.Accounts[1].Name != "alice" || st.Accounts[0].Name != "" {
+		t.Errorf("account names %q, %q, want \"\" and alice", st.Accounts[0].Name, st.Accounts[1].Name)
 	}
 	if doc.Validators[1].Name != "val-2" || doc.Validators[1].Power != 5 {
 		t.Errorf("added validator %+v", doc.Validators[1])
@@ -140,6 +143,8 @@ func TestGenesisCommands(t *testing.T) {
 		{"duplicate account", []string{"genesis", "add-account", alice}, 1, "already"},
 		{"bad address", []string{"genesis", "add-account", "tally1nope"}, 1, "invalid address"},
 		{"unknown role", []string{"genesis", "add-account", newAddress(t), "--role", "king"}, 1, "unknown role"},
+		{"name taken", []string{"genesis", "add-account", newAddress(t), "--name", "alice"}, 1, "already the name of"},
+		{"bad name", []string{"genesis", "add-account", newAddress(t), "--name", "a b"}, 1, "character ' '"},
 		{"balance of a stranger", []string{"genesis", "add-balance", newAddress(t), "5TALLY"}, 1, "not a genesis account"},
 		{"balance of an unknown asset", []string{"genesis", "add-balance", alice, "5GOLD"}, 1, "GOLD"},
 		{"amount without asset", []string{"genesis", "add-balance", alice, "500"}, 1, "expected digits followed by the asset"},

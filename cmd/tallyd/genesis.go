@@ -116,8 +116,15 @@ func newGenesisAddAccountCmd(e env) *cobra.Command {
 		Args:  exactArgs(1, "<address>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			roles, _ := cmd.Flags().GetStringSlice("role")
+			name, _ := cmd.Flags().GetString("name")
 			path, err := editGenesis(cmd, func(_ *cmttypes.GenesisDoc, s *genesis.AppState) error {
-				return s.AddAccount(args[0], roles...)
+				if err := s.AddAccount(args[0], roles...); err != nil {
+					return err
+				}
+				if name == "" {
+					return nil
+				}
+				return s.SetName(args[0], name)
 			})
 			if err != nil {
 				return err
@@ -127,6 +134,7 @@ func newGenesisAddAccountCmd(e env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSlice("role", nil, "role to grant besides member: admin or issuer (repeatable)")
+	cmd.Flags().String("name", "", "a name for the account that the explorer's search box accepts (letters, digits, '.', '_', '-'; not part of the ledger state)")
 	return cmd
 }
 
