@@ -26,9 +26,11 @@ const ProtocolVersion uint64 = 1
 const Codespace = "tally"
 
 // App is the ABCI 2.0 application: it adapts CometBFT's calls onto a
-// ledger.Ledger. Use it with proxy.NewLocalClientCreator, which serializes
-// every call; App relies on the ledger for the isolation of CheckTx (check
-// state), FinalizeBlock (block overlay) and queries (committed views).
+// ledger.Ledger. Use it with NewParallelCheckTxClientCreator (CheckTx calls
+// run concurrently with each other and with the other calls, which stay
+// serialized) or proxy.NewLocalClientCreator (every call serialized); App
+// relies on the ledger for the isolation of CheckTx (check state, under its
+// own lock), FinalizeBlock (block overlay) and queries (committed views).
 type App struct {
 	abci.BaseApplication
 

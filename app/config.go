@@ -61,6 +61,11 @@ type Config struct {
 	// MaxAccountTxsPerBlock bounds the transactions of one sender in a
 	// block this node proposes; -1 removes the bound.
 	MaxAccountTxsPerBlock int `mapstructure:"max_account_txs_per_block"`
+	// ParallelCheckTx lets CheckTx calls from several connections and peers
+	// run at once (their signatures verified on several cores); false
+	// serializes them with every other ABCI call, as CometBFT's local
+	// client does.
+	ParallelCheckTx bool `mapstructure:"parallel_check_tx"`
 }
 
 // LedgerOptions are the ledger's options from these settings.
@@ -81,6 +86,7 @@ func DefaultConfig() Config {
 		Explorer:              true,
 		MaxPendingPerAccount:  ledger.DefaultMaxPendingPerAccount,
 		MaxAccountTxsPerBlock: ledger.DefaultMaxAccountTxsPerBlock,
+		ParallelCheckTx:       true,
 	}
 }
 
@@ -133,6 +139,11 @@ sig_cache_size = {{ .SigCacheSize }}
 # a bound.
 max_pending_txs_per_account = {{ .MaxPendingPerAccount }}
 max_account_txs_per_block = {{ .MaxAccountTxsPerBlock }}
+
+# Check incoming transactions (CheckTx) from several connections and peers
+# at once, verifying their signatures on every core; false checks them one
+# at a time, serialized with block execution.
+parallel_check_tx = {{ .ParallelCheckTx }}
 `))
 
 // DefaultCometConfig returns CometBFT's configuration with Tally's production

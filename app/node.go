@@ -20,7 +20,6 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
-	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/rpc/client/local"
 	sm "github.com/cometbft/cometbft/state"
 	"github.com/cometbft/cometbft/store"
@@ -164,7 +163,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		evict: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 	}
 	n.app = New(l, logger.With("module", "tally"), WithAfterCommit(n.afterCommit), WithMetrics(metrics))
-	cmtNode, err := newCometNode(c, pv, nodeKey, n.app, genDoc, dbs, logger)
+	cmtNode, err := newCometNode(c, pv, nodeKey, n.app, ac.ParallelCheckTx, genDoc, dbs, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +177,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 
 // newCometNode calls node.NewNode, turning the panics of its handshake (an
 // app hash that differs from CometBFT's state) into errors.
-func newCometNode(c *cmtcfg.Config, pv cmttypes.PrivValidator, nk *p2p.NodeKey, a *App,
+func newCometNode(c *cmtcfg.Config, pv cmttypes.PrivValidator, nk *p2p.NodeKey, a *App, parallelCheckTx bool,
 	genDoc *cmttypes.GenesisDoc, dbs *dbRecorder, logger log.Logger,
 ) (n *node.Node, err error) {
 	defer func() {
@@ -194,7 +193,7 @@ func newCometNode(c *cmtcfg.Config, pv cmttypes.PrivValidator, nk *p2p.NodeKey, 
 	inst := *c.Instrumentation
 	inst.Prometheus = false
 	cc.Instrumentation = &inst
-	n, err = node.NewNode(&cc, pv, nk, proxy.NewLocalClientCreator(a),
+	n, err = node.NewNode(&cc, pv, nk, clientCreator(a, parallelCheckTx),
 		func() (*cmttypes.GenesisDoc, error) { return genDoc, nil },
 		dbs.provider, metricsProvider, logger)
 	if err != nil {

@@ -88,17 +88,26 @@ func (k *PrivKey) Sign(msg []byte) Signature {
 // a point on the curve.
 func ParsePubKey(b []byte) (PubKey, error) {
 	var p PubKey
-	if len(b) != PubKeySize {
-		return p, fmt.Errorf("%w: %d bytes, expected %d (compressed)", ErrBadPubKey, len(b), PubKeySize)
-	}
-	if b[0] != 0x02 && b[0] != 0x03 {
-		return p, fmt.Errorf("%w: prefix 0x%02x, expected 0x02 or 0x03 (compressed)", ErrBadPubKey, b[0])
-	}
-	if _, err := btcec.ParsePubKey(b); err != nil {
-		return p, fmt.Errorf("%w: not a point on secp256k1", ErrBadPubKey)
+	if _, err := parseCompressed(b); err != nil {
+		return p, err
 	}
 	copy(p[:], b)
 	return p, nil
+}
+
+// parseCompressed parses (decompresses) a 33-byte compressed key.
+func parseCompressed(b []byte) (*btcec.PublicKey, error) {
+	if len(b) != PubKeySize {
+		return nil, fmt.Errorf("%w: %d bytes, expected %d (compressed)", ErrBadPubKey, len(b), PubKeySize)
+	}
+	if b[0] != 0x02 && b[0] != 0x03 {
+		return nil, fmt.Errorf("%w: prefix 0x%02x, expected 0x02 or 0x03 (compressed)", ErrBadPubKey, b[0])
+	}
+	pub, err := btcec.ParsePubKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not a point on secp256k1", ErrBadPubKey)
+	}
+	return pub, nil
 }
 
 // String returns the public key in hex.
@@ -110,6 +119,50 @@ func (p PubKey) Address() Address { return AddressFromPubKey(p[:]) }
 // Verify checks sig (r||s, low S) over SHA-256(msg). It returns nil when the
 // signature is valid and an error saying why otherwise.
 func (p PubKey) Verify(msg, sig []byte) error {
+	if err := checkSignatureShape(sig); err != nil {
+		return err
+	}
+	vk, err := p.VerifyingKey()
+	if err != nil {
+		return err
+	}
+	return vk.Verify(msg, sig)
+}
+
+// VerifyingKey is a public key parsed (decompressed) once, for verifying
+// many signatures: parsing is a large part of one verification.
+type VerifyingKey struct {
+	pub *btcec.PublicKey
+}
+
+// VerifyingKey parses the key for verification.
+func (p PubKey) VerifyingKey() (*VerifyingKey, error) {
+	pub, err := parseCompressed(p[:])
+	if err != nil {
+		return nil, err
+	}
+	return &VerifyingKey{pub: pub}, nil
+}
+
+// Verify checks sig (r||s, low S) over SHA-256(msg), exactly as
+// PubKey.Verify does.
+func (k *VerifyingKey) Verify(msg, sig []byte) error {
+	if err := checkSignatureShape(sig); err != nil {
+		return err
+	}
+	var r, s btcec.ModNScalar
+	r.SetByteSlice(sig[:32])
+	s.SetByteSlice(sig[32:])
+	h := sha256.Sum256(msg)
+	if !ecdsa.NewSignature(&r, &s).Verify(h[:], k.pub) {
+		return fmt.Errorf("%w: does not match the message and public key", ErrBadSignature)
+	}
+	return nil
+}
+
+// checkSignatureShape refuses a signature of the wrong length, with r or s
+// zero or not below the group order, or with a high S.
+func checkSignatureShape(sig []byte) error {
 	if len(sig) != SignatureSize {
 		return fmt.Errorf("%w: %d bytes, expected %d", ErrBadSignature, len(sig), SignatureSize)
 	}
@@ -122,14 +175,6 @@ func (p PubKey) Verify(msg, sig []byte) error {
 	}
 	if s.IsOverHalfOrder() {
 		return ErrHighS
-	}
-	pub, err := btcec.ParsePubKey(p[:])
-	if err != nil {
-		return fmt.Errorf("%w: not a point on secp256k1", ErrBadPubKey)
-	}
-	h := sha256.Sum256(msg)
-	if !ecdsa.NewSignature(&r, &s).Verify(h[:], pub) {
-		return fmt.Errorf("%w: does not match the message and public key", ErrBadSignature)
 	}
 	return nil
 }

@@ -17,6 +17,10 @@ type execEnv struct {
 	// check only looks at the new set itself.
 	signers      map[[20]byte]bool
 	signersKnown bool
+	// signersRead records that a transaction's outcome looked at the
+	// signers (a validator-set change), so that a proposal's pass, run
+	// without them, is not reused for the decided block.
+	signersRead bool
 }
 
 func newExecEnv(b BlockInfo, signersKnown bool) *execEnv {

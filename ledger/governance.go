@@ -385,6 +385,7 @@ func setValidatorPower(c *txContext, pubKey []byte, power uint64) error {
 // more than 2/3 of the new set's power, so the chain keeps a quorum of
 // validators known to be live.
 func checkValidatorSet(c *txContext, what string) error {
+	c.env.signersRead = true
 	vals, err := listValidators(c.st)
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ type Ledger struct {
 	nextHeight int64      // height of the next block; 0 before InitChain on a fresh store
 	genesis    *overlay   // state staged by InitChain, written by the first Commit
 	pending    *pendingBlock
+	processed  *processedBlock // the last proposal ProcessTxs accepted
 	closed     bool
 
 	view    atomic.Pointer[View] // last committed state
@@ -279,6 +280,7 @@ func (l *Ledger) InitChain(chainID string, initialHeight int64, g GenesisState) 
 	l.genesis = ov
 	l.nextHeight = initialHeight
 	l.pending = nil
+	l.processed = nil
 	l.chainID.Store(&chainID)
 	l.resetCheck(ov, initialHeight)
 	return root[:], nil
@@ -388,15 +390,24 @@ func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) 
 	}
 	l.pending = nil
 	chainID := l.ChainID()
-	p, err := l.newBlockPass(b, true, txs)
-	if err != nil {
-		return nil, err
-	}
-	res := &BlockResult{TxResults: make([]TxResult, len(txs)), Events: p.events}
-	for i, d := range p.txs {
-		if res.TxResults[i], err = p.run(i); err != nil {
+	var p *blockPass
+	var res *BlockResult
+	if pb := l.takeProcessed(b, txs); pb != nil {
+		p = pb.pass
+		res = &BlockResult{TxResults: pb.results, Events: p.events}
+	} else {
+		var err error
+		if p, err = l.newBlockPass(b, true, txs); err != nil {
 			return nil, err
 		}
+		res = &BlockResult{TxResults: make([]TxResult, len(txs)), Events: p.events}
+		for i := range p.txs {
+			if res.TxResults[i], err = p.run(i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, d := range p.txs {
 		if d.decodeErr == nil {
 			l.verify.cache.forget(sigCacheKey(chainID, d.raw))
 		}
@@ -512,6 +523,7 @@ func (l *Ledger) Commit() error {
 	}
 	l.tree = p.tree
 	l.pending = nil
+	l.processed = nil
 	l.genesis = nil
 	l.nextHeight = p.height + 1
 	v := &View{height: p.height, appHash: p.appHash, chainID: l.ChainID(), snap: snap, tree: p.tree.Snapshot()}

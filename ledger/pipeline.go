@@ -1,7 +1,9 @@
 package ledger
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/tallyledger/tally/crypto"
 )
@@ -155,10 +157,12 @@ func (l *Ledger) ProcessTxs(b BlockInfo, txs [][]byte) error {
 	if err := l.ready(b.Height); err != nil {
 		return err
 	}
+	l.processed = nil
 	p, err := l.newBlockPass(b, true, txs)
 	if err != nil {
 		return err
 	}
+	results := make([]TxResult, len(p.txs))
 	for i, d := range p.txs {
 		r, err := p.run(i)
 		if err != nil {
@@ -167,6 +171,45 @@ func (l *Ledger) ProcessTxs(b BlockInfo, txs [][]byte) error {
 		if r.Code != CodeOK {
 			return Errorf(r.Code, "transaction %d (%s) would fail: %s", i, TxHashString(d.raw), r.Log)
 		}
+		results[i] = r
 	}
+	l.processed = &processedBlock{base: l.view.Load(), genesis: l.genesis, pass: p, results: results,
+		signers: slices.Clone(b.Signers), signersRead: p.env.signersRead}
 	return nil
+}
+
+// processedBlock is the outcome of the last proposal ProcessTxs accepted,
+// kept so that FinalizeBlock need not decode and run the same transactions
+// again when the decided block is that proposal. It is an optimization
+// only: FinalizeBlock reuses it only for the very same transactions, at
+// the same height, on the same committed state, and with the same signers
+// of the last commit when a transaction looked at them, so the results
+// are those a fresh execution gives; blocks replayed or block-synced, and
+// proposals not processed, are simply executed.
+type processedBlock struct {
+	base        *View    // the committed state it ran on
+	genesis     *overlay // the staged genesis state it ran on, if any
+	pass        *blockPass
+	results     []TxResult
+	signers     [][]byte // of the proposal's last commit
+	signersRead bool     // a transaction's outcome depended on them
+}
+
+// takeProcessed returns the processed pass of block b if it is reusable
+// for txs, and forgets it either way. The caller holds l.mu.
+func (l *Ledger) takeProcessed(b BlockInfo, txs [][]byte) *processedBlock {
+	pb := l.processed
+	l.processed = nil
+	if pb == nil || pb.pass.height != b.Height || pb.base != l.view.Load() || pb.genesis != l.genesis || len(pb.pass.txs) != len(txs) {
+		return nil
+	}
+	for i, d := range pb.pass.txs {
+		if !bytes.Equal(d.raw, txs[i]) {
+			return nil
+		}
+	}
+	if pb.signersRead && !slices.EqualFunc(pb.signers, b.Signers, bytes.Equal) {
+		return nil
+	}
+	return pb
 }

@@ -303,12 +303,16 @@ func NewSignedTx(chainID string, body Body, key *crypto.PrivKey) *Tx {
 func (tx *Tx) Sender() crypto.Address { return crypto.AddressFromPubKey(tx.PubKey) }
 
 // VerifySignature checks the signature over SignBytes(chainID, body).
-func (tx *Tx) VerifySignature(chainID string) error {
-	pub, err := crypto.ParsePubKey(tx.PubKey)
+func (tx *Tx) VerifySignature(chainID string) error { return tx.verifySignature(chainID, nil) }
+
+// verifySignature is VerifySignature with the sender's key parsed through
+// keys (nil parses it every time); the outcome is the same either way.
+func (tx *Tx) verifySignature(chainID string, keys *crypto.KeyCache) error {
+	vk, err := keys.VerifyingKey(tx.PubKey)
 	if err != nil {
 		return Errorf(CodeBadSignature, "%v", err)
 	}
-	if err := pub.Verify(SignBytes(chainID, &tx.Body), tx.Signature); err != nil {
+	if err := vk.Verify(SignBytes(chainID, &tx.Body), tx.Signature); err != nil {
 		return Errorf(CodeBadSignature, "%v (signed for another chain than %q, or altered)", err, chainID)
 	}
 	return nil

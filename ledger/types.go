@@ -129,6 +129,10 @@ type Options struct {
 	// is called when the new root is computed. It lets a caller time the
 	// update (the ledger reads no clock) and cannot change any result.
 	TreeUpdate func(changes int) (done func())
+	// KeyCacheSize bounds the cache of parsed (decompressed) public keys,
+	// one per sending account; 0 means DefaultKeyCacheSize, negative
+	// disables the cache.
+	KeyCacheSize int
 }
 
 // Defaults of Options.
@@ -149,6 +153,10 @@ func limitOrDefault(v, def int) int {
 	}
 	return v
 }
+
+// DefaultKeyCacheSize is the public key cache's default capacity (about
+// 200 bytes a key).
+const DefaultKeyCacheSize = 1 << 17
 
 // Attribute is an event attribute; all are meant to be indexed.
 type Attribute struct {

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tallyledger/tally/crypto"
 )
 
 // decodedTx is a transaction of a block or a CheckTx call on its way to
@@ -107,6 +109,7 @@ func (c *sigCache) len() int {
 // parallel.
 type verifier struct {
 	cache   *sigCache
+	keys    *crypto.KeyCache
 	workers int
 	// hits and misses count lookups of the cache (signatures skipped and
 	// signatures verified), for the node's metrics.
@@ -122,7 +125,11 @@ func newVerifier(opts Options) *verifier {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return &verifier{cache: newSigCache(size), workers: workers}
+	keys := opts.KeyCacheSize
+	if keys == 0 {
+		keys = DefaultKeyCacheSize
+	}
+	return &verifier{cache: newSigCache(size), keys: crypto.NewKeyCache(keys), workers: workers}
 }
 
 // verifyOne checks one decoded transaction's signature and caches success.
@@ -136,7 +143,7 @@ func (v *verifier) verifyOne(chainID string, d *decodedTx) {
 		return
 	}
 	v.misses.Add(1)
-	if d.sigErr = d.tx.VerifySignature(chainID); d.sigErr == nil {
+	if d.sigErr = d.tx.verifySignature(chainID, v.keys); d.sigErr == nil {
 		v.cache.add(k)
 	}
 }
@@ -161,7 +168,7 @@ func (v *verifier) verifyAll(chainID string, txs []*decodedTx) {
 	workers := min(v.workers, len(todo))
 	if workers <= 1 {
 		for _, d := range todo {
-			if d.sigErr = d.tx.VerifySignature(chainID); d.sigErr == nil {
+			if d.sigErr = d.tx.verifySignature(chainID, v.keys); d.sigErr == nil {
 				v.cache.add(sigCacheKey(chainID, d.raw))
 			}
 		}
@@ -179,7 +186,7 @@ func (v *verifier) verifyAll(chainID string, txs []*decodedTx) {
 					return
 				}
 				d := todo[i]
-				if d.sigErr = d.tx.VerifySignature(chainID); d.sigErr == nil {
+				if d.sigErr = d.tx.verifySignature(chainID, v.keys); d.sigErr == nil {
 					v.cache.add(sigCacheKey(chainID, d.raw))
 				}
 			}

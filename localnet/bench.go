@@ -92,9 +92,15 @@ type BenchSecond struct {
 
 // benchTx is one pre-signed transaction.
 type benchTx struct {
-	raw  []byte
-	hash [32]byte
+	raw    []byte
+	hash   [32]byte
+	sender int // index of the sender whose nonce order it follows; -1 for none
 }
+
+// skippedReason is the rejection recorded for a transaction not sent
+// because an earlier one of its sender was refused: its nonce could no
+// longer be the next one.
+const skippedReason = "not sent: an earlier transaction of its sender was refused"
 
 // lane is one connection's ordered share of the load.
 type lane struct {
@@ -181,6 +187,7 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 		go func() {
 			defer wg.Done()
 			bc := newBatchClient(n.RPCURL(l.node))
+			refused := map[int]bool{} // senders with a refused transaction
 			next := began.Add(interval * time.Duration(li) / time.Duration(len(lanes)))
 			for i := 0; i < len(l.txs) && ctx.Err() == nil; i += opts.Batch {
 				if d := time.Until(next); d > 0 {
@@ -191,10 +198,24 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 					}
 				}
 				next = next.Add(interval)
-				batch := l.txs[i:min(i+opts.Batch, len(l.txs))]
+				batch := make([]benchTx, 0, opts.Batch)
+				for _, tx := range l.txs[i:min(i+opts.Batch, len(l.txs))] {
+					if tx.sender >= 0 && refused[tx.sender] {
+						tr.skip()
+						continue
+					}
+					batch = append(batch, tx)
+				}
+				if len(batch) == 0 {
+					continue
+				}
 				tr.submit(batch)
 				outcomes, err := bc.broadcast(ctx, method, batch)
-				tr.answered(batch, outcomes, err)
+				for _, k := range tr.answered(batch, outcomes, err) {
+					if batch[k].sender >= 0 {
+						refused[batch[k].sender] = true
+					}
+				}
 			}
 		}()
 	}
@@ -284,9 +305,19 @@ func (t *tracker) submit(batch []benchTx) {
 	t.offered += len(batch)
 }
 
+// skip records a transaction not sent (skippedReason).
+func (t *tracker) skip() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.offered++
+	t.rejected++
+	t.reasons[skippedReason]++
+}
+
 // answered records the node's answers to a batch: a transport error or a
-// per-transaction error (or non-zero CheckTx code) is a rejection.
-func (t *tracker) answered(batch []benchTx, outcomes []string, err error) {
+// per-transaction error (or non-zero CheckTx code) is a rejection. It
+// returns the positions of the rejected transactions.
+func (t *tracker) answered(batch []benchTx, outcomes []string, err error) (rejected []int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i, tx := range batch {
@@ -306,7 +337,9 @@ func (t *tracker) answered(batch []benchTx, outcomes []string, err error) {
 		delete(t.submitted, tx.hash)
 		t.rejected++
 		t.reasons[shortReason(reason)]++
+		rejected = append(rejected, i)
 	}
+	return rejected
 }
 
 // block records a committed block's transactions; codes may be nil when

@@ -49,6 +49,7 @@ func tallyLoad(ctx context.Context, n *Net, total, lanesPerNode int, names []str
 	type job struct {
 		lane, index int
 		s           *benchSender
+		sender      int
 		nonce       uint64
 	}
 	var jobs []job
@@ -61,7 +62,7 @@ func tallyLoad(ctx context.Context, n *Net, total, lanesPerNode int, names []str
 		ss := laneSenders[li]
 		for i := range count {
 			s := ss[i%len(ss)]
-			jobs = append(jobs, job{lane: li, index: i, s: s, nonce: s.nonce})
+			jobs = append(jobs, job{lane: li, index: i, s: s, sender: s.index, nonce: s.nonce})
 			s.nonce++
 		}
 	}
@@ -77,7 +78,7 @@ func tallyLoad(ctx context.Context, n *Net, total, lanesPerNode int, names []str
 				j := jobs[i]
 				body := ledger.Body{Nonce: j.nonce, Msg: ledger.Msg{Transfer: &ledger.Transfer{To: j.s.to, Asset: Asset, Amount: 1}}}
 				raw := ledger.NewSignedTx(n.ChainID(), body, j.s.key).Encode()
-				lanes[j.lane].txs[j.index] = benchTx{raw: raw, hash: sha256.Sum256(raw)}
+				lanes[j.lane].txs[j.index] = benchTx{raw: raw, hash: sha256.Sum256(raw), sender: j.sender}
 			}
 		})
 	}
@@ -115,7 +116,7 @@ func kvstoreLoad(n *Net, total, lanesPerNode int) ([]*lane, error) {
 				return nil, fmt.Errorf("bench: kvstore key %q longer than a transfer (%d bytes)", raw, size)
 			}
 			raw = append(raw, bytes.Repeat([]byte{'v'}, size-len(raw))...)
-			l.txs[i] = benchTx{raw: raw, hash: sha256.Sum256(raw)}
+			l.txs[i] = benchTx{raw: raw, hash: sha256.Sum256(raw), sender: -1}
 		}
 		lanes[li] = l
 	}
@@ -123,6 +124,7 @@ func kvstoreLoad(n *Net, total, lanesPerNode int) ([]*lane, error) {
 }
 
 type benchSender struct {
+	index int
 	key   *crypto.PrivKey
 	to    crypto.Address
 	nonce uint64
@@ -162,7 +164,7 @@ func (n *Net) loadSenders(ctx context.Context, names []string) ([]*benchSender, 
 		if err != nil {
 			return nil, fmt.Errorf("bench: nonce of %s: %w", name, err)
 		}
-		senders = append(senders, &benchSender{key: key, nonce: nonce})
+		senders = append(senders, &benchSender{index: i, key: key, nonce: nonce})
 	}
 	for i, s := range senders {
 		s.to = senders[(i+1)%len(senders)].key.PubKey().Address()

@@ -137,7 +137,7 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 			return nil
 		},
 	}
-	addNetworkFlags(cmd.Flags(), 64)
+	addNetworkFlags(cmd.Flags(), 200)
 	fs := cmd.Flags()
 	fs.Lookup("dir").DefValue = "a temporary directory"
 	fs.IntSlice("rates", []int{250, 500, 1000, 2000}, "offered transactions per second, one run each")
