@@ -3,7 +3,10 @@ package ledger
 import (
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,9 +210,24 @@ func largeState(b *testing.B, dir string, n int, senders []identity) []crypto.Ad
 // BenchmarkStateSize measures start-up (Open: read every entry, rebuild the
 // tree, check the root) and the cost of one block of 1,000 transfers
 // (signatures cached: execution, tree update, one synced LevelDB batch) at
-// 10k, 100k and 1M accounts.
+// 10k, 100k and 1M accounts, and the resident memory of a node holding
+// that state. TALLY_BENCH_ACCOUNTS=10000000 (a comma-separated list) sets
+// the sizes instead; 10M accounts take minutes to generate and several GiB.
+//
+//	TALLY_BENCH_ACCOUNTS=1000000,10000000 go test ./ledger -run '^$' -bench StateSize -benchtime 3x -timeout 2h
 func BenchmarkStateSize(b *testing.B) {
-	for _, n := range []int{10_000, 100_000, 1_000_000} {
+	sizes := []int{10_000, 100_000, 1_000_000}
+	if env := os.Getenv("TALLY_BENCH_ACCOUNTS"); env != "" {
+		sizes = nil
+		for _, f := range strings.Split(env, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("TALLY_BENCH_ACCOUNTS=%q: expected account counts such as 10000000", env)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range sizes {
 		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
 			dir := b.TempDir()
 			senders := benchSenders(100)
@@ -219,6 +237,21 @@ func BenchmarkStateSize(b *testing.B) {
 			b.Run("open", func(b *testing.B) {
 				for b.Loop() {
 					l := openLevel(b, dir)
+					l.Close()
+				}
+			})
+			b.Run("resident", func(b *testing.B) {
+				// The memory a node holds for the state: the heap after
+				// Open, and the process's resident set.
+				for b.Loop() {
+					l := openLevel(b, dir)
+					runtime.GC()
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "MiB-heap")
+					if rss, ok := residentMiB(); ok {
+						b.ReportMetric(rss, "MiB-rss")
+					}
 					l.Close()
 				}
 			})
@@ -277,4 +310,19 @@ func BenchmarkStateSize(b *testing.B) {
 			})
 		})
 	}
+}
+
+// residentMiB is this process's resident set size (Linux), in MiB.
+func residentMiB() (float64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024, err == nil
+		}
+	}
+	return 0, false
 }
