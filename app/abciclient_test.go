@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	abcicli "github.com/cometbft/cometbft/abci/client"
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -235,4 +236,70 @@ func BenchmarkCheckTxClient(b *testing.B) {
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "tx/s")
 		})
 	}
+}
+
+// BenchmarkCheckTxScaling measures how CheckTx throughput through the
+// parallel client scales from one core to two: every iteration checks the
+// same 500 transfers (signatures not cached) with GOMAXPROCS=1 and one
+// connection, then with GOMAXPROCS=2 and two, alternating at sub-second
+// grain so that the load of a shared machine drifts out of the ratio. It
+// reports both rates and speedup = rate at 2 / rate at 1 (the target is
+// 1.8 or more on an idle two-core machine).
+//
+//	go test ./app -run '^$' -bench CheckTxScaling -benchtime 20x
+func BenchmarkCheckTxScaling(b *testing.B) {
+	if runtime.NumCPU() < 2 {
+		b.Skip("needs two cores")
+	}
+	const n = 500
+	c, keys := fundedChain(b, n, ledger.Options{SigCacheSize: -1})
+	cli := newClient(b, NewParallelCheckTxClientCreator(c.app))
+	cli.SetResponseCallback(func(*abci.Request, *abci.Response) {})
+	txs := make([][]byte, n)
+	for i, k := range keys {
+		txs[i] = newTx(b, k).nonce(0).transfer(keys[(i+1)%n], "TALLY", 1).bytes()
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var spent [3]time.Duration
+	checkAll := func(procs int) {
+		runtime.GOMAXPROCS(procs)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range procs {
+			wg.Go(func() {
+				for {
+					i := next.Add(1) - 1
+					if i >= n {
+						return
+					}
+					rr, err := cli.CheckTxAsync(context.Background(), &abci.RequestCheckTx{Tx: txs[i]})
+					if err != nil || rr.Response.GetCheckTx().Code != 0 {
+						b.Errorf("CheckTx: %v %v", err, rr.Response)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		spent[procs] += time.Since(start)
+		runtime.GOMAXPROCS(2)
+		c.block() // an empty block: the check state starts again from the committed one
+	}
+	checkAll(2) // warm the key cache
+	spent = [3]time.Duration{}
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			checkAll(1)
+			checkAll(2)
+		} else {
+			checkAll(2)
+			checkAll(1)
+		}
+	}
+	rate1 := float64(b.N*n) / spent[1].Seconds()
+	rate2 := float64(b.N*n) / spent[2].Seconds()
+	b.ReportMetric(rate1, "tx/s-1core")
+	b.ReportMetric(rate2, "tx/s-2cores")
+	b.ReportMetric(rate2/rate1, "speedup")
 }
