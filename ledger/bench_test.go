@@ -326,3 +326,16 @@ func residentMiB() (float64, bool) {
 	}
 	return 0, false
 }
+
+// BenchmarkDecodeTx measures strict decoding of one transfer (CBOR decode,
+// the canonical re-encoding check, ValidateBasic), which every pass over a
+// block repeats.
+func BenchmarkDecodeTx(b *testing.B) {
+	raw := newTx(b).from(alice).to(bob).amount(5).nonce(0).bytes(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := decodeTx(raw); d.decodeErr != nil {
+			b.Fatal(d.decodeErr)
+		}
+	}
+}
