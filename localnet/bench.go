@@ -342,9 +342,7 @@ func (t *tracker) answered(batch []benchTx, outcomes []string, err error) (rejec
 	return rejected
 }
 
-// block records a committed block's transactions; codes may be nil when
-// the results could not be read (every transaction then counts as
-// committed).
+// block records a committed block's transactions and their result codes.
 func (t *tracker) block(txs [][]byte, codes []uint32, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -381,10 +379,14 @@ func (t *tracker) progress() BenchProgress {
 	return BenchProgress{Offered: t.offered, Rejected: t.rejected, Committed: t.committed, Height: t.height.Load()}
 }
 
-// watch reads every block after from as soon as node0 (or, while it does
-// not answer, another node) reports it committed.
+// watch reads every block after from that node0 (or, while it does not
+// answer, another node) has committed. A block's commit time is when the
+// node first reports it; the block is read once the next one is reported,
+// when its results are surely saved.
 func (t *tracker) watch(ctx context.Context, n *Net, from int64) {
 	next := from + 1
+	seenAt := map[int64]time.Time{}
+	seenTop := from
 	node := 0
 	for ctx.Err() == nil {
 		c := n.Client(node)
@@ -397,13 +399,17 @@ func (t *tracker) watch(ctx context.Context, n *Net, from int64) {
 			continue
 		}
 		latest := st.SyncInfo.LatestBlockHeight
-		seen := time.Now()
-		for ; next <= latest && ctx.Err() == nil; next++ {
-			if err := t.readBlock(ctx, c, next, seen); err != nil {
+		now := time.Now()
+		for ; seenTop < latest; seenTop++ {
+			seenAt[seenTop+1] = now
+		}
+		for ; next < latest && ctx.Err() == nil; next++ {
+			if err := t.readBlock(ctx, c, next, seenAt[next]); err != nil {
 				break
 			}
+			delete(seenAt, next)
 		}
-		t.height.Store(next - 1)
+		t.height.Store(latest)
 		sleepCtx(ctx, 20*time.Millisecond)
 	}
 }
@@ -417,11 +423,13 @@ func (t *tracker) readBlock(ctx context.Context, c *rpchttp.HTTP, h int64, seen 
 	}
 	var codes []uint32
 	if len(b.Block.Txs) > 0 {
-		if br, err := c.BlockResults(qctx, &h); err == nil {
-			codes = make([]uint32, len(br.TxsResults))
-			for i, r := range br.TxsResults {
-				codes[i] = r.Code
-			}
+		br, err := c.BlockResults(qctx, &h)
+		if err != nil {
+			return err
+		}
+		codes = make([]uint32, len(br.TxsResults))
+		for i, r := range br.TxsResults {
+			codes[i] = r.Code
 		}
 	}
 	txs := make([][]byte, len(b.Block.Txs))
