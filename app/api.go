@@ -43,7 +43,7 @@ func (s *apiServer) routes() map[string]*rpcserver.RPCFunc {
 }
 
 func (s *apiServer) status(ctx *rpctypes.Context) (*wire.StatusResult, error) {
-	st, err := s.n.rpc.Status(ctx.Context())
+	st, err := s.b.rpc.Status(ctx.Context())
 	if err != nil {
 		return nil, fmt.Errorf("node status: %w", err)
 	}
@@ -54,7 +54,7 @@ func (s *apiServer) status(ctx *rpctypes.Context) (*wire.StatusResult, error) {
 		Version:         version.String(),
 		Height:          wire.Int64(st.SyncInfo.LatestBlockHeight),
 		AppHash:         wire.UpperHex(st.SyncInfo.LatestAppHash),
-		LedgerHeight:    wire.Int64(s.n.ledger.LastHeight()),
+		LedgerHeight:    wire.Int64(s.b.ledger.LastHeight()),
 		LatestBlockHash: wire.UpperHex(st.SyncInfo.LatestBlockHash),
 		LatestBlockTime: st.SyncInfo.LatestBlockTime.UTC().Format(time.RFC3339Nano),
 		CatchingUp:      st.SyncInfo.CatchingUp,
@@ -65,7 +65,7 @@ func (s *apiServer) account(_ *rpctypes.Context, address addressParam) (*wire.Ac
 	if err := address.required(); err != nil {
 		return nil, err
 	}
-	info, err := accountInfo(s.n.ledger.View(), s.n.ledger, address.Address)
+	info, err := accountInfo(s.b.ledger.View(), s.b.ledger, address.Address)
 	if err != nil {
 		return nil, fmt.Errorf("read account %s: %w", address.Address, err)
 	}
@@ -79,7 +79,7 @@ func (s *apiServer) balances(_ *rpctypes.Context, address addressParam) (*wire.B
 	if err := address.required(); err != nil {
 		return nil, err
 	}
-	v := s.n.ledger.View()
+	v := s.b.ledger.View()
 	acct, err := v.Account(address.Address)
 	if err != nil {
 		return nil, fmt.Errorf("read account %s: %w", address.Address, err)
@@ -95,7 +95,7 @@ func (s *apiServer) balances(_ *rpctypes.Context, address addressParam) (*wire.B
 }
 
 func (s *apiServer) assets(_ *rpctypes.Context) (*wire.AssetsResult, error) {
-	as, err := s.n.ledger.View().Assets()
+	as, err := s.b.ledger.View().Assets()
 	if err != nil {
 		return nil, fmt.Errorf("read assets: %w", err)
 	}
@@ -110,7 +110,7 @@ func (s *apiServer) asset(_ *rpctypes.Context, symbol symbolParam) (*wire.AssetR
 	if symbol.s == "" {
 		return nil, errors.New("symbol is required")
 	}
-	a, err := s.n.ledger.View().Asset(symbol.s)
+	a, err := s.b.ledger.View().Asset(symbol.s)
 	if err != nil {
 		return nil, fmt.Errorf("read asset %s: %w", symbol.s, err)
 	}
@@ -127,18 +127,18 @@ func (s *apiServer) tx(_ *rpctypes.Context, hash hashParam) (*wire.TxResult, err
 	if hash.b == nil {
 		return nil, errors.New("hash is required")
 	}
-	return lookupTx(s.n.ledger.View(), hash.b)
+	return lookupTx(s.b.ledger.View(), hash.b)
 }
 
 func (s *apiServer) history(_ *rpctypes.Context, address addressParam, page, perPage uintParam) (*wire.HistoryResult, error) {
 	if err := address.required(); err != nil {
 		return nil, err
 	}
-	return historyPage(s.n.ledger.View(), address.Address, uint64(page), uint64(perPage))
+	return historyPage(s.b.ledger.View(), address.Address, uint64(page), uint64(perPage))
 }
 
 func (s *apiServer) validators(_ *rpctypes.Context) (*wire.ValidatorsResult, error) {
-	v := s.n.ledger.View()
+	v := s.b.ledger.View()
 	vals, err := v.Validators()
 	if err != nil {
 		return nil, fmt.Errorf("read validators: %w", err)
@@ -154,8 +154,8 @@ func (s *apiServer) validators(_ *rpctypes.Context) (*wire.ValidatorsResult, err
 }
 
 func (s *apiServer) nodes(_ *rpctypes.Context) (*wire.NodesResult, error) {
-	v := s.n.ledger.View()
-	allowed, err := s.n.app.allowedNodes(v)
+	v := s.b.ledger.View()
+	allowed, err := s.b.peers.allowedNodes(v)
 	if err != nil {
 		return nil, fmt.Errorf("read allowed nodes: %w", err)
 	}
@@ -163,14 +163,13 @@ func (s *apiServer) nodes(_ *rpctypes.Context) (*wire.NodesResult, error) {
 	for _, id := range allowed {
 		byID[id] = &wire.NodeResult{ID: id, Allowed: true}
 	}
-	for _, p := range s.n.Switch().Peers().Copy() {
-		id := string(p.ID())
+	for _, id := range s.b.peers.peerIDs() {
 		if byID[id] == nil {
 			byID[id] = &wire.NodeResult{ID: id}
 		}
 		byID[id].Connected = true
 	}
-	self := s.n.NodeID()
+	self := s.b.peers.NodeID()
 	if byID[self] != nil {
 		byID[self].Self = true
 	}
@@ -183,7 +182,7 @@ func (s *apiServer) nodes(_ *rpctypes.Context) (*wire.NodesResult, error) {
 }
 
 func (s *apiServer) proposals(_ *rpctypes.Context) (*wire.ProposalsResult, error) {
-	ps, err := s.n.ledger.View().Proposals()
+	ps, err := s.b.ledger.View().Proposals()
 	if err != nil {
 		return nil, fmt.Errorf("read proposals: %w", err)
 	}
@@ -198,7 +197,7 @@ func (s *apiServer) proposal(_ *rpctypes.Context, id uintParam) (*wire.ProposalR
 	if id == 0 {
 		return nil, errors.New("id is required (proposal IDs start at 1)")
 	}
-	p, err := s.n.ledger.View().Proposal(uint64(id))
+	p, err := s.b.ledger.View().Proposal(uint64(id))
 	if err != nil {
 		return nil, fmt.Errorf("read proposal %d: %w", id, err)
 	}
@@ -210,7 +209,7 @@ func (s *apiServer) proposal(_ *rpctypes.Context, id uintParam) (*wire.ProposalR
 }
 
 func (s *apiServer) params(_ *rpctypes.Context) (*wire.ParamsResult, error) {
-	v := s.n.ledger.View()
+	v := s.b.ledger.View()
 	p, err := v.Params()
 	if err != nil {
 		return nil, fmt.Errorf("read params: %w", err)
@@ -226,7 +225,7 @@ func (s *apiServer) broadcastTx(ctx *rpctypes.Context, tx txParam) (*wire.Broadc
 	if len(tx.b) == 0 {
 		return nil, errors.New("tx is required (hex of the signed transaction)")
 	}
-	res, err := s.n.rpc.BroadcastTxSync(ctx.Context(), cmttypes.Tx(tx.b))
+	res, err := s.b.rpc.BroadcastTxSync(ctx.Context(), cmttypes.Tx(tx.b))
 	if err != nil {
 		return nil, fmt.Errorf("broadcast %s: %w", ledger.TxHashString(tx.b), err)
 	}
@@ -353,7 +352,7 @@ func (p *txParam) UnmarshalJSON(b []byte) error {
 // accountInfo reads an account with its balances from v and its pending
 // nonce from the ledger's check state; nil when the account is not
 // registered.
-func accountInfo(v *ledger.View, l *ledger.Ledger, addr crypto.Address) (*wire.AccountResult, error) {
+func accountInfo(v *ledger.View, l apiLedger, addr crypto.Address) (*wire.AccountResult, error) {
 	acct, err := v.Account(addr)
 	if err != nil || acct == nil {
 		return nil, err

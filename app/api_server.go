@@ -11,23 +11,67 @@ import (
 	"sync"
 	"time"
 
+	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/libs/log"
+	"github.com/cometbft/cometbft/rpc/client/local"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	rpcserver "github.com/cometbft/cometbft/rpc/jsonrpc/server"
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/rs/cors"
 
-	"github.com/tallyledger/tally/explorer"
+	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/ledger"
 )
+
+// apiLedger is what the ledger API reads of the ledger: the committed
+// state and the nonces of transactions waiting in the mempool.
+// *ledger.Ledger is one.
+type apiLedger interface {
+	View() *ledger.View
+	LastHeight() int64
+	PendingNonce(addr crypto.Address) (nonce uint64, pending bool, err error)
+}
+
+// consensusRPC is the part of CometBFT's RPC that the ledger API forwards
+// to. CometBFT's in-process client (*local.Local) is one.
+type consensusRPC interface {
+	Status(ctx context.Context) (*ctypes.ResultStatus, error)
+	BroadcastTxSync(ctx context.Context, tx cmttypes.Tx) (*ctypes.ResultBroadcastTx, error)
+}
+
+// peerSet says which nodes the ledger allows and which are connected.
+// *Node is one.
+type peerSet interface {
+	NodeID() string
+	peerIDs() []string
+	allowedNodes(v *ledger.View) ([]string, error)
+}
+
+var (
+	_ apiLedger    = (*ledger.Ledger)(nil)
+	_ consensusRPC = (*local.Local)(nil)
+	_ peerSet      = (*Node)(nil)
+)
+
+// apiBackend is everything the ledger API's methods read.
+type apiBackend struct {
+	ledger apiLedger
+	rpc    consensusRPC
+	peers  peerSet
+}
 
 // apiServer serves the ledger JSON-RPC API with CometBFT's JSON-RPC server:
 // JSON-RPC 2.0 over POST /, URI requests GET /<method>?arg=value, and the
 // same methods over a websocket at /websocket. Its limits mirror the node's
 // [rpc] settings: body size, header size, batch size, open connections.
 type apiServer struct {
-	n      *Node
-	logger log.Logger
-	laddr  string
-	conf   *rpcserver.Config
+	b       apiBackend
+	logger  log.Logger
+	laddr   string
+	rpcConf *cmtcfg.RPCConfig // CORS and the websocket buffer
+	conf    *rpcserver.Config
+	pages   []page // other HTTP handlers beside the methods (health, explorer)
 
 	mu        sync.Mutex
 	ln        net.Listener
@@ -36,8 +80,22 @@ type apiServer struct {
 	serveDone chan struct{}
 }
 
-func newAPIServer(n *Node, logger log.Logger) *apiServer {
-	rc := n.cfg.RPC
+// page is an HTTP handler the API server serves beside its methods.
+type page struct {
+	pattern string // as http.ServeMux takes it
+	handler http.Handler
+}
+
+// newAPIServer makes the ledger API server for laddr with the limits of
+// CometBFT's [rpc] section rc, serving pages beside the methods.
+func newAPIServer(b apiBackend, laddr string, rc *cmtcfg.RPCConfig, logger log.Logger, pages ...page) *apiServer {
+	return &apiServer{b: b, logger: logger, laddr: laddr, rpcConf: rc, conf: apiServerLimits(rc),
+		pages: pages, hijacked: map[net.Conn]struct{}{}}
+}
+
+// apiServerLimits are CometBFT's JSON-RPC server settings for the limits of
+// the node's [rpc] section.
+func apiServerLimits(rc *cmtcfg.RPCConfig) *rpcserver.Config {
 	conf := rpcserver.DefaultConfig()
 	conf.MaxBodyBytes = rc.MaxBodyBytes
 	conf.MaxHeaderBytes = rc.MaxHeaderBytes
@@ -46,7 +104,7 @@ func newAPIServer(n *Node, logger log.Logger) *apiServer {
 	if conf.WriteTimeout <= rc.TimeoutBroadcastTxCommit {
 		conf.WriteTimeout = rc.TimeoutBroadcastTxCommit + time.Second
 	}
-	return &apiServer{n: n, logger: logger, laddr: n.appCfg.APIListenAddr, conf: conf, hijacked: map[net.Conn]struct{}{}}
+	return conf
 }
 
 // listen binds the listen address (before CometBFT starts, so that a taken
@@ -69,18 +127,17 @@ func (s *apiServer) handler() http.Handler {
 	mux := http.NewServeMux()
 	wm := rpcserver.NewWebsocketManager(routes,
 		rpcserver.ReadLimit(s.conf.MaxBodyBytes),
-		rpcserver.WriteChanCapacity(s.n.cfg.RPC.WebSocketWriteBufferSize),
+		rpcserver.WriteChanCapacity(s.rpcConf.WebSocketWriteBufferSize),
 	)
 	wm.SetLogger(s.logger.With("protocol", "websocket"))
 	mux.HandleFunc("/websocket", wm.WebsocketHandler)
-	mux.HandleFunc("/health", s.n.serveHealth)
 	rpcserver.RegisterRPCFuncs(mux, routes, s.logger)
-	if s.n.appCfg.Explorer {
-		mux.Handle(explorer.Path, s.explorer())
+	for _, p := range s.pages {
+		mux.Handle(p.pattern, p.handler)
 	}
 
 	var h http.Handler = fillMissingParams(mux)
-	if rc := s.n.cfg.RPC; rc.IsCorsEnabled() {
+	if rc := s.rpcConf; rc.IsCorsEnabled() {
 		h = cors.New(cors.Options{
 			AllowedOrigins: rc.CORSAllowedOrigins,
 			AllowedMethods: rc.CORSAllowedMethods,

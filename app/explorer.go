@@ -4,20 +4,32 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cometbft/cometbft/libs/log"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/tallyledger/tally/explorer"
 	"github.com/tallyledger/tally/genesis"
 )
 
-// explorer is the block explorer's handler, reading this node in process.
-func (s *apiServer) explorer() http.Handler {
+// apiPages are the pages the ledger API's address serves beside the
+// methods: /health, and the explorer unless app.toml turns it off.
+func (n *Node) apiPages(logger log.Logger) []page {
+	pages := []page{{"/health", http.HandlerFunc(n.serveHealth)}}
+	if n.appCfg.Explorer {
+		pages = append(pages, page{explorer.Path, n.newExplorer(logger.With("module", "explorer"))})
+	}
+	return pages
+}
+
+// newExplorer is the block explorer's handler, reading this node in
+// process.
+func (n *Node) newExplorer(logger log.Logger) http.Handler {
 	return explorer.New(explorer.Options{
-		Chain:          s.n.rpc,
-		Names:          s.n.names,
-		MaxSubscribers: s.n.cfg.RPC.MaxSubscriptionClients,
-		ReadLimit:      s.conf.MaxBodyBytes,
-		Logger:         s.logger.With("module", "explorer"),
+		Chain:          n.rpc,
+		Names:          n.names,
+		MaxSubscribers: n.cfg.RPC.MaxSubscriptionClients,
+		ReadLimit:      n.cfg.RPC.MaxBodyBytes,
+		Logger:         logger,
 	})
 }
 

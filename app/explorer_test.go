@@ -8,7 +8,6 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/libs/log"
-	rpcserver "github.com/cometbft/cometbft/rpc/jsonrpc/server"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/tallyledger/tally/explorer"
@@ -18,11 +17,8 @@ import (
 // The explorer is on the ledger API's address unless app.toml turns it off.
 func TestExplorerSwitch(t *testing.T) {
 	for _, on := range []bool{true, false} {
-		s := &apiServer{
-			n:      &Node{cfg: cmtcfg.DefaultConfig(), appCfg: &Config{Explorer: on}},
-			logger: log.NewNopLogger(),
-			conf:   rpcserver.DefaultConfig(),
-		}
+		n := &Node{cfg: cmtcfg.DefaultConfig(), appCfg: &Config{Explorer: on}}
+		s := newAPIServer(apiBackend{}, "", n.cfg.RPC, log.NewNopLogger(), n.apiPages(log.NewNopLogger())...)
 		srv := httptest.NewServer(s.handler())
 		res, err := http.Get(srv.URL + explorer.Path)
 		if err != nil {

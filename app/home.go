@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -249,16 +248,9 @@ func loadOrGenPrivValidator(keyFile, stateFile string) (*privval.FilePV, error) 
 // loadPrivValidator reads the validator key and sign state, returning an
 // error where privval.LoadFilePV would end the process.
 func loadPrivValidator(keyFile, stateFile string) (*privval.FilePV, error) {
-	kb, err := os.ReadFile(keyFile)
+	key, err := readPrivValidatorKey(keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("validator key: %w", err)
-	}
-	var key privval.FilePVKey
-	if err := cmtjson.Unmarshal(kb, &key); err != nil {
-		return nil, fmt.Errorf("validator key %s: %w", keyFile, err)
-	}
-	if key.PrivKey == nil {
-		return nil, fmt.Errorf("validator key %s has no private key", keyFile)
+		return nil, err
 	}
 	sb, err := os.ReadFile(stateFile)
 	if err != nil {
@@ -292,21 +284,4 @@ func writeSignState(path string, st *privval.FilePVLastSignState) error {
 		return fmt.Errorf("write validator sign state %s: %w", path, err)
 	}
 	return nil
-}
-
-// probeListen returns an error naming the address when something already
-// listens on the tcp:// address laddr; what says which address it is.
-func probeListen(what, laddr string) error {
-	hp, err := tcpHostPort(laddr)
-	if err != nil {
-		return fmt.Errorf("%s address: %w", what, err)
-	}
-	ln, err := net.Listen("tcp", hp)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("%s address %s is already in use (another tallyd or program listens there); change it in the config or stop that process", what, laddr)
-		}
-		return fmt.Errorf("%s address %s cannot be used: %w", what, laddr, err)
-	}
-	return ln.Close()
 }

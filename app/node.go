@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,16 +14,11 @@ import (
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
-	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/rpc/client/local"
-	sm "github.com/cometbft/cometbft/state"
-	"github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
-
-	dbm "github.com/cometbft/cometbft-db"
 
 	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/explorer"
@@ -170,7 +163,8 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	n.cmt = cmtNode
 	n.rpc = local.New(cmtNode)
 	if ac.APIListenAddr != "" {
-		n.api = newAPIServer(n, logger.With("module", "ledger-api"))
+		n.api = newAPIServer(apiBackend{ledger: l, rpc: n.rpc, peers: n}, ac.APIListenAddr, c.RPC,
+			logger.With("module", "ledger-api"), n.apiPages(logger)...)
 	}
 	return n, nil
 }
@@ -200,130 +194,6 @@ func newCometNode(c *cmtcfg.Config, pv cmttypes.PrivValidator, nk *p2p.NodeKey, 
 		return nil, explainNodeError(err, c)
 	}
 	return n, nil
-}
-
-// explainNodeError rewrites CometBFT's start-up errors that have a known
-// cause into a sentence an operator can act on.
-func explainNodeError(err error, c *cmtcfg.Config) error {
-	var high sm.ErrAppBlockHeightTooHigh
-	switch {
-	case errors.As(err, &high):
-		return errLedgerAhead(high.AppHeight, high.CoreHeight, c.RootDir)
-	case isLockedErr(err):
-		return errDataDirInUse(c.DBDir())
-	}
-	return fmt.Errorf("start CometBFT: %w", err)
-}
-
-func errLedgerAhead(ledgerHeight, storeHeight int64, home string) error {
-	return fmt.Errorf("ledger state at height %d is ahead of the block store at %d (CometBFT's data was lost or reset without the ledger's); run tallyd reset --home %s to clear both and resync from peers",
-		ledgerHeight, storeHeight, home)
-}
-
-// checkLedgerAgainstChain compares the ledger with CometBFT's block store and
-// state before the handshake, to report what CometBFT would only report as
-// a panic or a terse error.
-func checkLedgerAgainstChain(c *cmtcfg.Config, l *ledger.Ledger, genDoc *cmttypes.GenesisDoc, dbs *dbRecorder, home string) error {
-	h := l.LastHeight()
-	if h > 0 && l.ChainID() != genDoc.ChainID {
-		return fmt.Errorf("ledger state belongs to chain %q but the genesis is for %q; run tallyd reset --home %s or use the right genesis", l.ChainID(), genDoc.ChainID, home)
-	}
-	blockDB, err := dbs.open("blockstore", c)
-	if err != nil {
-		return err
-	}
-	storeHeight := store.NewBlockStore(blockDB).Height()
-	stateDB, err := dbs.open("state", c)
-	if err != nil {
-		return err
-	}
-	state, err := sm.NewStore(stateDB, sm.StoreOptions{}).Load()
-	if err != nil {
-		return fmt.Errorf("read CometBFT state: %w", err)
-	}
-	if err := checkGenesisUnchanged(stateDB, genDoc, c.GenesisFile(), home); err != nil {
-		return err
-	}
-	// Closed here so that NewNode can open them again.
-	blockDB.Close()
-	stateDB.Close()
-
-	if h > storeHeight {
-		return errLedgerAhead(h, storeHeight, home)
-	}
-	if h > 0 && h == state.LastBlockHeight && !bytes.Equal(l.LastAppHash(), state.AppHash) {
-		return fmt.Errorf("ledger app hash %X at height %d differs from CometBFT's %X at that height (the ledger or CometBFT data was replaced); run tallyd reset --home %s to resync",
-			l.LastAppHash(), h, state.AppHash, home)
-	}
-	return nil
-}
-
-// checkGenesisUnchanged refuses a genesis file that differs from the one the
-// node's chain data started from: CometBFT would silently keep using the
-// stored one. (The genesis time is not compared: a file without one gets
-// the current time each time it is read.)
-func checkGenesisUnchanged(stateDB dbm.DB, genDoc *cmttypes.GenesisDoc, path, home string) error {
-	raw, err := stateDB.Get([]byte("genesisDoc"))
-	if err != nil {
-		return fmt.Errorf("read the stored genesis: %w", err)
-	}
-	if len(raw) == 0 {
-		return nil // first start
-	}
-	var stored cmttypes.GenesisDoc
-	if err := cmtjson.Unmarshal(raw, &stored); err != nil {
-		return fmt.Errorf("read the stored genesis: %w", err)
-	}
-	var what string
-	switch {
-	case stored.ChainID != genDoc.ChainID:
-		what = fmt.Sprintf("chain ID %q, the data is of %q", genDoc.ChainID, stored.ChainID)
-	case stored.InitialHeight != genDoc.InitialHeight:
-		what = "initial_height"
-	case !bytes.Equal(stored.ValidatorHash(), genDoc.ValidatorHash()):
-		what = "validators"
-	case !jsonEqual(stored.AppState, genDoc.AppState):
-		what = "app_state"
-	default:
-		return nil
-	}
-	return fmt.Errorf("genesis file %s differs from the genesis this node's data started from (%s); restore the original file, or run tallyd reset --home %s to start over with the new one", path, what, home)
-}
-
-// jsonEqual compares two JSON texts ignoring insignificant whitespace.
-func jsonEqual(a, b []byte) bool {
-	var ca, cb bytes.Buffer
-	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
-		return bytes.Equal(a, b)
-	}
-	return bytes.Equal(ca.Bytes(), cb.Bytes())
-}
-
-// probePorts fails with a clear message when a listen address is taken,
-// instead of CometBFT's error after its handshake.
-func probePorts(c *cmtcfg.Config, ac *Config) error {
-	probes := []struct{ what, addr string }{
-		{"p2p", c.P2P.ListenAddress},
-		{"RPC", c.RPC.ListenAddress},
-		{"ledger API", ac.APIListenAddr},
-		{"gRPC", c.RPC.GRPCListenAddress},
-		{"pprof", c.RPC.PprofListenAddress},
-	}
-	if c.Instrumentation.Prometheus {
-		probes = append(probes, struct{ what, addr string }{"prometheus", "tcp://" + c.Instrumentation.PrometheusListenAddr})
-	}
-	for _, p := range probes {
-		for _, addr := range strings.Split(p.addr, ",") { // CometBFT's RPC may list several
-			addr = strings.TrimSpace(addr)
-			if addr == "" || strings.HasPrefix(addr, "unix://") {
-				continue
-			}
-			if err := probeListen(p.what, addr); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // Start starts CometBFT (p2p, consensus, RPC) and the ledger API.
@@ -442,90 +312,4 @@ func (n *Node) APIAddr() string {
 		return ""
 	}
 	return n.api.addr()
-}
-
-// afterCommit runs inside the ABCI Commit: it only signals the eviction
-// loop, which must not run under the ABCI lock (stopping a peer waits for
-// its reactors, which may wait for the app).
-func (n *Node) afterCommit(int64) {
-	n.lastCommitAt.Store(time.Now().UnixNano())
-	if !n.cfg.FilterPeers {
-		return
-	}
-	select {
-	case n.evict <- struct{}{}:
-	default: // a check is already due
-	}
-}
-
-func (n *Node) evictLoop() {
-	defer n.workers.Done()
-	for {
-		select {
-		case <-n.quit:
-			return
-		case <-n.evict:
-			n.evictDeniedPeers()
-		}
-	}
-}
-
-// evictDeniedPeers disconnects connected peers whose node ID the committed
-// state no longer allows: CometBFT filters peers only when they connect.
-func (n *Node) evictDeniedPeers() {
-	v := n.ledger.View()
-	sw := n.cmt.Switch()
-	for _, p := range sw.Peers().Copy() {
-		id := string(p.ID())
-		ok, err := n.app.nodeAllowed(v, id)
-		if err != nil {
-			n.logger.Error("cannot check peer against the allowed nodes", "peer", id, "err", err)
-			continue
-		}
-		if !ok {
-			n.logger.Info("disconnecting peer: node no longer allowed", "peer", id, "height", v.Height())
-			sw.StopPeerGracefully(p)
-		}
-	}
-}
-
-// dbRecorder opens CometBFT's databases and remembers them, so that all can
-// be closed after Stop or a failed NewNode (CometBFT closes neither its tx
-// index nor anything when NewNode fails, which would keep the LevelDB locks
-// and make the next start in this process fail).
-type dbRecorder struct {
-	mu  sync.Mutex
-	dbs []dbm.DB
-}
-
-func (r *dbRecorder) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
-	db, err := cmtcfg.DefaultDBProvider(ctx)
-	if err != nil {
-		if isLockedErr(err) {
-			return nil, errDataDirInUse(ctx.Config.DBDir())
-		}
-		return nil, fmt.Errorf("open %s database: %w", ctx.ID, err)
-	}
-	r.mu.Lock()
-	r.dbs = append(r.dbs, db)
-	r.mu.Unlock()
-	return db, nil
-}
-
-func (r *dbRecorder) open(id string, c *cmtcfg.Config) (dbm.DB, error) {
-	return r.provider(&cmtcfg.DBContext{ID: id, Config: c})
-}
-
-// closeAll closes every database opened so far; closing one that CometBFT
-// already closed is harmless.
-func (r *dbRecorder) closeAll(logger log.Logger) {
-	r.mu.Lock()
-	dbs := r.dbs
-	r.dbs = nil
-	r.mu.Unlock()
-	for _, db := range dbs {
-		if err := db.Close(); err != nil {
-			logger.Debug("closing database", "err", err)
-		}
-	}
 }

@@ -827,7 +827,7 @@ func TestGovernanceValidatorsAndNodeMembership(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, err := localnet.ReadIdentity(c)
+		id, err := app.ReadIdentity(c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -95,7 +95,7 @@ func joiningNodeInfo(home, chainID string) (joiningNode, error) {
 	if doc.ChainID != chainID {
 		return joiningNode{}, fmt.Errorf("its genesis is for chain %q, not this network's %q: copy the network's genesis.json into %s", doc.ChainID, chainID, c.GenesisFile())
 	}
-	id, err := ReadIdentity(c)
+	id, err := app.ReadIdentity(c)
 	if err != nil {
 		return joiningNode{}, err
 	}

@@ -102,7 +102,7 @@ func TestAddNodeStartsJoiningNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := ReadIdentity(c)
+	id, err := app.ReadIdentity(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -178,7 +178,7 @@ func generate(dir string, o Options) error {
 	}
 
 	// Pass 1: every home with its keys and its own ports.
-	idents := make([]NodeIdentity, len(m.Nodes))
+	idents := make([]app.NodeIdentity, len(m.Nodes))
 	for i, info := range m.Nodes {
 		home := filepath.Join(dir, info.Home)
 		edit := func(c *cmtcfg.Config, ac *app.Config) { configureNode(c, ac, o, info) }
@@ -189,7 +189,7 @@ func generate(dir string, o Options) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", info.Name, err)
 		}
-		if idents[i], err = ReadIdentity(c); err != nil {
+		if idents[i], err = app.ReadIdentity(c); err != nil {
 			return fmt.Errorf("%s: %w", info.Name, err)
 		}
 		m.Nodes[i].NodeID = idents[i].NodeID
@@ -364,7 +364,7 @@ func makeWallet(dir string, o Options) ([]KeyInfo, error) {
 // buildGenesis makes the shared genesis: every node a validator of equal
 // power, the wallet's keys registered, TALLY issued by admin and held by
 // alice, bob and the users, the validators' nodes allowed.
-func buildGenesis(m *Manifest, idents []NodeIdentity) (*cmttypes.GenesisDoc, error) {
+func buildGenesis(m *Manifest, idents []app.NodeIdentity) (*cmttypes.GenesisDoc, error) {
 	st := genesis.Default()
 	st.Params.AdminThreshold = uint32(m.AdminThreshold)
 	for _, k := range m.Keys {

@@ -74,7 +74,7 @@ func TestInitGeneratesNetwork(t *testing.T) {
 				t.Errorf("node%d lists itself as a peer", i)
 			}
 		}
-		id, err := ReadIdentity(c)
+		id, err := app.ReadIdentity(c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tallyledger/tally/app"
-	"github.com/tallyledger/tally/localnet"
 )
 
 func newShowNodeIDCmd(e env) *cobra.Command {
@@ -57,14 +56,14 @@ genesis ("tallyd genesis add-validator '<json>'").`,
 	}
 }
 
-func readIdentity(cmd *cobra.Command) (localnet.NodeIdentity, error) {
+func readIdentity(cmd *cobra.Command) (app.NodeIdentity, error) {
 	home, err := homeFlag(cmd)
 	if err != nil {
-		return localnet.NodeIdentity{}, err
+		return app.NodeIdentity{}, err
 	}
 	c, _, err := app.LoadConfig(home)
 	if err != nil {
-		return localnet.NodeIdentity{}, err
+		return app.NodeIdentity{}, err
 	}
-	return localnet.ReadIdentity(c)
+	return app.ReadIdentity(c)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tallyledger/tally/app"
-	"github.com/tallyledger/tally/localnet"
 )
 
 func newInitCmd(e env) *cobra.Command {
@@ -49,7 +48,7 @@ config/genesis.json with the network's shared genesis, and run "tallyd start".`,
 			if err != nil {
 				return err
 			}
-			id, err := localnet.ReadIdentity(c)
+			id, err := app.ReadIdentity(c)
 			if err != nil {
 				return err
 			}

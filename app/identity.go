@@ -1,4 +1,4 @@
-package localnet
+package app
 
 import (
 	"fmt"
@@ -19,33 +19,32 @@ type NodeIdentity struct {
 }
 
 // ReadIdentity reads the node key and the validator key file named by c
-// (CometBFT's configuration of a home). Unlike CometBFT's own loaders it
-// returns errors instead of exiting the process.
+// (CometBFT's configuration of a home, from LoadConfig). Unlike CometBFT's
+// own loaders it returns errors instead of exiting the process.
 func ReadIdentity(c *cmtcfg.Config) (NodeIdentity, error) {
 	nk, err := p2p.LoadNodeKey(c.NodeKeyFile())
 	if err != nil {
 		return NodeIdentity{}, fmt.Errorf("read node key %s: %w", c.NodeKeyFile(), err)
 	}
-	pub, err := ReadValidatorPubKey(c.PrivValidatorKeyFile())
+	key, err := readPrivValidatorKey(c.PrivValidatorKeyFile())
 	if err != nil {
 		return NodeIdentity{}, err
 	}
-	return NodeIdentity{NodeID: string(nk.ID()), ValidatorPubKey: pub}, nil
+	return NodeIdentity{NodeID: string(nk.ID()), ValidatorPubKey: key.PrivKey.PubKey()}, nil
 }
 
-// ReadValidatorPubKey reads the public key from a CometBFT
-// priv_validator_key.json file.
-func ReadValidatorPubKey(path string) (cmtcrypto.PubKey, error) {
-	b, err := os.ReadFile(path)
+// readPrivValidatorKey reads a CometBFT priv_validator_key.json file.
+func readPrivValidatorKey(keyFile string) (privval.FilePVKey, error) {
+	var key privval.FilePVKey
+	kb, err := os.ReadFile(keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("read validator key: %w", err)
+		return key, fmt.Errorf("validator key: %w", err)
 	}
-	var k privval.FilePVKey
-	if err := cmtjson.Unmarshal(b, &k); err != nil {
-		return nil, fmt.Errorf("read validator key %s: %v", path, err)
+	if err := cmtjson.Unmarshal(kb, &key); err != nil {
+		return key, fmt.Errorf("validator key %s: %w", keyFile, err)
 	}
-	if k.PrivKey == nil {
-		return nil, fmt.Errorf("read validator key %s: no priv_key", path)
+	if key.PrivKey == nil {
+		return key, fmt.Errorf("validator key %s has no private key", keyFile)
 	}
-	return k.PrivKey.PubKey(), nil
+	return key, nil
 }
