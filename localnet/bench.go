@@ -65,7 +65,7 @@ type BenchResult struct {
 	Rejected  int            // of which the node refused
 	Reasons   map[string]int // rejections by reason
 	Committed int            // admitted transactions found in blocks with code 0
-	Failed    int            // found in blocks with a non-zero code
+	Failed    int            // found in blocks with a non-zero code (results read after the run)
 	Lost      int            // admitted but never seen in a block by the end of the drain
 
 	Blocks      int // blocks committed from the start of the load to the last commit
@@ -264,6 +264,9 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 			res.HostCPU = cpu1.busySince(cpu0)
 		}
 	}
+	if err := tr.checkResults(ctx, n); err != nil {
+		return nil, err
+	}
 	tr.fill(res, sent)
 	return res, nil
 }
@@ -280,19 +283,15 @@ func (n *Net) AppName() string {
 type tracker struct {
 	began time.Time
 
-	mu         sync.Mutex
-	submitted  map[[32]byte]time.Time // waiting for their block
-	offered    int
-	rejected   int
-	reasons    map[string]int
-	committed  int
-	failed     int
-	latencies  []time.Duration
-	commitAt   []time.Duration // since began, one per committed tx
-	lastCommit time.Duration
-	blocks     int
-	maxBlock   int
-	height     atomic.Int64
+	mu        sync.Mutex
+	submitted map[[32]byte]time.Time // waiting for their block
+	offered   int
+	rejected  int
+	reasons   map[string]int
+	commits   []commitRecord // one per transaction seen in a block
+	blocks    int
+	maxBlock  int
+	height    atomic.Int64
 }
 
 func (t *tracker) submit(batch []benchTx) {
@@ -342,11 +341,19 @@ func (t *tracker) answered(batch []benchTx, outcomes []string, err error) (rejec
 	return rejected
 }
 
-// block records a committed block's transactions and their result codes.
-func (t *tracker) block(txs [][]byte, codes []uint32, at time.Time) {
+// commitRecord is one of the run's transactions found in a block.
+type commitRecord struct {
+	height  int64
+	index   int           // in the block
+	latency time.Duration // from submission to the block's commit
+	since   time.Duration // the commit, from the start of the load
+	failed  bool          // its result code is not 0 (see checkResults)
+}
+
+// block records a committed block's transactions, seen committed at at.
+func (t *tracker) block(height int64, txs [][]byte, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	since := at.Sub(t.began)
 	t.blocks++
 	t.maxBlock = max(t.maxBlock, len(txs))
 	for i, raw := range txs {
@@ -356,15 +363,35 @@ func (t *tracker) block(txs [][]byte, codes []uint32, at time.Time) {
 			continue
 		}
 		delete(t.submitted, h)
-		if codes != nil && i < len(codes) && codes[i] != 0 {
-			t.failed++
-			continue
-		}
-		t.committed++
-		t.latencies = append(t.latencies, at.Sub(sub))
-		t.commitAt = append(t.commitAt, since)
-		t.lastCommit = since
+		t.commits = append(t.commits, commitRecord{height: height, index: i, latency: at.Sub(sub), since: at.Sub(t.began)})
 	}
+}
+
+// checkResults reads, after the run (so that the node's JSON encoding of
+// results does not load it during the measurement), the result codes of
+// the blocks holding the run's transactions and marks those that failed.
+func (t *tracker) checkResults(ctx context.Context, n *Net) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	byHeight := map[int64][]int{}
+	for i, r := range t.commits {
+		byHeight[r.height] = append(byHeight[r.height], i)
+	}
+	c := n.Client(0)
+	for h, idx := range byHeight {
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		br, err := c.BlockResults(qctx, &h)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("bench: results of block %d: %w", h, err)
+		}
+		for _, i := range idx {
+			if r := &t.commits[i]; r.index < len(br.TxsResults) && br.TxsResults[r.index].Code != 0 {
+				r.failed = true
+			}
+		}
+	}
+	return nil
 }
 
 func (t *tracker) settled() bool {
@@ -376,7 +403,7 @@ func (t *tracker) settled() bool {
 func (t *tracker) progress() BenchProgress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return BenchProgress{Offered: t.offered, Rejected: t.rejected, Committed: t.committed, Height: t.height.Load()}
+	return BenchProgress{Offered: t.offered, Rejected: t.rejected, Committed: len(t.commits), Height: t.height.Load()}
 }
 
 // watch reads every block after from that node0 (or, while it does not
@@ -421,22 +448,11 @@ func (t *tracker) readBlock(ctx context.Context, c *rpchttp.HTTP, h int64, seen 
 	if err != nil {
 		return err
 	}
-	var codes []uint32
-	if len(b.Block.Txs) > 0 {
-		br, err := c.BlockResults(qctx, &h)
-		if err != nil {
-			return err
-		}
-		codes = make([]uint32, len(br.TxsResults))
-		for i, r := range br.TxsResults {
-			codes[i] = r.Code
-		}
-	}
 	txs := make([][]byte, len(b.Block.Txs))
 	for i, tx := range b.Block.Txs {
 		txs[i] = tx
 	}
-	t.block(txs, codes, seen)
+	t.block(h, txs, seen)
 	return nil
 }
 
@@ -446,16 +462,25 @@ func (t *tracker) fill(res *BenchResult, sent time.Duration) {
 	defer t.mu.Unlock()
 	res.Offered, res.Rejected = t.offered, t.rejected
 	res.Admitted = t.offered - t.rejected
-	res.Committed, res.Failed = t.committed, t.failed
+	var lat []time.Duration
+	var last time.Duration
+	for _, r := range t.commits {
+		if r.failed {
+			res.Failed++
+			continue
+		}
+		res.Committed++
+		lat = append(lat, r.latency)
+		last = max(last, r.since)
+	}
 	res.Lost = len(t.submitted)
 	res.Blocks, res.MaxBlockTxs = t.blocks, t.maxBlock
 	if s := sent.Seconds(); s > 0 {
 		res.OfferedTPS = float64(t.offered) / s
 	}
-	if s := t.lastCommit.Seconds(); s > 0 {
-		res.CommittedTPS = float64(t.committed) / s
+	if s := last.Seconds(); s > 0 {
+		res.CommittedTPS = float64(res.Committed) / s
 	}
-	lat := slices.Clone(t.latencies)
 	slices.Sort(lat)
 	res.P50, res.P95, res.P99 = percentile(lat, 50), percentile(lat, 95), percentile(lat, 99)
 	if len(lat) > 0 {
@@ -463,22 +488,23 @@ func (t *tracker) fill(res *BenchResult, sent time.Duration) {
 	}
 	// One point per second.
 	secs := map[int][]time.Duration{}
-	last := 0
-	for i, at := range t.commitAt {
-		s := int(at / time.Second)
-		secs[s] = append(secs[s], t.latencies[i])
-		last = max(last, s)
-	}
-	if len(t.commitAt) > 0 {
-		for s := 0; s <= last; s++ {
-			l := secs[s]
-			slices.Sort(l)
-			p := BenchSecond{Second: s, Committed: len(l), P50: percentile(l, 50)}
-			if len(l) > 0 {
-				p.Max = l[len(l)-1]
-			}
-			res.Timeline = append(res.Timeline, p)
+	lastSec := -1
+	for _, r := range t.commits {
+		if r.failed {
+			continue
 		}
+		sec := int(r.since / time.Second)
+		secs[sec] = append(secs[sec], r.latency)
+		lastSec = max(lastSec, sec)
+	}
+	for sec := 0; sec <= lastSec; sec++ {
+		l := secs[sec]
+		slices.Sort(l)
+		p := BenchSecond{Second: sec, Committed: len(l), P50: percentile(l, 50)}
+		if len(l) > 0 {
+			p.Max = l[len(l)-1]
+		}
+		res.Timeline = append(res.Timeline, p)
 	}
 }
 
