@@ -47,6 +47,15 @@ const (
 	balanceSep         = ':'
 )
 
+// StateGroups lists every declared state key prefix (and single state
+// key), in key order: forensics hashes the state one group at a time so
+// that two diverging nodes see at once which part of the state differs.
+var StateGroups = []string{
+	PrefixAccount, PrefixAdmin, PrefixAsset, PrefixBalance, KeyChainID, PrefixHoldings,
+	KeyNextProposalID, PrefixNode, PrefixOpenProposal, KeyParams, PrefixProposal,
+	PrefixRetiredNonce, PrefixValidator,
+}
+
 // AccountKey is the key of addr's Account record.
 func AccountKey(addr crypto.Address) []byte {
 	return appendHex([]byte(PrefixAccount), addr[:])

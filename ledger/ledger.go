@@ -87,8 +87,13 @@ func Open(store Store, opts Options) (*Ledger, error) {
 		snap.Release()
 		return nil, fmt.Errorf("ledger state holds %d entries but no committed height: the database is corrupt or not a Tally ledger", tree.Len())
 	case height > 0 && !bytes.Equal(root[:], appHash):
+		groups, gerr := StateGroupHashes(snap)
 		snap.Release()
-		return nil, fmt.Errorf("ledger state does not match its app hash at height %d: committed %X, rebuilt from the stored entries %X (the database is corrupt or was changed outside tallyd)", height, appHash, root[:])
+		detail := FormatGroupHashes(groups)
+		if gerr != nil {
+			detail = gerr.Error()
+		}
+		return nil, fmt.Errorf("ledger state does not match its app hash at height %d: committed %X, rebuilt from the stored entries %X (the database is corrupt or was changed outside tallyd); state hashes by key prefix (prefix, keys, hash), to compare with a healthy node's \"tallyd debug dump\": %s", height, appHash, root[:], detail)
 	}
 	chainID, err := getChainID(snap)
 	if err != nil {
