@@ -40,6 +40,10 @@ type App struct {
 	afterCommit func(height int64)
 	metrics     *Metrics // nil: not measured
 
+	snapshots *snapshotStore // nil: no snapshots written or served
+	restoreMu sync.Mutex
+	restore   *ledger.Restore // a snapshot being restored (state sync)
+
 	// genesisNodes answers the peer filter before the first block is
 	// committed, when the committed state is still empty: the nodes of a
 	// new network must connect to each other to produce that block.
@@ -294,6 +298,7 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	observe(a.ledger.LastHeight())
+	a.snapshots.maybeTake(a.ledger.View())
 	a.mu.Lock()
 	a.genesisNodes = nil // the committed state answers the peer filter from now on
 	a.mu.Unlock()

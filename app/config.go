@@ -66,6 +66,11 @@ type Config struct {
 	// serializes them with every other ABCI call, as CometBFT's local
 	// client does.
 	ParallelCheckTx bool `mapstructure:"parallel_check_tx"`
+	// SnapshotInterval is how many blocks apart the node writes a state
+	// snapshot that joining nodes can state sync from; 0 writes none.
+	SnapshotInterval int64 `mapstructure:"snapshot_interval"`
+	// SnapshotKeepRecent is how many snapshots the node keeps (at least 1).
+	SnapshotKeepRecent int `mapstructure:"snapshot_keep_recent"`
 }
 
 // LedgerOptions are the ledger's options from these settings.
@@ -78,6 +83,12 @@ func (c Config) LedgerOptions() ledger.Options {
 	}
 }
 
+// Snapshot defaults: a snapshot every 1000 blocks, the last two kept.
+const (
+	DefaultSnapshotInterval   = 1000
+	DefaultSnapshotKeepRecent = 2
+)
+
 // DefaultConfig returns the production defaults: the API on localhost, with
 // the explorer.
 func DefaultConfig() Config {
@@ -87,6 +98,8 @@ func DefaultConfig() Config {
 		MaxPendingPerAccount:  ledger.DefaultMaxPendingPerAccount,
 		MaxAccountTxsPerBlock: ledger.DefaultMaxAccountTxsPerBlock,
 		ParallelCheckTx:       true,
+		SnapshotInterval:      DefaultSnapshotInterval,
+		SnapshotKeepRecent:    DefaultSnapshotKeepRecent,
 	}
 }
 
@@ -100,6 +113,12 @@ func (c Config) Validate() error {
 	}
 	if c.VerifyWorkers < 0 {
 		errs = append(errs, fmt.Errorf("verify_workers is %d, expected 0 (all cores) or more", c.VerifyWorkers))
+	}
+	if c.SnapshotInterval < 0 {
+		errs = append(errs, fmt.Errorf("snapshot_interval is %d, expected 0 (no snapshots) or a number of blocks", c.SnapshotInterval))
+	}
+	if c.SnapshotKeepRecent < 1 && c.SnapshotInterval > 0 {
+		errs = append(errs, fmt.Errorf("snapshot_keep_recent is %d, expected at least 1", c.SnapshotKeepRecent))
 	}
 	if c.SigCacheSize < 0 {
 		errs = append(errs, fmt.Errorf("sig_cache_size is %d, expected 0 (default) or more", c.SigCacheSize))
@@ -144,6 +163,13 @@ max_account_txs_per_block = {{ .MaxAccountTxsPerBlock }}
 # at once, verifying their signatures on every core; false checks them one
 # at a time, serialized with block execution.
 parallel_check_tx = {{ .ParallelCheckTx }}
+
+# State sync: write a snapshot of the ledger state every snapshot_interval
+# blocks (0 = none) under <db_dir>/snapshots, keeping the most recent
+# snapshot_keep_recent. Joining nodes with [statesync] enable = true restore
+# from them instead of replaying every block.
+snapshot_interval = {{ .SnapshotInterval }}
+snapshot_keep_recent = {{ .SnapshotKeepRecent }}
 `))
 
 // DefaultCometConfig returns CometBFT's configuration with Tally's production

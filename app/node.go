@@ -155,7 +155,9 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		home: home, cfg: c, appCfg: ac, logger: logger, ledger: l, dbs: dbs, names: genesisNames(genDoc, appState), metrics: metrics,
 		evict: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 	}
-	n.app = New(l, logger.With("module", "tally"), WithAfterCommit(n.afterCommit), WithMetrics(metrics))
+	n.app = New(l, logger.With("module", "tally"), WithAfterCommit(n.afterCommit), WithMetrics(metrics),
+		WithSnapshots(filepath.Join(dbDir, SnapshotsDir), ac.SnapshotInterval, ac.SnapshotKeepRecent),
+		WithGenesisNodes(appState.AllowedNodes))
 	cmtNode, err := newCometNode(c, pv, nodeKey, n.app, ac.ParallelCheckTx, genDoc, dbs, logger)
 	if err != nil {
 		return nil, err
@@ -264,6 +266,7 @@ func (n *Node) Stop() error {
 			}
 			n.cmt.Wait()
 		}
+		n.app.snapshots.wait()
 		n.dbs.closeAll(n.logger)
 		if err := n.ledger.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close ledger: %w", err))

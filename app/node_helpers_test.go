@@ -83,8 +83,15 @@ func (b *syncBuffer) String() string {
 // ends.
 func startNode(t testing.TB, home string) *Node {
 	t.Helper()
+	return startNodeLogging(t, home, "error")
+}
+
+// startNodeLogging is startNode with the given log level (shown if the
+// test fails).
+func startNodeLogging(t testing.TB, home, level string) *Node {
+	t.Helper()
 	logs := &syncBuffer{}
-	n, err := NewNode(home, NodeOptions{LogLevel: "error", Logger: logs})
+	n, err := NewNode(home, NodeOptions{LogLevel: level, Logger: logs})
 	if err != nil {
 		t.Fatalf("NewNode: %v", err)
 	}

@@ -264,6 +264,9 @@ func configureNode(c *cmtcfg.Config, ac *app.Config, o Options, info NodeInfo) {
 	c.P2P.ListenAddress = "tcp://" + net.JoinHostPort(listen, strconv.Itoa(info.Ports.P2P))
 	c.RPC.ListenAddress = "tcp://" + net.JoinHostPort(rpcListen, strconv.Itoa(info.Ports.RPC))
 	ac.APIListenAddr = "tcp://" + net.JoinHostPort(rpcListen, strconv.Itoa(info.Ports.API))
+	// Snapshots often enough that a node joining by state sync finds one
+	// within a minute of the network's start.
+	ac.SnapshotInterval, ac.SnapshotKeepRecent = LocalnetSnapshotInterval, 2
 	if info.Ports.Metrics != 0 {
 		c.Instrumentation.Prometheus = true
 		c.Instrumentation.PrometheusListenAddr = net.JoinHostPort(rpcListen, strconv.Itoa(info.Ports.Metrics))

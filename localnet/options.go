@@ -12,6 +12,9 @@ const (
 	DefaultTimeoutCommit = 500 * time.Millisecond
 	DefaultStartTimeout  = 90 * time.Second
 	DefaultStopTimeout   = 15 * time.Second
+	// LocalnetSnapshotInterval is how many blocks apart a localnet's nodes
+	// write state snapshots (keeping two) for nodes joining by state sync.
+	LocalnetSnapshotInterval = 20
 )
 
 // Options configure Init and Start. The zero value means the defaults.

@@ -36,7 +36,7 @@ base+3+100i (ledger API, GET /health) and base+4+100i (Prometheus /metrics).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newLocalnetInitCmd(e), newLocalnetStartCmd(e), newLocalnetBenchCmd(e))
+	cmd.AddCommand(newLocalnetInitCmd(e), newLocalnetStartCmd(e), newLocalnetAddNodeCmd(e), newLocalnetBenchCmd(e))
 	return cmd
 }
 
