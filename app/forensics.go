@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"sync"
+
+	"github.com/cometbft/cometbft/libs/log"
 
 	"github.com/tallyledger/tally/ledger"
 )
@@ -60,4 +64,80 @@ func readDumpFile(path string) (*ledger.Dump, error) {
 	}
 	defer f.Close()
 	return ledger.ReadDump(f, path)
+}
+
+// cometAppHashMismatch is the text of CometBFT's error for a block whose
+// header's app hash differs from the state this node computed
+// (state.validateBlock); the consensus prevote and the block sync reactor
+// log it.
+const cometAppHashMismatch = "wrong Block.Header.AppHash"
+
+// ledgerViewer is what the divergence logger reads.
+type ledgerViewer interface {
+	View() *ledger.View
+}
+
+// divergenceLogger passes every log on, and when CometBFT logs that a
+// block's header disagrees with the app hash this node computed, logs the
+// forensics of the divergence once per height: the height, the node's app
+// hash and one hash per key prefix of its state, to compare with a healthy
+// node's ("tallyd debug dump" prints them at the top).
+type divergenceLogger struct {
+	log.Logger
+	shared *divergenceState
+}
+
+type divergenceState struct {
+	mu       sync.Mutex
+	ledger   ledgerViewer // set once the ledger is open
+	reported int64        // the last height reported
+}
+
+func newDivergenceLogger(next log.Logger) *divergenceLogger {
+	return &divergenceLogger{Logger: next, shared: &divergenceState{reported: -1}}
+}
+
+// watch starts the forensics on l.
+func (d *divergenceLogger) watch(l ledgerViewer) {
+	d.shared.mu.Lock()
+	defer d.shared.mu.Unlock()
+	d.shared.ledger = l
+}
+
+func (d *divergenceLogger) With(keyvals ...any) log.Logger {
+	return &divergenceLogger{Logger: d.Logger.With(keyvals...), shared: d.shared}
+}
+
+func (d *divergenceLogger) Error(msg string, keyvals ...any) {
+	d.Logger.Error(msg, keyvals...)
+	for _, kv := range keyvals {
+		if s := fmt.Sprint(kv); strings.Contains(s, cometAppHashMismatch) {
+			d.reportDivergence(s)
+			return
+		}
+	}
+}
+
+// reportDivergence logs the forensics of the node's state, once per
+// height. The state hashed is the committed one the header disagrees with.
+func (d *divergenceLogger) reportDivergence(cometErr string) {
+	d.shared.mu.Lock()
+	defer d.shared.mu.Unlock()
+	if d.shared.ledger == nil {
+		return
+	}
+	v := d.shared.ledger.View()
+	if v.Height() == d.shared.reported {
+		return
+	}
+	d.shared.reported = v.Height()
+	groups, err := v.GroupHashes()
+	kv := []any{"height", v.Height(), "app_hash", fmt.Sprintf("%X", v.AppHash()), "next_block", v.Height() + 1, "comet_err", cometErr}
+	if err != nil {
+		kv = append(kv, "err", err)
+	}
+	for _, g := range groups {
+		kv = append(kv, "state "+g.Prefix, fmt.Sprintf("%d keys %X", g.Keys, g.Hash))
+	}
+	d.Logger.Error("app hash disagrees with the network: this node's state after the height below differs from the one the next block's header commits to; compare these per-prefix state hashes with a healthy node's (tallyd debug dump), then diff the dumps (tallyd debug diff)", kv...)
 }

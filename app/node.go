@@ -90,10 +90,12 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	if w == nil {
 		w = os.Stdout
 	}
-	logger, err := NewLogger(w, c.LogLevel, c.LogFormat)
+	baseLogger, err := NewLogger(w, c.LogLevel, c.LogFormat)
 	if err != nil {
 		return nil, err
 	}
+	divergence := newDivergenceLogger(baseLogger)
+	var logger log.Logger = divergence
 
 	genDoc, appState, err := genesis.Load(c.GenesisFile())
 	if err != nil {
@@ -151,6 +153,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	}
 
 	metrics.WatchLedger(l)
+	divergence.watch(l)
 	n = &Node{
 		home: home, cfg: c, appCfg: ac, logger: logger, ledger: l, dbs: dbs, names: genesisNames(genDoc, appState), metrics: metrics,
 		evict: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),

@@ -51,7 +51,16 @@ func checkLedgerAgainstChain(c *cmtcfg.Config, l *ledger.Ledger, genDoc *cmttype
 	if err != nil {
 		return err
 	}
-	storeHeight := store.NewBlockStore(blockDB).Height()
+	bs := store.NewBlockStore(blockDB)
+	storeHeight := bs.Height()
+	// The header of block h+1 commits to the state after h: the network's
+	// app hash for the ledger's state.
+	var networkAppHash []byte
+	if h > 0 && storeHeight > h {
+		if meta := bs.LoadBlockMeta(h + 1); meta != nil {
+			networkAppHash = meta.Header.AppHash
+		}
+	}
 	stateDB, err := dbs.open("state", c)
 	if err != nil {
 		return err
@@ -70,11 +79,24 @@ func checkLedgerAgainstChain(c *cmtcfg.Config, l *ledger.Ledger, genDoc *cmttype
 	if h > storeHeight {
 		return errLedgerAhead(h, storeHeight, home)
 	}
+	if networkAppHash != nil && !bytes.Equal(l.LastAppHash(), networkAppHash) {
+		return fmt.Errorf("app hash disagrees with the network: the ledger's state at height %d has app hash %X but the header of block %d commits to %X; state hashes by key prefix (prefix, keys, hash), to compare with a healthy node's \"tallyd debug dump\": %s",
+			h, l.LastAppHash(), h+1, networkAppHash, groupHashesOf(l.View()))
+	}
 	if h > 0 && h == state.LastBlockHeight && !bytes.Equal(l.LastAppHash(), state.AppHash) {
-		return fmt.Errorf("ledger app hash %X at height %d differs from CometBFT's %X at that height (the ledger or CometBFT data was replaced); run tallyd reset --home %s to resync",
-			l.LastAppHash(), h, state.AppHash, home)
+		return fmt.Errorf("ledger app hash %X at height %d differs from CometBFT's %X at that height (the ledger or CometBFT data was replaced); run tallyd reset --home %s to resync; state hashes by key prefix (prefix, keys, hash): %s",
+			l.LastAppHash(), h, state.AppHash, home, groupHashesOf(l.View()))
 	}
 	return nil
+}
+
+// groupHashesOf is the one-line form of v's per-prefix state hashes.
+func groupHashesOf(v *ledger.View) string {
+	g, err := v.GroupHashes()
+	if err != nil {
+		return err.Error()
+	}
+	return ledger.FormatGroupHashes(g)
 }
 
 // checkGenesisUnchanged refuses a genesis file that differs from the one the
