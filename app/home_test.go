@@ -8,6 +8,8 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/tallyledger/tally/internal/testutil"
 )
 
 func TestInitHomeWritesProductionDefaults(t *testing.T) {
@@ -154,7 +156,7 @@ func TestResetHomeKeepsKeysAndResetsSignState(t *testing.T) {
 }
 
 func TestNewLogger(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	l, err := NewLogger(&buf, "info", "json")
 	if err != nil {
 		t.Fatal(err)

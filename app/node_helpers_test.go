@@ -1,12 +1,10 @@
 package app
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 
 	"github.com/tallyledger/tally/genesis"
+	"github.com/tallyledger/tally/internal/testutil"
 )
 
 // freePort returns a TCP port that was free a moment ago.
@@ -61,24 +60,6 @@ func initTestHome(t testing.TB, act actors) string {
 	return home
 }
 
-// syncBuffer collects a node's logs for failure messages.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startNode opens and starts the node at home and stops it when the test
 // ends.
 func startNode(t testing.TB, home string) *Node {
@@ -90,7 +71,7 @@ func startNode(t testing.TB, home string) *Node {
 // test fails).
 func startNodeLogging(t testing.TB, home, level string) *Node {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	n, err := NewNode(home, NodeOptions{LogLevel: level, Logger: logs})
 	if err != nil {
 		t.Fatalf("NewNode: %v", err)

@@ -23,6 +23,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/tallyledger/tally/genesis"
+	"github.com/tallyledger/tally/internal/testutil"
 	"github.com/tallyledger/tally/ledger"
 	"github.com/tallyledger/tally/wire"
 	"github.com/tallyledger/tally/wire/proofop"
@@ -386,7 +387,7 @@ func TestNodeEndToEnd(t *testing.T) {
 func TestNodeRestartInSameProcess(t *testing.T) {
 	act := newActors(t)
 	home := initTestHome(t, act)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	n, err := NewNode(home, NodeOptions{LogLevel: "error", Logger: logs})
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/crypto/keystore"
+	"github.com/tallyledger/tally/internal/testutil"
 	"github.com/tallyledger/tally/ledger"
 	"github.com/tallyledger/tally/localnet"
 	"github.com/tallyledger/tally/wire"
@@ -30,20 +30,13 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "tally-e2e-bin-")
+	bins, err := testutil.Build(testutil.Tallyd, testutil.Tally)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	tallydBinary, tallyBinary = filepath.Join(dir, "tallyd"), filepath.Join(dir, "tally")
-	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-		"github.com/tallyledger/tally/cmd/tallyd", "github.com/tallyledger/tally/cmd/tally")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "build tallyd and tally: %v\n", err)
-		return 1
-	}
+	defer bins.Remove()
+	tallydBinary, tallyBinary = bins.Path(testutil.Tallyd), bins.Path(testutil.Tally)
 	return m.Run()
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tallyledger/tally/internal/testutil"
 	"github.com/tallyledger/tally/localnet"
 )
 
@@ -22,6 +23,7 @@ var (
 	tallyBin, tallydBin string
 	shared              struct {
 		once sync.Once
+		root string // the localnet's directory, removed by TestMain
 		net  *localnet.Net
 		err  error
 	}
@@ -32,27 +34,22 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "tally-cli-test-")
+	bins, err := testutil.Build(testutil.Tally, testutil.Tallyd)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	tallyBin, tallydBin = filepath.Join(dir, "tally"), filepath.Join(dir, "tallyd")
-	for bin, pkg := range map[string]string{tallyBin: "./", tallydBin: "../tallyd"} {
-		build := exec.Command("go", "build", "-o", bin, pkg)
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
-			return 1
-		}
-	}
+	defer bins.Remove()
+	tallyBin, tallydBin = bins.Path(testutil.Tally), bins.Path(testutil.Tallyd)
 	code := m.Run()
 	if shared.net != nil {
 		if err := shared.net.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "stop localnet: %v\n", err)
 			code = 1
 		}
+	}
+	if shared.root != "" {
+		os.RemoveAll(shared.root)
 	}
 	return code
 }
@@ -69,10 +66,11 @@ func sharedNet(t *testing.T) *localnet.Net {
 }
 
 func startLocalnet() (*localnet.Net, error) {
-	root, err := os.MkdirTemp("", "tally-cli-localnet-")
+	root, err := os.MkdirTemp("", "tally-cli-localnet-") // shared by the tests: TestMain removes it
 	if err != nil {
 		return nil, err
 	}
+	shared.root = root
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		base, err := localnet.FreeBasePort(4)

@@ -6,47 +6,34 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tallyledger/tally/internal/testutil"
 )
 
 // The tallyd executable built from this package, for the tests that run
 // the command as a user does (its own name in messages, its own process).
 var built struct {
 	once sync.Once
-	dir  string
-	path string
+	bins *testutil.Binaries
 	err  error
 }
 
 // tallydBinary builds tallyd once per test run and returns its path.
 func tallydBinary(t *testing.T) string {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "tallyd-bin-"); built.err != nil {
-			return
-		}
-		built.path = filepath.Join(built.dir, "tallyd")
-		out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput()
-		if err != nil {
-			built.err = errors.New("go build: " + err.Error() + "\n" + string(out))
-		}
-	})
+	built.once.Do(func() { built.bins, built.err = testutil.Build(testutil.Tallyd) })
 	if built.err != nil {
 		t.Fatal(built.err)
 	}
-	return built.path
+	return built.bins.Path(testutil.Tallyd)
 }
 
 // removeBuilt deletes the built binary; TestMain calls it.
-func removeBuilt() {
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-}
+func removeBuilt() { built.bins.Remove() }
 
 // runBinary runs the built tallyd to completion with stdin (not a
 // terminal) and no TALLYD_* settings from the environment.
@@ -73,11 +60,11 @@ func runBinary(t *testing.T, stdin string, args ...string) result {
 // startBinary starts the built tallyd and returns it with its combined
 // output and a channel closed when it exits; the process is killed at the
 // end of the test if still running.
-func startBinary(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer, <-chan struct{}) {
+func startBinary(t *testing.T, args ...string) (*exec.Cmd, *testutil.SyncBuffer, *testutil.SyncBuffer, <-chan struct{}) {
 	t.Helper()
 	cmd := exec.Command(tallydBinary(t), args...)
 	cmd.Env = cleanEnv()
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errb
 	return cmd, out, errb, startWatched(t, cmd)
 }

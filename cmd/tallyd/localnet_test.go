@@ -14,12 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tallyledger/tally/internal/testutil"
 	"github.com/tallyledger/tally/localnet"
 )
 
 // startLocalnet runs `tallyd localnet start` with two validators and
 // waits for its summary.
-func startLocalnet(t *testing.T, ctx context.Context, dir string, base int) (*exec.Cmd, *syncBuffer, <-chan struct{}) {
+func startLocalnet(t *testing.T, ctx context.Context, dir string, base int) (*exec.Cmd, *testutil.SyncBuffer, <-chan struct{}) {
 	t.Helper()
 	cmd, out, exited := startProcess(t, "localnet", "start", "--dir", dir, "--validators", "2", "--base-port", strconv.Itoa(base))
 	for !strings.Contains(out.String(), "Press Ctrl-C") {

@@ -13,11 +13,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/internal/testutil"
 	"github.com/tallyledger/tally/localnet"
 )
 
@@ -136,7 +136,7 @@ func initHome(t *testing.T, base int) string {
 }
 
 // waitRPCHeight polls the CometBFT RPC at port until it reports height >= h.
-func waitRPCHeight(t *testing.T, ctx context.Context, port int, h int64, exited <-chan struct{}, logs *syncBuffer) {
+func waitRPCHeight(t *testing.T, ctx context.Context, port int, h int64, exited <-chan struct{}, logs *testutil.SyncBuffer) {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/status", port)
 	for {
@@ -187,10 +187,10 @@ func tail(s string, n int) string {
 // startProcess starts `tallyd start` on home and returns it with its
 // combined output and a channel closed when it exits; the process is
 // killed at the end of the test if still running.
-func startProcess(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, <-chan struct{}) {
+func startProcess(t *testing.T, args ...string) (*exec.Cmd, *testutil.SyncBuffer, <-chan struct{}) {
 	t.Helper()
 	cmd := tallydCmd(args...)
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	return cmd, out, startWatched(t, cmd)
 }
@@ -231,25 +231,6 @@ func waitExit(t *testing.T, cmd *exec.Cmd, exited <-chan struct{}, d time.Durati
 }
 
 var hexID = regexp.MustCompile(`^[0-9a-f]{40}$`)
-
-// syncBuffer is a bytes.Buffer safe for a writing process and a reading
-// test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func readFile(path string) string {
 	b, err := os.ReadFile(path)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tallyledger/tally/app"
+	"github.com/tallyledger/tally/internal/testutil"
 	"github.com/tallyledger/tally/localnet"
 )
 
@@ -66,7 +67,7 @@ func TestManualTwoValidatorNetwork(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	type proc struct {
-		out    *syncBuffer
+		out    *testutil.SyncBuffer
 		exited <-chan struct{}
 	}
 	var procs []proc

@@ -135,25 +135,31 @@ func TestVerifyHonestProofs(t *testing.T) {
 }
 
 func TestVerifyOneLeafAndEmptyTrees(t *testing.T) {
-	one := newState(t, 1)
-	root := one.tree.Root()
-	value, ops := one.query(t, presentKey(0))
-	if err := Verify(root[:], ops, presentKey(0), value); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		size    int    // leaves in the tree
+		key     []byte // the key proven
+		appHash []byte // nil: the tree's root
+		wantErr bool
+	}{
+		{"one leaf, its value", 1, presentKey(0), nil, false},
+		{"one leaf, an absent key", 1, absentKey(0), nil, false},
+		{"empty tree, an absent key", 0, absentKey(0), nil, false},
+		{"empty-tree absence against another app hash", 0, absentKey(0), bytes.Repeat([]byte{1}, 32), true},
 	}
-	_, ops = one.query(t, absentKey(0))
-	if err := Verify(root[:], ops, absentKey(0), nil); err != nil {
-		t.Fatal(err)
-	}
-
-	empty := newState(t, 0)
-	root = empty.tree.Root()
-	_, ops = empty.query(t, absentKey(0))
-	if err := Verify(root[:], ops, absentKey(0), nil); err != nil {
-		t.Fatalf("absence in the empty tree: %v", err)
-	}
-	if err := Verify(bytes.Repeat([]byte{1}, 32), ops, absentKey(0), nil); err == nil {
-		t.Fatal("empty-tree absence accepted against a non-empty app hash")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newState(t, tt.size)
+			root := s.tree.Root()
+			appHash := tt.appHash
+			if appHash == nil {
+				appHash = root[:]
+			}
+			value, ops := s.query(t, tt.key)
+			if err := Verify(appHash, ops, tt.key, value); (err != nil) != tt.wantErr {
+				t.Fatalf("Verify = %v, want error %v", err, tt.wantErr)
+			}
+		})
 	}
 }
 
@@ -200,24 +206,26 @@ func TestVerifyRejectsChanges(t *testing.T) {
 				t.Fatalf("changed op key byte %d verifies", i)
 			}
 		})
-		other := presentKey(4)
-		if Verify(root[:], ops, other, value) == nil {
-			t.Fatal("proof verifies for another key")
-		}
-		if Verify(root[:31], ops, key, value) == nil {
-			t.Fatal("a truncated app hash verifies")
-		}
-		ops.Ops[0].Type = "simple:v"
-		if Verify(root[:], ops, key, value) == nil {
-			t.Fatal("op of another type verifies")
-		}
-		ops.Ops[0].Type = ProofOpType
-		twice := &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{ops.Ops[0], ops.Ops[0]}}
-		if Verify(root[:], twice, key, value) == nil {
-			t.Fatal("two ops verify")
-		}
-		if Verify(root[:], nil, key, value) == nil || Verify(root[:], &cmtcrypto.ProofOps{}, key, value) == nil {
-			t.Fatal("no proof verifies")
+		for _, tamper := range []struct {
+			name   string
+			verify func() error
+		}{
+			{"another key", func() error { return Verify(root[:], ops, presentKey(4), value) }},
+			{"a truncated app hash", func() error { return Verify(root[:31], ops, key, value) }},
+			{"an op of another type", func() error {
+				op := ops.Ops[0]
+				op.Type = "simple:v"
+				return Verify(root[:], &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{op}}, key, value)
+			}},
+			{"two ops", func() error {
+				return Verify(root[:], &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{ops.Ops[0], ops.Ops[0]}}, key, value)
+			}},
+			{"no proof", func() error { return Verify(root[:], nil, key, value) }},
+			{"no op", func() error { return Verify(root[:], &cmtcrypto.ProofOps{}, key, value) }},
+		} {
+			if tamper.verify() == nil {
+				t.Fatalf("%X: %s verifies", key, tamper.name)
+			}
 		}
 	}
 }
@@ -237,29 +245,24 @@ func TestDecoder(t *testing.T) {
 		t.Fatalf("GetKey = %X", decoded.GetKey())
 	}
 
-	bad := op
-	bad.Type = "simple:v"
-	if _, err := Decoder(bad); !errors.Is(err, ErrInvalidOp) {
-		t.Fatalf("wrong type: %v", err)
-	}
-	bad = op
-	bad.Key = presentKey(2)
-	if _, err := Decoder(bad); !errors.Is(err, ErrInvalidOp) {
-		t.Fatalf("op key differing from the proof's key: %v", err)
-	}
-	bad = op
-	bad.Data = append(bytes.Clone(op.Data), 15<<3, 1) // an unknown field
-	if _, err := Decoder(bad); !errors.Is(err, ErrInvalidOp) {
-		t.Fatalf("non-canonical data: %v", err)
-	}
 	batch, err := (&ics23.CommitmentProof{Proof: &ics23.CommitmentProof_Batch{Batch: &ics23.BatchProof{}}}).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad = op
-	bad.Data = batch
-	if _, err := Decoder(bad); !errors.Is(err, ErrInvalidOp) {
-		t.Fatalf("batch proof: %v", err)
+	for _, tt := range []struct {
+		name   string
+		change func(op *cmtcrypto.ProofOp)
+	}{
+		{"another type", func(op *cmtcrypto.ProofOp) { op.Type = "simple:v" }},
+		{"an op key differing from the proof's key", func(op *cmtcrypto.ProofOp) { op.Key = presentKey(2) }},
+		{"non-canonical data (an unknown field)", func(op *cmtcrypto.ProofOp) { op.Data = append(bytes.Clone(op.Data), 15<<3, 1) }},
+		{"a batch proof", func(op *cmtcrypto.ProofOp) { op.Data = batch }},
+	} {
+		bad := op
+		tt.change(&bad)
+		if _, err := Decoder(bad); !errors.Is(err, ErrInvalidOp) {
+			t.Errorf("%s: %v, want ErrInvalidOp", tt.name, err)
+		}
 	}
 	if _, err := decoded.Run([][]byte{[]byte("a"), []byte("b")}); err == nil {
 		t.Fatal("Run takes two values")
@@ -276,14 +279,17 @@ func TestConstructorsCheckTheProofForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewAbsenceOp(presentKey(0), exist); !errors.Is(err, ErrInvalidOp) {
-		t.Fatalf("existence proof as absence: %v", err)
-	}
-	if _, err := NewExistenceOp(absentKey(0), absent); !errors.Is(err, ErrInvalidOp) {
-		t.Fatalf("absence proof as existence: %v", err)
-	}
-	if _, err := NewExistenceOp(presentKey(1), exist); !errors.Is(err, ErrInvalidOp) {
-		t.Fatalf("proof of another key: %v", err)
+	for _, tt := range []struct {
+		name string
+		make func() (*Operator, error)
+	}{
+		{"an existence proof as absence", func() (*Operator, error) { return NewAbsenceOp(presentKey(0), exist) }},
+		{"an absence proof as existence", func() (*Operator, error) { return NewExistenceOp(absentKey(0), absent) }},
+		{"the proof of another key", func() (*Operator, error) { return NewExistenceOp(presentKey(1), exist) }},
+	} {
+		if _, err := tt.make(); !errors.Is(err, ErrInvalidOp) {
+			t.Errorf("%s: %v, want ErrInvalidOp", tt.name, err)
+		}
 	}
 }
 
