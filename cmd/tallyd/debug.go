@@ -24,7 +24,7 @@ and re-execute the block in question ("tallyd debug replay").`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newDebugDumpCmd(e), newDebugDiffCmd(e))
+	cmd.AddCommand(newDebugDumpCmd(e), newDebugDiffCmd(e), newDebugReplayCmd(e))
 	return cmd
 }
 
@@ -108,5 +108,90 @@ the values decoded. The exit status is 0 when the states are the same and
 			}
 			return nil
 		},
+	}
+}
+
+func newDebugReplayCmd(e env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "replay",
+		Short: "Re-execute blocks from a stopped node's block store on a copy of an older state",
+		Long: `Replay re-executes block --height (and the blocks before it that the state
+lacks) from the block store of the stopped node at --home, on a temporary
+copy of a ledger state below that height, and prints each transaction's
+result (beside the result the node recorded) and the resulting app hash,
+compared with the app hash the next block's header commits to (or, for the
+last stored block, the one the node computed). No ledger is written.
+
+A ledger keeps only its latest state, so replaying block H needs a state at
+height H-1 or below: the node's own ledger serves when it is at H-1;
+otherwise restore a backup taken at or below H-1 into another home
+("tallyd restore --home DIR FILE") and pass it as --state DIR. The exit
+status is 1 when an app hash differs.`,
+		Example: `  tallyd restore --home /tmp/node0-old node0-backup.tar.gz
+  tallyd debug replay --home ~/.tallyd --state /tmp/node0-old --height 120`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			home, err := homeFlag(cmd)
+			if err != nil {
+				return err
+			}
+			height, _ := cmd.Flags().GetInt64("height")
+			if height < 1 {
+				return cliconv.Usagef("--height H is required (a block height from 1)")
+			}
+			stateHome, _ := cmd.Flags().GetString("state")
+			res, err := app.ReplayBlocks(home, height, stateHome)
+			if res != nil {
+				printReplay(e.stdout, res)
+			}
+			if err != nil {
+				return err
+			}
+			last := res.Blocks[len(res.Blocks)-1]
+			switch {
+			case last.Expected == nil:
+				return fmt.Errorf("block %d: no app hash is recorded to compare with", last.Height)
+			case !last.Matches():
+				return fmt.Errorf("block %d re-executed to app hash %X, the %s records %X", last.Height, last.AppHash, expectedSource(last), last.Expected)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().Int64("height", 0, "the block to replay (required)")
+	cmd.Flags().String("state", "", "home of a stopped node (or restored backup) holding the state to replay on (default: --home's own ledger)")
+	return cmd
+}
+
+func expectedSource(b app.ReplayBlock) string {
+	if b.ExpectedFrom == "header" {
+		return fmt.Sprintf("header of block %d", b.Height+1)
+	}
+	return "node's own execution"
+}
+
+func printReplay(w io.Writer, res *app.ReplayResult) {
+	fmt.Fprintf(w, "Replaying chain %s on a copy of the ledger at height %d\n", res.ChainID, res.StateHeight)
+	for i, b := range res.Blocks {
+		fmt.Fprintf(w, "block %d: %d txs\n", b.Height, len(b.Txs))
+		if i == len(res.Blocks)-1 || (b.Expected != nil && !b.Matches()) {
+			for j, tx := range b.Txs {
+				fmt.Fprintf(w, "  tx %d %s: code %d", j, tx.Hash, tx.Code)
+				if tx.Log != "" {
+					fmt.Fprintf(w, " %q", tx.Log)
+				}
+				if r := tx.Recorded; r != nil && (r.Code != tx.Code || r.Log != tx.Log) {
+					fmt.Fprintf(w, " (DIFFERS: the node recorded code %d %q)", r.Code, r.Log)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+		switch {
+		case b.Expected == nil:
+			fmt.Fprintf(w, "  app hash %X (nothing recorded to compare with)\n", b.AppHash)
+		case b.Matches():
+			fmt.Fprintf(w, "  app hash %X matches the %s\n", b.AppHash, expectedSource(b))
+		default:
+			fmt.Fprintf(w, "  app hash %X DIFFERS from the %s: %X\n", b.AppHash, expectedSource(b), b.Expected)
+		}
 	}
 }
