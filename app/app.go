@@ -44,6 +44,8 @@ type App struct {
 	restoreMu sync.Mutex
 	restore   *ledger.Restore // a snapshot being restored (state sync)
 
+	retainBlocks int64 // blocks CometBFT keeps; 0: all
+
 	// genesisNodes answers the peer filter before the first block is
 	// committed, when the committed state is still empty: the nodes of a
 	// new network must connect to each other to produce that block.
@@ -305,5 +307,5 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 	if a.afterCommit != nil {
 		a.afterCommit(a.ledger.LastHeight())
 	}
-	return &abci.ResponseCommit{}, nil
+	return &abci.ResponseCommit{RetainHeight: a.retainHeight(a.ledger.LastHeight())}, nil
 }

@@ -71,6 +71,10 @@ type Config struct {
 	SnapshotInterval int64 `mapstructure:"snapshot_interval"`
 	// SnapshotKeepRecent is how many snapshots the node keeps (at least 1).
 	SnapshotKeepRecent int `mapstructure:"snapshot_keep_recent"`
+	// RetainBlocks is how many recent blocks CometBFT keeps (older ones
+	// are pruned); 0 keeps every block. Blocks a kept snapshot needs are
+	// never pruned.
+	RetainBlocks int64 `mapstructure:"retain_blocks"`
 }
 
 // LedgerOptions are the ledger's options from these settings.
@@ -119,6 +123,9 @@ func (c Config) Validate() error {
 	}
 	if c.SnapshotKeepRecent < 1 && c.SnapshotInterval > 0 {
 		errs = append(errs, fmt.Errorf("snapshot_keep_recent is %d, expected at least 1", c.SnapshotKeepRecent))
+	}
+	if c.RetainBlocks < 0 {
+		errs = append(errs, fmt.Errorf("retain_blocks is %d, expected 0 (keep every block) or a number of blocks", c.RetainBlocks))
 	}
 	if c.SigCacheSize < 0 {
 		errs = append(errs, fmt.Errorf("sig_cache_size is %d, expected 0 (default) or more", c.SigCacheSize))
@@ -170,6 +177,13 @@ parallel_check_tx = {{ .ParallelCheckTx }}
 # from them instead of replaying every block.
 snapshot_interval = {{ .SnapshotInterval }}
 snapshot_keep_recent = {{ .SnapshotKeepRecent }}
+
+# Pruning: keep only the last retain_blocks blocks in CometBFT's block store
+# (0 = keep every block). The ledger's state, transaction lookups and
+# account histories do not depend on old blocks; blocks from the oldest kept
+# snapshot on are always kept, so joining nodes can still state sync and
+# catch up. Querying a pruned block answers with the lowest height kept.
+retain_blocks = {{ .RetainBlocks }}
 `))
 
 // DefaultCometConfig returns CometBFT's configuration with Tally's production

@@ -160,7 +160,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	}
 	n.app = New(l, logger.With("module", "tally"), WithAfterCommit(n.afterCommit), WithMetrics(metrics),
 		WithSnapshots(filepath.Join(dbDir, SnapshotsDir), ac.SnapshotInterval, ac.SnapshotKeepRecent),
-		WithGenesisNodes(appState.AllowedNodes))
+		WithGenesisNodes(appState.AllowedNodes), WithRetainBlocks(ac.RetainBlocks))
 	cmtNode, err := newCometNode(c, pv, nodeKey, n.app, ac.ParallelCheckTx, genDoc, dbs, logger)
 	if err != nil {
 		return nil, err

@@ -303,3 +303,27 @@ func WithGenesisNodes(ids []string) Option {
 		}
 	}
 }
+
+// WithRetainBlocks makes Commit ask CometBFT to prune blocks older than the
+// last n (0 keeps every block), never a block from the oldest kept snapshot
+// on: a node state syncing from it fetches the blocks after it here.
+func WithRetainBlocks(n int64) Option {
+	return func(a *App) { a.retainBlocks = n }
+}
+
+// retainHeight is the lowest height to keep after committing height; 0
+// keeps everything.
+func (a *App) retainHeight(height int64) int64 {
+	if a.retainBlocks <= 0 || height <= a.retainBlocks {
+		return 0
+	}
+	retain := height - a.retainBlocks + 1
+	if s := a.snapshots; s != nil && s.interval > 0 {
+		hs, err := s.heights()
+		if err != nil || len(hs) == 0 {
+			return 0 // no snapshot yet: keep the blocks a first one would need
+		}
+		retain = min(retain, hs[len(hs)-1])
+	}
+	return retain
+}
