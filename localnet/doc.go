@@ -11,6 +11,7 @@
 //	DIR/localnet.json        what Init made (Manifest): chain ID, nodes, ports, keys
 //	DIR/node0 .. node{N-1}   node homes (config/, data/), one shared genesis
 //	DIR/wallet               key store, unencrypted test backend: admin, alice, bob
+//	DIR/wallet/config.json   the wallet's config: node0's RPC and API, the chain ID
 //	DIR/nodeI/tallyd.log     node I's output while Start runs it
 //
 // Node i listens on 127.0.0.1 at BasePort+100i (p2p), +1 (CometBFT RPC)
