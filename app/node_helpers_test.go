@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -12,18 +11,22 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 
 	"github.com/tallyledger/tally/genesis"
+	"github.com/tallyledger/tally/internal/freeport"
 	"github.com/tallyledger/tally/internal/testutil"
 )
 
-// freePort returns a TCP port that was free a moment ago.
+// freePort returns a TCP port that was free a moment ago, reserved for
+// this test process (see package freeport).
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Not an ephemeral port (127.0.0.1:0): an outgoing connection could
+	// take it while the node is down between a stop and a restart. The
+	// port stays reserved for this process.
+	p, err := freeport.Find(1, func(base int) []int { return []int{base} })
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // fastConsensus shortens CometBFT's timeouts for a single validator on a

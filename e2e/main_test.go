@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -52,38 +51,22 @@ func startNet(t testing.TB, opts localnet.Options) *localnet.Net {
 	}
 	opts.Binary = tallydBinary
 	opts.CometTxIndex = true // the tests also search CometBFT's index by event
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		base, err := localnet.FreeBasePort(opts.Validators)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts.BasePort = base
-		dir := filepath.Join(t.TempDir(), "net")
-		if err := localnet.Init(dir, opts); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		net, err := localnet.Start(ctx, dir, opts)
-		cancel()
-		var inUse *localnet.PortInUseError
-		if errors.As(err, &inUse) {
-			lastErr = err // another process took a port between probe and use
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := net.Stop(); err != nil {
-				t.Errorf("stop network: %v", err)
-			}
-		})
-		t.Logf("network in %s: first block after %s", dir, net.FirstBlock)
-		return net
+	dir := filepath.Join(t.TempDir(), "net")
+	// Another process can take a port between its probe and a node's use
+	// of it: StartOnFreePorts then tries other ports.
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	net, err := localnet.StartOnFreePorts(ctx, dir, opts, 3)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no free ports after 3 attempts: %v", lastErr)
-	return nil
+	t.Cleanup(func() {
+		if err := net.Stop(); err != nil {
+			t.Errorf("stop network: %v", err)
+		}
+	})
+	t.Logf("network in %s: first block after %s", dir, net.FirstBlock)
+	return net
 }
 
 // testCtx is a context bounded by d and by the test's end.

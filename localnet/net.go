@@ -17,6 +17,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/tallyledger/tally/client"
+	"github.com/tallyledger/tally/internal/freeport"
 )
 
 // pollInterval is how often Start and WaitHeight ask a node for its height.
@@ -100,6 +101,9 @@ func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
 			return nil, fmt.Errorf("localnet: docker: %w", err)
 		}
 	}
+	// Once the nodes listen (or failed to), FreeBasePort's reservation of
+	// their ports is no longer needed.
+	defer n.releasePorts()
 	began := time.Now()
 	for i := range n.nodes {
 		if err := n.startNode(i); err != nil {
@@ -134,6 +138,17 @@ func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
 	n.FirstBlock = <-first
 	n.AllStarted = time.Since(began)
 	return n, nil
+}
+
+// releasePorts gives back this process's reservations of the nodes' ports.
+func (n *Net) releasePorts() {
+	var ports []int
+	for i := 0; i < n.Len(); i++ {
+		for _, np := range n.node(i).info.Ports.all() {
+			ports = append(ports, np.port)
+		}
+	}
+	freeport.Release(ports...)
 }
 
 // open reads the localnet in dir and prepares a client per node, starting
@@ -178,7 +193,11 @@ func (n *Net) waitNewBlock(ctx context.Context, i int) error {
 	var h0 int64 = -1
 	for h0 < 0 {
 		if p := n.proc(i); p != nil && p.exited() {
-			return n.nodeError(i, fmt.Errorf("exited (%v) during start-up", exitDescription(p)))
+			err := n.nodeError(i, fmt.Errorf("exited (%v) during start-up", exitDescription(p)))
+			if inUse := n.portTakenAtStart(i, err); inUse != nil {
+				return inUse
+			}
+			return err
 		}
 		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		h, err := n.Height(qctx, i)
@@ -421,7 +440,11 @@ func (n *Net) WaitHeight(ctx context.Context, i int, h int64) error {
 	defer t.Stop()
 	for {
 		if p := n.proc(i); p != nil && p.exited() {
-			return n.nodeError(i, fmt.Errorf("exited (%v) before reaching height %d", exitDescription(p), h))
+			err := n.nodeError(i, fmt.Errorf("exited (%v) before reaching height %d", exitDescription(p), h))
+			if inUse := n.portTakenAtStart(i, err); inUse != nil {
+				return inUse
+			}
+			return err
 		}
 		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		got, err := n.Height(qctx, i)

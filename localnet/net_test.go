@@ -136,3 +136,67 @@ func TestCheckPortsAndFreeBase(t *testing.T) {
 		t.Fatalf("CheckPorts = %v, want node1 p2p in use", err)
 	}
 }
+
+// portTakenScript makes node0 of a fake network fail as a node does whose
+// RPC port another process bound after Start probed it; the other nodes
+// wait to be stopped.
+const portTakenScript = `port=$(sed -n 's/^laddr = "tcp:\/\/[^:]*:\([0-9]*\)"$/\1/p' "$3/config/config.toml" | head -n 1)
+case "$3" in
+*/node0) echo "Error: listen tcp 127.0.0.1:$port: bind: address already in use" >&2; exit 1;;
+esac
+trap 'exit 0' TERM; while :; do sleep 0.05; done`
+
+func TestStartReportsPortTakenAfterProbe(t *testing.T) {
+	dir, base := initNet(t, 2)
+	bin := fakeBinary(t, portTakenScript)
+	_, err := Start(context.Background(), dir, Options{Binary: bin, StartTimeout: time.Minute})
+	var pe *PortInUseError
+	if !errors.As(err, &pe) || pe.Node != 0 || pe.Name != "rpc" || pe.Port != NodePorts(base, 0).RPC {
+		t.Fatalf("err = %v, want node0's rpc port %d in use", err, NodePorts(base, 0).RPC)
+	}
+	var ne *NodeError
+	if !errors.As(err, &ne) || !strings.Contains(ne.Tail, "address already in use") {
+		t.Fatalf("err = %v, want the node's error with its log", err)
+	}
+}
+
+func TestStartReportsOtherExitsAsNodeErrors(t *testing.T) {
+	// A log line about some other port is not this node's port taken.
+	dir, _ := initNet(t, 1)
+	bin := fakeBinary(t, `echo "listen tcp 127.0.0.1:1: bind: address already in use" >&2; exit 1`)
+	_, err := Start(context.Background(), dir, Options{Binary: bin, StartTimeout: time.Minute})
+	var pe *PortInUseError
+	if errors.As(err, &pe) {
+		t.Fatalf("err = %v, want no *PortInUseError", err)
+	}
+	var ne *NodeError
+	if !errors.As(err, &ne) {
+		t.Fatalf("err = %v, want a *NodeError", err)
+	}
+}
+
+func TestStartOnFreePortsRetriesWhenAPortIsTaken(t *testing.T) {
+	// The first attempt finds its port taken; the second fails otherwise,
+	// which StartOnFreePorts returns as it is.
+	count := filepath.Join(t.TempDir(), "attempts")
+	bin := fakeBinary(t, `case "$3" in */node0) echo x >> `+count+`;; esac
+if [ "$(wc -l < `+count+`)" -gt 1 ]; then echo "fatal: the ledger is corrupt" >&2; exit 3; fi
+`+portTakenScript)
+	dir := filepath.Join(t.TempDir(), "net")
+	_, err := StartOnFreePorts(context.Background(), dir, Options{Validators: 2, Binary: bin, StartTimeout: time.Minute}, 3)
+	var pe *PortInUseError
+	if err == nil || errors.As(err, &pe) || !strings.Contains(err.Error(), "the ledger is corrupt") {
+		t.Fatalf("err = %v, want the second attempt's failure", err)
+	}
+	b, _ := os.ReadFile(count)
+	if got := strings.Count(string(b), "x"); got != 2 {
+		t.Fatalf("node0 started %d times, want 2", got)
+	}
+
+	// Every attempt finds a port taken: it gives up after the attempts.
+	dir = filepath.Join(t.TempDir(), "net")
+	_, err = StartOnFreePorts(context.Background(), dir, Options{Validators: 2, Binary: fakeBinary(t, portTakenScript), StartTimeout: time.Minute}, 2)
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "after 2 attempts") {
+		t.Fatalf("err = %v, want a *PortInUseError after 2 attempts", err)
+	}
+}

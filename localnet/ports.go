@@ -1,12 +1,15 @@
 package localnet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
-	"time"
+	"strings"
+
+	"github.com/tallyledger/tally/internal/freeport"
 )
 
 // DefaultBasePort is node0's p2p port; the other ports of node i are laid
@@ -83,24 +86,99 @@ func portFree(host string, port int) error {
 }
 
 // FreeBasePort finds a base port whose n port blocks are all free on
-// 127.0.0.1. It searches [20000, 32000), below Linux's default ephemeral
-// range so outgoing connections do not take the ports, from an offset
-// derived from the process ID and the clock so that test processes running
-// in parallel rarely probe the same range. The ports are free when probed;
-// another process could still take them before they are used.
+// 127.0.0.1, in [20000, 32000): below Linux's default ephemeral range, so
+// outgoing connections do not take the ports. The ports are reserved for
+// this process until Start has run on them (or the process ends), so that
+// other processes looking for ports this way do not choose them; another
+// program can still take one before it is used, which Start reports as a
+// *PortInUseError (StartOnFreePorts then tries other ports).
 func FreeBasePort(n int) (int, error) {
 	if n < 1 {
 		return 0, errors.New("need at least one node")
 	}
-	span := PortStride * n
-	const lo, hi = 20000, 32000
-	slots := (hi - lo) / span
-	start := int((int64(os.Getpid())*7919 + time.Now().UnixNano()/1e6) % int64(slots))
-	for k := 0; k < slots; k++ {
-		base := lo + ((start+k)%slots)*span
-		if CheckPorts("127.0.0.1", base, n) == nil {
-			return base, nil
+	return freeport.Find(PortStride*n, func(base int) []int { return blockPorts(base, n) })
+}
+
+// blockPorts lists the ports of nodes 0..n-1 laid out from base.
+func blockPorts(base, n int) []int {
+	var ports []int
+	for i := 0; i < n; i++ {
+		for _, np := range NodePorts(base, i).all() {
+			ports = append(ports, np.port)
 		}
 	}
-	return 0, fmt.Errorf("no free block of %d ports between %d and %d", span, lo, hi)
+	return ports
+}
+
+// portTakenAtStart returns a *PortInUseError wrapping startErr when node
+// i's log of its last run says one of the node's ports is already in use:
+// another process bound it after the ports were probed. It returns nil
+// when the log says no such thing.
+func (n *Net) portTakenAtStart(i int, startErr error) error {
+	tail := tailFile(n.LogFile(i), 20)
+	if k := strings.LastIndex(tail, "\n"+runMarker); k >= 0 {
+		tail = tail[k+1:] // only the last run's lines
+	}
+	for _, line := range strings.Split(tail, "\n") {
+		if !strings.Contains(line, "already in use") {
+			continue
+		}
+		for _, np := range n.node(i).info.Ports.all() {
+			if np.port > 0 && mentionsPort(line, np.port) {
+				return &PortInUseError{Node: i, Name: np.name, Port: np.port, Err: startErr}
+			}
+		}
+	}
+	return nil
+}
+
+// mentionsPort reports whether line has ":port" not followed by a digit.
+func mentionsPort(line string, port int) bool {
+	p := ":" + strconv.Itoa(port)
+	for s := line; ; {
+		k := strings.Index(s, p)
+		if k < 0 {
+			return false
+		}
+		s = s[k+len(p):]
+		if s == "" || s[0] < '0' || s[0] > '9' {
+			return true
+		}
+	}
+}
+
+// StartOnFreePorts makes a new localnet in dir (which must not hold one)
+// on ports that FreeBasePort finds, ignoring opts.BasePort, and starts it.
+// A port found free can be taken by another process before the node binds
+// it; then the node exits and Start returns a *PortInUseError, and
+// StartOnFreePorts removes dir and tries again on other ports, up to
+// attempts times in all.
+func StartOnFreePorts(ctx context.Context, dir string, opts Options, attempts int) (*Net, error) {
+	n := opts.Validators
+	if n == 0 {
+		n = DefaultValidators
+	}
+	var lastErr error
+	for k := 0; k < max(1, attempts); k++ {
+		base, err := FreeBasePort(n)
+		if err != nil {
+			return nil, err
+		}
+		opts.BasePort = base
+		if k > 0 {
+			if err := os.RemoveAll(dir); err != nil {
+				return nil, fmt.Errorf("localnet: %w", err)
+			}
+		}
+		if err := Init(dir, opts); err != nil {
+			return nil, err
+		}
+		net, err := Start(ctx, dir, opts)
+		var inUse *PortInUseError
+		if !errors.As(err, &inUse) {
+			return net, err
+		}
+		lastErr = err
+	}
+	return nil, fmt.Errorf("localnet: no free ports after %d attempts: %w", max(1, attempts), lastErr)
 }

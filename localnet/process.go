@@ -17,6 +17,9 @@ import (
 // node process's stdout and stderr.
 const LogFileName = "tallyd.log"
 
+// runMarker starts the line that the log gets at each start of the node.
+const runMarker = "=== "
+
 // process is one running `tallyd start` child.
 type process struct {
 	cmd  *exec.Cmd
@@ -39,7 +42,7 @@ func startProcess(binary, command, home string, extraArgs []string) (*process, e
 	if err != nil {
 		return nil, fmt.Errorf("open node log: %w", err)
 	}
-	fmt.Fprintf(lf, "=== %s: %s %s --home %s\n", time.Now().UTC().Format(time.RFC3339Nano), filepath.Base(binary), command, home)
+	fmt.Fprintf(lf, runMarker+"%s: %s %s --home %s\n", time.Now().UTC().Format(time.RFC3339Nano), filepath.Base(binary), command, home)
 	args := append([]string{command, "--home", home}, extraArgs...)
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout = lf

@@ -71,28 +71,11 @@ func startLocalnet() (*localnet.Net, error) {
 		return nil, err
 	}
 	shared.root = root
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		base, err := localnet.FreeBasePort(4)
-		if err != nil {
-			return nil, err
-		}
-		dir := filepath.Join(root, fmt.Sprintf("net%d", attempt))
-		opts := localnet.Options{Validators: 4, BasePort: base, Binary: tallydBin}
-		if err := localnet.Init(dir, opts); err != nil {
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		net, err := localnet.Start(ctx, dir, opts)
-		cancel()
-		var inUse *localnet.PortInUseError
-		if errors.As(err, &inUse) {
-			lastErr = err // another process took a port between probe and use
-			continue
-		}
-		return net, err
-	}
-	return nil, fmt.Errorf("no free ports after 3 attempts: %v", lastErr)
+	// Another process can take a port between its probe and a node's use
+	// of it: StartOnFreePorts then tries other ports.
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	return localnet.StartOnFreePorts(ctx, filepath.Join(root, "net"), localnet.Options{Validators: 4, Binary: tallydBin}, 3)
 }
 
 // cliRun is the outcome of one run of the tally binary.

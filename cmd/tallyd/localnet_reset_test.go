@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,20 +23,11 @@ import (
 func TestLocalnetResetRefusedWhileRunning(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	base := freeBase(t)
 	dir := filepath.Join(t.TempDir(), "net")
+	base, cmd, out, errb, exited := startNewLocalnet(t, ctx, dir, 1, func(base int) (*exec.Cmd, *syncBuffer, *syncBuffer, <-chan struct{}) {
+		return startBinary(t, "localnet", "start", "--dir", dir, "--validators", "1", "--base-port", strconv.Itoa(base))
+	})
 	rpc := localnet.NodePorts(base, 0).RPC
-
-	cmd, out, errb, exited := startBinary(t, "localnet", "start", "--dir", dir, "--validators", "1", "--base-port", strconv.Itoa(base))
-	for !strings.Contains(out.String(), "Press Ctrl-C") {
-		select {
-		case <-exited:
-			t.Fatalf("localnet start exited early:\n%s\n%s", out.String(), errb.String())
-		case <-ctx.Done():
-			t.Fatalf("no summary: %v\n%s", ctx.Err(), out.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 	// The hint names the wallet beside the binary that was run.
 	hint := filepath.Join(filepath.Dir(tallydBinary(t)), "tally") + " --home " + filepath.Join(dir, "wallet")
 	if !strings.Contains(out.String(), "Try:\n  "+hint) || strings.Contains(out.String(), "go run") {

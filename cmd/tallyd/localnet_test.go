@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -23,29 +24,63 @@ import (
 func startLocalnet(t *testing.T, ctx context.Context, dir string, base int) (*exec.Cmd, *testutil.SyncBuffer, <-chan struct{}) {
 	t.Helper()
 	cmd, out, exited := startProcess(t, "localnet", "start", "--dir", dir, "--validators", "2", "--base-port", strconv.Itoa(base))
+	if !waitSummary(ctx, out, exited) {
+		t.Fatalf("localnet start exited early or gave no summary (%v):\n%s", ctx.Err(), out.String())
+	}
+	return cmd, out, exited
+}
+
+// waitSummary waits until `tallyd localnet start` has printed its summary
+// to out; false when the command exited first or ctx ended.
+func waitSummary(ctx context.Context, out *syncBuffer, exited <-chan struct{}) bool {
 	for !strings.Contains(out.String(), "Press Ctrl-C") {
 		select {
 		case <-exited:
-			t.Fatalf("localnet start exited early:\n%s", out.String())
+			return false
 		case <-ctx.Done():
-			t.Fatalf("no summary: %v\n%s", ctx.Err(), out.String())
+			return false
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return cmd, out, exited
+	return true
+}
+
+// startNewLocalnet runs start(base), a `tallyd localnet start` of a new
+// network of n validators in dir with --base-port base, on free ports, and
+// waits for its summary. Another process can take a port between its
+// probe and a node's use of it: then the command exits naming the port,
+// and the network is made again in dir on other ports.
+func startNewLocalnet(t *testing.T, ctx context.Context, dir string, n int, start func(base int) (cmd *exec.Cmd, out, errb *syncBuffer, exited <-chan struct{})) (base int, cmd *exec.Cmd, out, errb *syncBuffer, exited <-chan struct{}) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		base, err := localnet.FreeBasePort(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd, out, errb, exited := start(base)
+		if waitSummary(ctx, out, exited) {
+			return base, cmd, out, errb, exited
+		}
+		if ctx.Err() == nil && attempt < 3 && strings.Contains(out.String()+errb.String(), "is already in use") {
+			t.Logf("attempt %d: a port was taken, trying other ports:\n%s", attempt, tail(errb.String(), 3))
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		t.Fatalf("localnet start exited early or gave no summary (%v):\n%s\n%s", ctx.Err(), out.String(), errb.String())
+	}
 }
 
 func TestLocalnetStartCommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	base, err := localnet.FreeBasePort(2)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := filepath.Join(t.TempDir(), "net")
+	base, cmd, out, _, exited := startNewLocalnet(t, ctx, dir, 2, func(base int) (*exec.Cmd, *syncBuffer, *syncBuffer, <-chan struct{}) {
+		cmd, out, exited := startProcess(t, "localnet", "start", "--dir", dir, "--validators", "2", "--base-port", strconv.Itoa(base))
+		return cmd, out, &syncBuffer{}, exited
+	})
 	p1 := localnet.NodePorts(base, 1)
-
-	cmd, out, exited := startLocalnet(t, ctx, dir, base)
 	summary := out.String()
 	for _, want := range []string{
 		`"tally-localnet" is running: 2 validators`,
