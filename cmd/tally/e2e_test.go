@@ -12,7 +12,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -40,6 +42,25 @@ func accountOn(t *testing.T, net *localnet.Net, i int, who string) accountView {
 	r := tallyOK(t, nil, walletArgs(net, i, "query", "account", who, "--output", "json")...)
 	decodeJSON(t, r.stdout, &a)
 	return a
+}
+
+// txOK runs a wallet command that commits a transaction through a node
+// and waits until every node has committed the transaction's block, so
+// that what the test reads next from any node includes it.
+func txOK(t *testing.T, net *localnet.Net, args ...string) cliRun {
+	t.Helper()
+	r := tallyOK(t, nil, args...)
+	m := regexp.MustCompile(`(?m)^height:\s+(\d+)$`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no height in the output of %s", r)
+	}
+	h, _ := strconv.ParseInt(m[1], 10, 64)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := net.WaitAll(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func balanceOn(t *testing.T, net *localnet.Net, i int, who string) uint64 {
@@ -494,16 +515,16 @@ func TestE2EGovernance(t *testing.T) {
 	// Unregistered accounts cannot receive.
 	tallyFails(t, nil, "unknown_account", walletArgs(net, 0, "send", "alice", carol, "1TALLY")...)
 
-	r := tallyOK(t, nil, walletArgs(net, 0, "gov", "propose", "admin", "register-account", carol, "--role", "member")...)
+	r := txOK(t, net, walletArgs(net, 0, "gov", "propose", "admin", "register-account", carol, "--role", "member")...)
 	if !strings.Contains(r.stdout, "(approved and executed)") {
 		t.Fatalf("propose output:\n%s", r.stdout)
 	}
-	tallyOK(t, nil, walletArgs(net, 1, "send", "alice", carol, "10TALLY")...)
+	txOK(t, net, walletArgs(net, 1, "send", "alice", carol, "10TALLY")...)
 	carolNode := []string{"--home", carolHome, "--node", net.RPCURL(2)}
-	tallyOK(t, nil, append(carolNode, "send", "carol", accountOn(t, net, 0, "bob").Address, "3TALLY")...)
+	txOK(t, net, append(carolNode, "send", "carol", accountOn(t, net, 0, "bob").Address, "3TALLY")...)
 
 	// Freeze: carol can no longer send.
-	tallyOK(t, nil, walletArgs(net, 0, "gov", "propose", "admin", "freeze", carol, "--reason", "e2e audit")...)
+	txOK(t, net, walletArgs(net, 0, "gov", "propose", "admin", "freeze", carol, "--reason", "e2e audit")...)
 	a := accountOn(t, net, 0, carol)
 	if !a.Frozen || a.FrozenReason != "e2e audit" {
 		t.Fatalf("carol after freeze: %+v", a)
@@ -511,17 +532,17 @@ func TestE2EGovernance(t *testing.T) {
 	tallyFails(t, nil, "frozen", append(carolNode, "send", "carol", accountOn(t, net, 0, "bob").Address, "1TALLY")...)
 	// A frozen account still receives (params.freeze_blocks_receive is
 	// false by default, as the README says).
-	tallyOK(t, nil, walletArgs(net, 1, "send", "alice", carol, "2TALLY")...)
+	txOK(t, net, walletArgs(net, 1, "send", "alice", carol, "2TALLY")...)
 	if got := balanceOn(t, net, 0, carol); got != 9 {
 		t.Fatalf("frozen carol holds %d TALLY, want 9 (10 - 3 + 2)", got)
 	}
-	tallyOK(t, nil, walletArgs(net, 0, "gov", "propose", "admin", "unfreeze", carol)...)
+	txOK(t, net, walletArgs(net, 0, "gov", "propose", "admin", "unfreeze", carol)...)
 
 	// A new asset, minted and burned by its issuer.
-	tallyOK(t, nil, walletArgs(net, 0, "gov", "propose", "admin", "create-asset", "EUR", "--issuer", "admin")...)
-	tallyOK(t, nil, walletArgs(net, 0, "mint", "admin", carol, "100EUR")...)
-	tallyOK(t, nil, walletArgs(net, 0, "mint", "admin", "admin", "50EUR")...)
-	tallyOK(t, nil, walletArgs(net, 0, "burn", "admin", "20EUR")...)
+	txOK(t, net, walletArgs(net, 0, "gov", "propose", "admin", "create-asset", "EUR", "--issuer", "admin")...)
+	txOK(t, net, walletArgs(net, 0, "mint", "admin", carol, "100EUR")...)
+	txOK(t, net, walletArgs(net, 0, "mint", "admin", "admin", "50EUR")...)
+	txOK(t, net, walletArgs(net, 0, "burn", "admin", "20EUR")...)
 	var eur client.Asset
 	decodeJSON(t, tallyOK(t, nil, walletArgs(net, 1, "query", "asset", "EUR", "--output", "json")...).stdout, &eur)
 	if eur.Supply != 130 {
