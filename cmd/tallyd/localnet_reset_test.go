@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tallyledger/tally/internal/testutil"
 	"github.com/tallyledger/tally/localnet"
 )
 
@@ -24,7 +25,7 @@ func TestLocalnetResetRefusedWhileRunning(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := filepath.Join(t.TempDir(), "net")
-	base, cmd, out, errb, exited := startNewLocalnet(t, ctx, dir, 1, func(base int) (*exec.Cmd, *syncBuffer, *syncBuffer, <-chan struct{}) {
+	base, cmd, out, errb, exited := startNewLocalnet(t, ctx, dir, 1, func(base int) (*exec.Cmd, *testutil.SyncBuffer, *testutil.SyncBuffer, <-chan struct{}) {
 		return startBinary(t, "localnet", "start", "--dir", dir, "--validators", "1", "--base-port", strconv.Itoa(base))
 	})
 	rpc := localnet.NodePorts(base, 0).RPC

@@ -32,7 +32,7 @@ func startLocalnet(t *testing.T, ctx context.Context, dir string, base int) (*ex
 
 // waitSummary waits until `tallyd localnet start` has printed its summary
 // to out; false when the command exited first or ctx ended.
-func waitSummary(ctx context.Context, out *syncBuffer, exited <-chan struct{}) bool {
+func waitSummary(ctx context.Context, out *testutil.SyncBuffer, exited <-chan struct{}) bool {
 	for !strings.Contains(out.String(), "Press Ctrl-C") {
 		select {
 		case <-exited:
@@ -50,7 +50,7 @@ func waitSummary(ctx context.Context, out *syncBuffer, exited <-chan struct{}) b
 // waits for its summary. Another process can take a port between its
 // probe and a node's use of it: then the command exits naming the port,
 // and the network is made again in dir on other ports.
-func startNewLocalnet(t *testing.T, ctx context.Context, dir string, n int, start func(base int) (cmd *exec.Cmd, out, errb *syncBuffer, exited <-chan struct{})) (base int, cmd *exec.Cmd, out, errb *syncBuffer, exited <-chan struct{}) {
+func startNewLocalnet(t *testing.T, ctx context.Context, dir string, n int, start func(base int) (cmd *exec.Cmd, out, errb *testutil.SyncBuffer, exited <-chan struct{})) (base int, cmd *exec.Cmd, out, errb *testutil.SyncBuffer, exited <-chan struct{}) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
 		base, err := localnet.FreeBasePort(n)
@@ -76,9 +76,9 @@ func TestLocalnetStartCommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := filepath.Join(t.TempDir(), "net")
-	base, cmd, out, _, exited := startNewLocalnet(t, ctx, dir, 2, func(base int) (*exec.Cmd, *syncBuffer, *syncBuffer, <-chan struct{}) {
+	base, cmd, out, _, exited := startNewLocalnet(t, ctx, dir, 2, func(base int) (*exec.Cmd, *testutil.SyncBuffer, *testutil.SyncBuffer, <-chan struct{}) {
 		cmd, out, exited := startProcess(t, "localnet", "start", "--dir", dir, "--validators", "2", "--base-port", strconv.Itoa(base))
-		return cmd, out, &syncBuffer{}, exited
+		return cmd, out, &testutil.SyncBuffer{}, exited
 	})
 	p1 := localnet.NodePorts(base, 1)
 	summary := out.String()
