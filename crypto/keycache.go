@@ -8,7 +8,7 @@ import "sync"
 // are kept, so a hit gives the answer a parse would: results never depend
 // on the cache. It is safe for concurrent use.
 type KeyCache struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex // hits only read
 	keys  map[PubKey]*VerifyingKey
 	ring  []PubKey
 	next  int
@@ -32,9 +32,9 @@ func (c *KeyCache) VerifyingKey(b []byte) (*VerifyingKey, error) {
 	}
 	p := PubKey(b)
 	if c != nil {
-		c.mu.Lock()
+		c.mu.RLock()
 		k, ok := c.keys[p]
-		c.mu.Unlock()
+		c.mu.RUnlock()
 		if ok {
 			return k, nil
 		}
@@ -70,7 +70,7 @@ func (c *KeyCache) Len() int {
 	if c == nil {
 		return 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return len(c.keys)
 }

@@ -42,7 +42,7 @@ func sigCacheKey(chainID string, raw []byte) [32]byte {
 // hit gives the same answer a verification would: block results never
 // depend on the cache.
 type sigCache struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex // lookups only read
 	set   map[[32]byte]struct{}
 	ring  [][32]byte
 	next  int
@@ -60,8 +60,8 @@ func (c *sigCache) has(k [32]byte) bool {
 	if c == nil {
 		return false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	_, ok := c.set[k]
 	return ok
 }
