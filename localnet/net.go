@@ -101,9 +101,6 @@ func Start(ctx context.Context, dir string, opts Options) (*Net, error) {
 			return nil, fmt.Errorf("localnet: docker: %w", err)
 		}
 	}
-	// Once the nodes listen (or failed to), FreeBasePort's reservation of
-	// their ports is no longer needed.
-	defer n.releasePorts()
 	began := time.Now()
 	for i := range n.nodes {
 		if err := n.startNode(i); err != nil {
@@ -368,6 +365,9 @@ func (n *Net) Stop() error {
 	if n.docker != nil {
 		errs = append(errs, n.docker.teardown())
 	}
+	// FreeBasePort's reservation of the ports lasts while the network may
+	// use them, restarts of a node included.
+	n.releasePorts()
 	return errors.Join(errs...)
 }
 

@@ -88,8 +88,9 @@ func portFree(host string, port int) error {
 // FreeBasePort finds a base port whose n port blocks are all free on
 // 127.0.0.1, in [20000, 32000): below Linux's default ephemeral range, so
 // outgoing connections do not take the ports. The ports are reserved for
-// this process until Start has run on them (or the process ends), so that
-// other processes looking for ports this way do not choose them; another
+// this process until the Net started on them is stopped (or the process
+// ends), so that other processes looking for ports this way do not choose
+// them, even while a node is down between a kill and a restart; another
 // program can still take one before it is used, which Start reports as a
 // *PortInUseError (StartOnFreePorts then tries other ports).
 func FreeBasePort(n int) (int, error) {

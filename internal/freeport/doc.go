@@ -15,11 +15,12 @@
 //     make the owner's own listen fail).
 //
 // A reservation lasts until Release or the end of the process: release the
-// ports once the program that uses them listens on them, so that a
-// long-running process does not run out of blocks.
+// ports when the servers using them are stopped for good (keeping them
+// through a restart of a server), so that a process that starts many
+// networks does not run out of blocks.
 //
 //	base, err := freeport.Find(400, func(base int) []int { return []int{base, base + 1} })
-//	...start the server on base and base+1, wait until it listens...
+//	...run servers on base and base+1, stop them...
 //	freeport.Release(base, base+1)
 //
 // Processes that do not use this package (another program on a fixed port)
