@@ -407,6 +407,17 @@ func TestOpenRefusesCorruptState(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not match its app hash at height 2") {
 		t.Fatalf("Open of a tampered state: %v", err)
 	}
+	// The error names the per-prefix hashes: the tampered balance counts
+	// among the balances' keys.
+	if hs, _ := StateGroupHashes(st); len(hs) > 0 {
+		for _, g := range hs {
+			if !strings.Contains(err.Error(), g.String()) {
+				t.Errorf("error lacks the hash of group %s (%s): %v", g.Prefix, g, err)
+			}
+		}
+	} else {
+		t.Errorf("no group hashes of the tampered store")
+	}
 	st.Close()
 }
 
