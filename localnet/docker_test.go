@@ -102,11 +102,15 @@ func TestDockerStartWithoutDaemonSaysSo(t *testing.T) {
 	if DockerAvailable(context.Background()) == nil {
 		t.Skip("a Docker daemon answers; the e2e tests run the container localnet")
 	}
-	dir := filepath.Join(t.TempDir(), "net")
-	if err := Init(dir, Options{Validators: 1, BasePort: 30500, Docker: true}); err != nil {
+	base, err := FreeBasePort(1) // Start checks the ports before docker
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err := Start(context.Background(), dir, Options{Binary: "/nonexistent"})
+	dir := filepath.Join(t.TempDir(), "net")
+	if err := Init(dir, Options{Validators: 1, BasePort: base, Docker: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Start(context.Background(), dir, Options{Binary: "/nonexistent"})
 	if !errors.Is(err, ErrNoDocker) {
 		t.Errorf("err = %v, want ErrNoDocker", err)
 	}
