@@ -56,8 +56,13 @@ func newBrowser(t *testing.T, apiURL string) *browser {
 	if bin == "" {
 		t.Skip(noChromium)
 	}
+	// Chromium's profile and its singleton directories (which it leaves
+	// behind when killed) go into the test's directory, not /tmp.
+	tmp := t.TempDir()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
+		chromedp.UserDataDir(filepath.Join(tmp, "profile")),
+		chromedp.Env("TMPDIR="+tmp),
 		chromedp.NoSandbox, // CI runs as root
 		chromedp.DisableGPU,
 		chromedp.WindowSize(1280, 900),
