@@ -53,13 +53,10 @@ func TestStartReportsNodeThatExits(t *testing.T) {
 func TestStartTimesOutAndStopsNodes(t *testing.T) {
 	dir, _ := initNet(t, 2)
 	bin := fakeBinary(t, `trap 'echo "stopping on TERM"; exit 0' TERM; echo up; while :; do sleep 0.05; done`)
-	began := time.Now()
+	// Start gives up on its own timeout (the caller's context has none).
 	_, err := Start(context.Background(), dir, Options{Binary: bin, StartTimeout: 1500 * time.Millisecond})
-	if err == nil || !strings.Contains(err.Error(), "did not answer") {
-		t.Fatalf("err = %v, want the RPC not answering", err)
-	}
-	if d := time.Since(began); d > 20*time.Second {
-		t.Errorf("Start took %s to give up with a 1.5s timeout", d)
+	if err == nil || !strings.Contains(err.Error(), "did not answer") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the RPC not answering by the start timeout", err)
 	}
 	// Start stopped what it started, with SIGTERM.
 	for i := 0; i < 2; i++ {
