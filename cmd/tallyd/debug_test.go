@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -42,8 +43,10 @@ func runChain(t *testing.T, home string, base int, h int64) {
 func TestDebugDumpDiffOfDivergingNodes(t *testing.T) {
 	admin := newAddress(t)
 	var homes []string
+	var bases []int
 	for _, amount := range []string{"100EUR", "101EUR"} {
 		base := freeBase(t)
+		bases = append(bases, base)
 		home := initHome(t, base)
 		runInProcess(t, "genesis", "add-account", admin, "--role", "admin", "--home", home).wantOK(t)
 		runInProcess(t, "genesis", "add-asset", "EUR", "--issuer", admin, "--home", home).wantOK(t)
@@ -78,6 +81,20 @@ func TestDebugDumpDiffOfDivergingNodes(t *testing.T) {
 		}
 	}
 	runProcess(t, "debug", "diff", a, filepath.Join(dir, "missing")).wantError(t, 1, "missing")
+
+	// The first chain goes on; then the second chain's ledger (a state the
+	// first chain's headers do not commit to) replaces its own. The node
+	// refuses to start and names the per-prefix hashes.
+	runChain(t, homes[0], bases[0], 5)
+	ledgerA := filepath.Join(homes[0], "data", "ledger.db")
+	if err := os.RemoveAll(ledgerA); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", filepath.Join(homes[1], "data", "ledger.db"), ledgerA).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	res = runProcess(t, "start", "--home", homes[0], "--log-level", "error")
+	res.wantError(t, 1, "app hash disagrees with the network", "state hashes by key prefix", "/bal: 1 ")
 }
 
 // A real node commits transfers after a backup; replaying their block from
