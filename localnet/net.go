@@ -422,12 +422,20 @@ func (n *Net) signalNode(i int, sig syscall.Signal) error {
 }
 
 // Height is node i's latest committed height as its RPC reports it.
+//
+// CometBFT stores a block (and reports it in status) before the ledger
+// has committed it, so the height is the lower of the two: at that height
+// both the block and the state after it can be read from the node.
 func (n *Net) Height(ctx context.Context, i int) (int64, error) {
 	st, err := n.node(i).client.Status(ctx)
 	if err != nil {
 		return 0, err
 	}
-	return st.SyncInfo.LatestBlockHeight, nil
+	info, err := n.node(i).client.ABCIInfo(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return min(st.SyncInfo.LatestBlockHeight, info.Response.LastBlockHeight), nil
 }
 
 // WaitHeight waits until node i has committed block h. It fails early
