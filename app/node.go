@@ -151,6 +151,9 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	if err := checkLedgerAgainstChain(c, l, genDoc, dbs, home); err != nil {
 		return nil, err
 	}
+	if err := checkTxIndex(c, dbs, logger); err != nil {
+		return nil, err
+	}
 
 	metrics.WatchLedger(l)
 	divergence.watch(l)

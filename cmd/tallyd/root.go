@@ -52,6 +52,7 @@ validators on this machine.`,
 	root.AddCommand(
 		newInitCmd(e),
 		newStartCmd(e),
+		newReindexCmd(e),
 		newGenesisCmd(e),
 		newShowNodeIDCmd(e),
 		newShowValidatorCmd(e),

@@ -1,0 +1,212 @@
+package faults
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/tallyledger/tally/client"
+	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/localnet"
+)
+
+// Report is the outcome of Check.
+type Report struct {
+	Heights []int64 // each node's height when checked
+	Acked   int     // acknowledged transactions checked
+	Lost    int     // acknowledged, but not found by hash on some node
+	Missing int     // found by hash, but not (exactly once) in the sender's history on some node
+	// Problems lists every broken invariant, one line each.
+	Problems []string
+}
+
+// Err is nil when every invariant held.
+func (r *Report) Err() error {
+	if len(r.Problems) == 0 {
+		return nil
+	}
+	return errors.New(joinLines(r.Problems))
+}
+
+func joinLines(lines []string) string {
+	var b bytes.Buffer
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// Check verifies the invariants over every node of net (all must be
+// running and answering):
+//   - every node has the same block (hash, hence header and app hash) at
+//     every height it has;
+//   - every acknowledged transaction is found by hash on every node, at
+//     the height it was acknowledged at, and exactly once in its sender's
+//     history on every node;
+//   - on every node, the balances of the localnet's accounts add up to
+//     the asset's supply.
+func Check(ctx context.Context, net *localnet.Net, acked []Acked) (*Report, error) {
+	r := &Report{Acked: len(acked)}
+	var clients []*client.Client
+	for i := 0; i < net.Len(); i++ {
+		c, err := client.New(net.RPCURL(i), client.WithAPIURL(net.APIURL(i)))
+		if err != nil {
+			return nil, err
+		}
+		clients = append(clients, c)
+		h, err := net.Height(ctx, i)
+		if err != nil {
+			return nil, fmt.Errorf("node%d: %w", i, err)
+		}
+		r.Heights = append(r.Heights, h)
+	}
+	if err := checkBlocks(ctx, net, r); err != nil {
+		return nil, err
+	}
+	if err := checkAcked(ctx, clients, acked, r); err != nil {
+		return nil, err
+	}
+	if err := checkSupply(ctx, net.Manifest(), clients, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkBlocks compares every node's block hashes with the tallest node's.
+func checkBlocks(ctx context.Context, net *localnet.Net, r *Report) error {
+	ref := 0
+	for i, h := range r.Heights {
+		if h > r.Heights[ref] {
+			ref = i
+		}
+	}
+	hashes := func(i int, lo, hi int64) (map[int64][]byte, error) {
+		res, err := net.Client(i).BlockchainInfo(ctx, lo, hi)
+		if err != nil {
+			return nil, fmt.Errorf("node%d blockchain %d-%d: %w", i, lo, hi, err)
+		}
+		out := map[int64][]byte{}
+		for _, m := range res.BlockMetas {
+			out[m.Header.Height] = m.BlockID.Hash
+		}
+		return out, nil
+	}
+	for lo := int64(1); lo <= r.Heights[ref]; lo += 20 {
+		hi := min(lo+19, r.Heights[ref])
+		want, err := hashes(ref, lo, hi)
+		if err != nil {
+			return err
+		}
+		for i, h := range r.Heights {
+			if i == ref || h < lo {
+				continue
+			}
+			got, err := hashes(i, lo, min(hi, h))
+			if err != nil {
+				return err
+			}
+			for height := lo; height <= min(hi, h); height++ {
+				if !bytes.Equal(got[height], want[height]) {
+					r.Problems = append(r.Problems, fmt.Sprintf("node%d block %d is %X, node%d's is %X", i, height, got[height], ref, want[height]))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkAcked finds every acknowledged transaction by hash and in its
+// sender's history on every node.
+func checkAcked(ctx context.Context, clients []*client.Client, acked []Acked, r *Report) error {
+	bySender := map[string][]Acked{}
+	var senders []string
+	for _, a := range acked {
+		s := a.Sender.String()
+		if _, ok := bySender[s]; !ok {
+			senders = append(senders, s)
+		}
+		bySender[s] = append(bySender[s], a)
+	}
+	sort.Strings(senders)
+	for i, c := range clients {
+		lost := map[string]bool{}
+		for _, a := range acked {
+			res, err := c.Tx(ctx, a.Hash)
+			switch {
+			case errors.Is(err, client.ErrNotFound):
+				lost[a.Hash] = true
+				r.Problems = append(r.Problems, fmt.Sprintf("node%d: transaction %s, reported committed at height %d by %s, is not found", i, a.Hash, a.Height, a.Node))
+			case err != nil:
+				return fmt.Errorf("node%d tx %s: %w", i, a.Hash, err)
+			case res.Height != a.Height:
+				r.Problems = append(r.Problems, fmt.Sprintf("node%d: transaction %s at height %d, reported committed at height %d", i, a.Hash, res.Height, a.Height))
+			}
+		}
+		r.Lost = max(r.Lost, len(lost))
+		missing := 0
+		for _, s := range senders {
+			seen, err := history(ctx, c, s)
+			if err != nil {
+				return fmt.Errorf("node%d history %s: %w", i, s, err)
+			}
+			for _, a := range bySender[s] {
+				if n := seen[a.Hash]; n != 1 && !lost[a.Hash] {
+					missing++
+					r.Problems = append(r.Problems, fmt.Sprintf("node%d: transaction %s is %d times in the history of %s, want once", i, a.Hash, n, s))
+				}
+			}
+		}
+		r.Missing = max(r.Missing, missing)
+	}
+	return nil
+}
+
+// history counts the hashes in an account's whole history.
+func history(ctx context.Context, c *client.Client, addr string) (map[string]int, error) {
+	seen := map[string]int{}
+	for page, total := 1, 1; (page-1)*100 < total; page++ {
+		txs, t, err := c.History(ctx, addr, page, 100)
+		if err != nil {
+			return nil, err
+		}
+		total = t
+		for _, tx := range txs {
+			seen[tx.Hash]++
+		}
+		if len(txs) == 0 {
+			break
+		}
+	}
+	return seen, nil
+}
+
+// checkSupply adds up the localnet accounts' balances on every node.
+func checkSupply(ctx context.Context, m *localnet.Manifest, clients []*client.Client, r *Report) error {
+	for i, c := range clients {
+		asset, err := c.Asset(ctx, localnet.Asset)
+		if err != nil {
+			return fmt.Errorf("node%d asset %s: %w", i, localnet.Asset, err)
+		}
+		var sum uint64
+		for _, k := range m.Keys {
+			addr, err := crypto.ParseAddress(k.Address)
+			if err != nil {
+				return err
+			}
+			a, err := c.Account(ctx, addr)
+			if err != nil {
+				return fmt.Errorf("node%d account %s: %w", i, k.Name, err)
+			}
+			sum += a.Balance(localnet.Asset)
+		}
+		if sum != asset.Supply {
+			r.Problems = append(r.Problems, fmt.Sprintf("node%d: balances of %s add up to %d, supply is %d", i, localnet.Asset, sum, asset.Supply))
+		}
+	}
+	return nil
+}

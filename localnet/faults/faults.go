@@ -1,0 +1,190 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tallyledger/tally/localnet"
+)
+
+// Injector injects faults into a running localnet, of processes or of
+// containers, through one set of methods.
+type Injector struct {
+	net  *localnet.Net
+	mesh *Mesh // cuts the links of a process localnet; nil for docker
+
+	mu       sync.Mutex
+	cutNodes map[int]bool // docker nodes with DROP rules
+	degraded map[int]bool // docker nodes with a netem qdisc
+}
+
+// New returns an injector for net. For a process localnet, mesh (from
+// InterposeMesh before the network started) carries the peer links that
+// Partition cuts; without it Partition is unavailable. A docker localnet
+// needs no mesh: links are cut with iptables and slowed with tc netem
+// inside each container's network namespace (nsenter; root required).
+func New(net *localnet.Net, mesh *Mesh) *Injector {
+	return &Injector{net: net, mesh: mesh, cutNodes: map[int]bool{}, degraded: map[int]bool{}}
+}
+
+// Net is the network the injector acts on.
+func (f *Injector) Net() *localnet.Net { return f.net }
+
+// Kill kills node i at once (SIGKILL; docker kill).
+func (f *Injector) Kill(i int) { f.net.KillNode(i) }
+
+// KillAllNodes kills every node at the same moment.
+func (f *Injector) KillAllNodes() {
+	var wg sync.WaitGroup
+	for i := 0; i < f.net.Len(); i++ {
+		wg.Add(1)
+		go func(i int) { defer wg.Done(); f.net.KillNode(i) }(i)
+	}
+	wg.Wait()
+}
+
+// Restart starts node i again after Kill (or stops and starts it).
+func (f *Injector) Restart(i int) error { return f.net.RestartNode(i) }
+
+// Pause freezes node i (SIGSTOP; docker pause).
+func (f *Injector) Pause(i int) error { return f.net.PauseNode(i) }
+
+// Resume continues a paused node.
+func (f *Injector) Resume(i int) error { return f.net.ResumeNode(i) }
+
+// Partition splits the validators into groups that cannot reach each
+// other (every node not named forms a group of its own); Heal ends it.
+// Clients still reach every node.
+func (f *Injector) Partition(groups ...[]int) error {
+	group := make([]int, f.net.Len())
+	for i := range group {
+		group[i] = -1 - i
+	}
+	for g, members := range groups {
+		for _, i := range members {
+			group[i] = g
+		}
+	}
+	var cuts [][2]int
+	for i := range group {
+		for j := i + 1; j < len(group); j++ {
+			if group[i] != group[j] {
+				cuts = append(cuts, [2]int{i, j})
+			}
+		}
+	}
+	if f.net.Docker() != nil {
+		return f.dockerCut(cuts)
+	}
+	if f.mesh == nil {
+		return errors.New("faults: partitions of a process localnet need the proxy mesh (InterposeMesh before Start)")
+	}
+	for _, c := range cuts {
+		f.mesh.cut(c[0], c[1], true)
+	}
+	return nil
+}
+
+// Heal reconnects every link Partition cut.
+func (f *Injector) Heal() error {
+	if f.net.Docker() != nil {
+		return f.dockerHeal()
+	}
+	if f.mesh == nil {
+		return nil
+	}
+	for i := 0; i < f.net.Len(); i++ {
+		for j := i + 1; j < f.net.Len(); j++ {
+			f.mesh.cut(i, j, false)
+		}
+	}
+	return nil
+}
+
+// DegradeLinks delays every packet node i sends by delay (± jitter) and
+// drops loss percent of them (tc netem in a docker localnet's container).
+func (f *Injector) DegradeLinks(i int, delay, jitter time.Duration, loss float64) error {
+	if f.net.Docker() == nil {
+		return errors.New("faults: slow and lossy links need a docker localnet (tc netem in the container)")
+	}
+	args := []string{"qdisc", "replace", "dev", "eth0", "root", "netem",
+		"delay", ms(delay), ms(jitter), "loss", strconv.FormatFloat(loss, 'f', -1, 64) + "%"}
+	if err := f.nsenter(i, "tc", args...); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.degraded[i] = true
+	f.mu.Unlock()
+	return nil
+}
+
+// RestoreLinks removes what DegradeLinks did to node i.
+func (f *Injector) RestoreLinks(i int) error {
+	f.mu.Lock()
+	was := f.degraded[i]
+	delete(f.degraded, i)
+	f.mu.Unlock()
+	if !was {
+		return nil
+	}
+	return f.nsenter(i, "tc", "qdisc", "del", "dev", "eth0", "root")
+}
+
+func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
+
+// dockerCut drops, inside both containers, every packet between the
+// pairs' private addresses, in both directions: silently, as a broken
+// network does.
+func (f *Injector) dockerCut(cuts [][2]int) error {
+	m := f.net.Manifest()
+	for _, c := range cuts {
+		for _, k := range [][2]int{{c[0], c[1]}, {c[1], c[0]}} {
+			peer := m.Nodes[k[1]].Address
+			for _, rule := range [][]string{{"-A", "INPUT", "-s", peer, "-j", "DROP"}, {"-A", "OUTPUT", "-d", peer, "-j", "DROP"}} {
+				if err := f.nsenter(k[0], "iptables", rule...); err != nil {
+					return err
+				}
+			}
+			f.mu.Lock()
+			f.cutNodes[k[0]] = true
+			f.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+func (f *Injector) dockerHeal() error {
+	f.mu.Lock()
+	nodes := f.cutNodes
+	f.cutNodes = map[int]bool{}
+	f.mu.Unlock()
+	var errs []error
+	for i := range nodes {
+		for _, chain := range []string{"INPUT", "OUTPUT"} {
+			errs = append(errs, f.nsenter(i, "iptables", "-F", chain))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// nsenter runs a host tool in node i's container's network namespace.
+func (f *Injector) nsenter(i int, tool string, args ...string) error {
+	pid := f.net.Pid(i)
+	if pid == 0 {
+		return fmt.Errorf("faults: node%d is not running", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	full := append([]string{"-t", strconv.Itoa(pid), "-n", tool}, args...)
+	out, err := exec.CommandContext(ctx, "nsenter", full...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("faults: node%d: %s %s: %v: %s", i, tool, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
