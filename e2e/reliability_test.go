@@ -187,7 +187,7 @@ func TestFaultsDockerLocalnet(t *testing.T) {
 	}
 	runScenarios(ctx, fn)
 	fn.run(ctx, func() (faults.Result, error) {
-		return fn.inj.SlowLossy(ctx, 2, 200*time.Millisecond, 50*time.Millisecond, 10, 8*time.Second)
+		return fn.inj.SlowLossy(ctx, 2, 200*time.Millisecond, 50*time.Millisecond, 20, 10*time.Second)
 	})
 	fn.finish()
 }

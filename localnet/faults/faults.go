@@ -21,7 +21,7 @@ type Injector struct {
 
 	mu       sync.Mutex
 	cutNodes map[int]bool // docker nodes with DROP rules
-	degraded map[int]bool // docker nodes with a netem qdisc
+	degraded map[int]string // docker nodes slowed: "netem" or "iptables"
 }
 
 // New returns an injector for net. For a process localnet, mesh (from
@@ -30,7 +30,7 @@ type Injector struct {
 // needs no mesh: links are cut with iptables and slowed with tc netem
 // inside each container's network namespace (nsenter; root required).
 func New(net *localnet.Net, mesh *Mesh) *Injector {
-	return &Injector{net: net, mesh: mesh, cutNodes: map[int]bool{}, degraded: map[int]bool{}}
+	return &Injector{net: net, mesh: mesh, cutNodes: map[int]bool{}, degraded: map[int]string{}}
 }
 
 // Net is the network the injector acts on.
@@ -107,33 +107,55 @@ func (f *Injector) Heal() error {
 	return nil
 }
 
-// DegradeLinks delays every packet node i sends by delay (± jitter) and
-// drops loss percent of them (tc netem in a docker localnet's container).
-func (f *Injector) DegradeLinks(i int, delay, jitter time.Duration, loss float64) error {
+// DegradeLinks slows and thins node i's traffic to its peers: with tc
+// netem inside its container, every packet is delayed by delay (±jitter)
+// and loss percent are dropped; where the kernel has no netem, loss
+// percent of the packets to its peers are dropped at random (iptables
+// statistic), which TCP turns into retransmission delays. It returns what
+// it applied.
+func (f *Injector) DegradeLinks(i int, delay, jitter time.Duration, loss float64) (string, error) {
 	if f.net.Docker() == nil {
-		return errors.New("faults: slow and lossy links need a docker localnet (tc netem in the container)")
+		return "", errors.New("faults: slow and lossy links need a docker localnet (tc netem or iptables in the container)")
 	}
-	args := []string{"qdisc", "replace", "dev", "eth0", "root", "netem",
-		"delay", ms(delay), ms(jitter), "loss", strconv.FormatFloat(loss, 'f', -1, 64) + "%"}
-	if err := f.nsenter(i, "tc", args...); err != nil {
-		return err
+	pct := strconv.FormatFloat(loss, 'f', -1, 64) + "%"
+	err := f.nsenter(i, "tc", "qdisc", "replace", "dev", "eth0", "root", "netem", "delay", ms(delay), ms(jitter), "loss", pct)
+	if err == nil {
+		f.mu.Lock()
+		f.degraded[i] = "netem"
+		f.mu.Unlock()
+		return fmt.Sprintf("netem delay %s±%s, loss %s", delay, jitter, pct), nil
+	}
+	if !strings.Contains(err.Error(), "qdisc kind is unknown") {
+		return "", err
+	}
+	prob := strconv.FormatFloat(loss/100, 'f', -1, 64)
+	for j, nd := range f.net.Manifest().Nodes {
+		if j == i {
+			continue
+		}
+		if err := f.nsenter(i, "iptables", "-A", "OUTPUT", "-d", nd.Address, "-m", "statistic", "--mode", "random", "--probability", prob, "-j", "DROP"); err != nil {
+			return "", err
+		}
 	}
 	f.mu.Lock()
-	f.degraded[i] = true
+	f.degraded[i] = "iptables"
 	f.mu.Unlock()
-	return nil
+	return fmt.Sprintf("%s of packets to peers dropped at random (no netem in this kernel)", pct), nil
 }
 
 // RestoreLinks removes what DegradeLinks did to node i.
 func (f *Injector) RestoreLinks(i int) error {
 	f.mu.Lock()
-	was := f.degraded[i]
+	how := f.degraded[i]
 	delete(f.degraded, i)
 	f.mu.Unlock()
-	if !was {
-		return nil
+	switch how {
+	case "netem":
+		return f.nsenter(i, "tc", "qdisc", "del", "dev", "eth0", "root")
+	case "iptables":
+		return f.nsenter(i, "iptables", "-F", "OUTPUT")
 	}
-	return f.nsenter(i, "tc", "qdisc", "del", "dev", "eth0", "root")
+	return nil
 }
 
 func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }

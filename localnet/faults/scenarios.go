@@ -152,11 +152,13 @@ func (f *Injector) PartitionHalves(ctx context.Context, d time.Duration) (Result
 // percent of them for d; the chain must go on. Recovery is the time after
 // the link is restored until node i is at the others' height.
 func (f *Injector) SlowLossy(ctx context.Context, i int, delay, jitter time.Duration, loss float64, d time.Duration) (Result, error) {
-	r := Result{Scenario: "slow, lossy link", Fault: fmt.Sprintf("node%d: netem delay %s±%s, loss %g%% for %s", i, delay, jitter, loss, d), Target: RejoinTarget}
-	if err := f.DegradeLinks(i, delay, jitter, loss); err != nil {
+	r := Result{Scenario: "slow, lossy link", Target: RejoinTarget}
+	how, err := f.DegradeLinks(i, delay, jitter, loss)
+	if err != nil {
 		return r, err
 	}
-	p, err := f.progress(ctx, all(f.net.Len()), d)
+	r.Fault = fmt.Sprintf("node%d: %s, for %s", i, how, d)
+	p, err := f.progress(ctx, others(f.net.Len(), i), d)
 	if rerr := f.RestoreLinks(i); err == nil {
 		err = rerr
 	}
