@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
 )
 
@@ -153,4 +154,48 @@ func (f *Failover) submitAndWait(ctx context.Context, c *Client, tx []byte, expi
 			}
 		}
 	}
+}
+
+// SubmitVia is Submit over several nodes: the chain ID and the nonce come
+// from the first node that answers, and the signed transaction goes
+// through f.Commit, so that a node dying before the block does not lose
+// the send. opts.Wait is implied; opts.WaitTimeout bounds the whole
+// submission.
+func SubmitVia(ctx context.Context, f *Failover, key *crypto.PrivKey, body ledger.Body, opts SubmitOptions) (*Submitted, *FailoverReport, error) {
+	timeout := opts.WaitTimeout
+	if timeout <= 0 {
+		timeout = DefaultWaitTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var firstErr error
+	for _, c := range f.Nodes {
+		chainID := opts.ChainID
+		var err error
+		if chainID == "" {
+			chainID, err = c.ChainID(ctx)
+		}
+		if err == nil {
+			if opts.Nonce != nil {
+				body.Nonce = *opts.Nonce
+			} else {
+				body.Nonce, err = c.NextNonce(ctx, key.PubKey().Address())
+			}
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if err := body.ValidateBasic(); err != nil {
+			return nil, nil, fmt.Errorf("transaction is invalid: %v", err)
+		}
+		tx := ledger.NewSignedTx(chainID, body, key).Encode()
+		out := &Submitted{Hash: ledger.TxHashString(tx), Nonce: body.Nonce, ChainID: chainID}
+		res, rep, err := f.Commit(ctx, tx)
+		out.Result = res
+		return out, rep, err
+	}
+	return nil, nil, fmt.Errorf("no node answered: %w", firstErr)
 }

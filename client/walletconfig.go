@@ -54,8 +54,8 @@ type WalletConfigKey struct {
 // WalletConfigKeys lists the keys of the wallet config, in the order
 // `tally config` shows them.
 var WalletConfigKeys = []WalletConfigKey{
-	{Name: "node", Help: "CometBFT RPC address of the node (http://host:port)",
-		field: func(c *WalletConfig) *string { return &c.Node }, check: NormalizeURL},
+	{Name: "node", Help: "CometBFT RPC address of the node (http://host:port), or a comma-separated list that sends fail over along",
+		field: func(c *WalletConfig) *string { return &c.Node }, check: normalizeURLList},
 	{Name: "api", Help: "ledger API address of the node (default: the node's host, RPC port + 2)",
 		field: func(c *WalletConfig) *string { return &c.API }, check: NormalizeURL},
 	{Name: "chain-id", Help: "chain ID to sign for (default: the node's)",
@@ -185,4 +185,23 @@ func checkChainID(s string) (string, error) {
 		return "", fmt.Errorf("%q: no spaces or control characters allowed", s)
 	}
 	return s, nil
+}
+
+// normalizeURLList normalizes each address of a comma-separated list.
+func normalizeURLList(list string) (string, error) {
+	var out []string
+	for _, u := range strings.Split(list, ",") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		n, err := NormalizeURL(u)
+		if err != nil {
+			return "", err
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return "", fmt.Errorf("no address in %q", list)
+	}
+	return strings.Join(out, ","), nil
 }

@@ -131,9 +131,16 @@ func (fn *faultNet) run(ctx context.Context, scenario func() (faults.Result, err
 }
 
 func (fn *faultNet) check(ctx context.Context, res faults.Result) {
+	fn.t.Helper()
+	rep := fn.checkSome(ctx, res.Scenario, fn.load.Acked())
+	fn.rows = append(fn.rows, faults.Row{Localnet: fn.kind, Result: res, Acked: rep.Acked, Lost: rep.Lost, Missing: rep.Missing})
+}
+
+// checkSome waits for every node to reach the tip and checks the
+// invariants over acked.
+func (fn *faultNet) checkSome(ctx context.Context, after string, acked []faults.Acked) *faults.Report {
 	t := fn.t
 	t.Helper()
-	acked := fn.load.Acked()
 	var top int64
 	for _, a := range acked {
 		top = max(top, a.Height)
@@ -151,9 +158,9 @@ func (fn *faultNet) check(ctx context.Context, res faults.Result) {
 		t.Fatal(err)
 	}
 	if err := rep.Err(); err != nil {
-		t.Errorf("after %s (%s): invariants broken:\n%v", res.Scenario, fn.kind, err)
+		t.Errorf("after %s (%s): invariants broken:\n%v", after, fn.kind, err)
 	}
-	fn.rows = append(fn.rows, faults.Row{Localnet: fn.kind, Result: res, Acked: rep.Acked, Lost: rep.Lost, Missing: rep.Missing})
+	return rep
 }
 
 func (fn *faultNet) finish() {

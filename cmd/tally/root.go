@@ -187,7 +187,7 @@ remembers them (and the chain ID and output format) with "tally config set".
 	f := root.PersistentFlags()
 	c.flags = f
 	f.StringVar(&c.home, "home", "", "wallet home holding the keys (default $TALLY_HOME or ~/.tally)")
-	f.StringVar(&c.node, "node", "", "CometBFT RPC address of the node (default $TALLY_NODE, the home's config, or "+client.DefaultNodeURL+")")
+	f.StringVar(&c.node, "node", "", "CometBFT RPC address of the node, or a comma-separated list tried in turn by send, mint, burn and tx broadcast (default $TALLY_NODE, the home's config, or "+client.DefaultNodeURL+")")
 	f.StringVar(&c.api, "api", "", "ledger API address of the node (default $TALLY_API, the home's config, or the node's host, RPC port + 2)")
 	f.StringVarP(&c.output, "output", "o", "text", "output format: text or json (default $TALLY_OUTPUT or the home's config)")
 	f.StringVar(&c.backend, "keyring-backend", "", "key store backend: file (encrypted) or test (unencrypted; default: what the home was created with, file for a new home)")
@@ -263,13 +263,13 @@ func (c *cli) note(format string, args ...any) {
 	fmt.Fprintf(c.stderr, format+"\n", args...)
 }
 
-// client connects to --node (and --api).
+// client connects to --node (its first node) and --api.
 func (c *cli) client() (*client.Client, error) {
 	var opts []client.Option
 	if c.api != "" {
 		opts = append(opts, client.WithAPIURL(c.api))
 	}
-	cl, err := client.New(c.node, opts...)
+	cl, err := client.New(c.nodeURLs()[0], opts...)
 	if err != nil {
 		return nil, cliconv.WithKind(err, cliconv.ExitUsage, "usage")
 	}
@@ -302,6 +302,48 @@ func (c *cli) invocation() string {
 		inv += " --api " + c.api
 	}
 	return inv
+}
+
+// nodeURLs splits --node's comma-separated list.
+func (c *cli) nodeURLs() []string {
+	var out []string
+	for _, u := range strings.Split(c.node, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{client.DefaultNodeURL}
+	}
+	return out
+}
+
+// failover is a client.Failover over every node of --node (--api applies
+// to the first), telling on stderr each move to the next node.
+func (c *cli) failover() (*client.Failover, error) {
+	first, err := c.client()
+	if err != nil {
+		return nil, err
+	}
+	f := &client.Failover{Nodes: []*client.Client{first}}
+	for _, u := range c.nodeURLs()[1:] {
+		cl, err := client.New(u)
+		if err != nil {
+			return nil, err
+		}
+		f.Nodes = append(f.Nodes, cl)
+	}
+	f.OnSwitch = func(from, to string, reason error) {
+		c.note("node %s failed (%s); submitting the same signed transaction to %s", from, cliconv.OneLine(reason.Error()), to)
+	}
+	return f, nil
+}
+
+// noteCommittedBy says which node reported the block, when several were given.
+func (c *cli) noteCommittedBy(rep *client.FailoverReport) {
+	if rep != nil && rep.Node != "" && len(c.nodeURLs()) > 1 {
+		c.note("committed, as reported by %s (submitted to %s)", rep.Node, strings.Join(rep.SubmittedTo, ", "))
+	}
 }
 
 // keystore opens the key store in the home directory.

@@ -127,14 +127,23 @@ func (c *cli) makeTx(cmd *cobra.Command, f *txFlags, from string, msg ledger.Msg
 	if err != nil {
 		return err
 	}
-	cl, err := c.client()
-	if err != nil {
-		return err
-	}
 	opts := client.SubmitOptions{ChainID: c.chainIDOr(f.chainID), Wait: !f.noWait, WaitTimeout: f.timeout}
 	if f.nonceSet {
 		n := f.nonce
 		opts.Nonce = &n
+	}
+	if len(c.nodeURLs()) > 1 && !f.noWait {
+		fo, err := c.failover()
+		if err != nil {
+			return err
+		}
+		sub, rep, err := client.SubmitVia(ctx, fo, key, body, opts)
+		c.noteCommittedBy(rep)
+		return c.finishTx(sub, err, extra)
+	}
+	cl, err := c.client()
+	if err != nil {
+		return err
 	}
 	// The broadcast itself (which retries while the node catches up) gets
 	// the same bound as the wait for the block.
@@ -518,6 +527,16 @@ node already holds it in its mempool, the command waits for its block.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout+client.DefaultRequestTimeout)
 			defer cancel()
+			if len(c.nodeURLs()) > 1 && !noWait {
+				fo, err := c.failover()
+				if err != nil {
+					return err
+				}
+				res, rep, err := fo.Commit(ctx, raw)
+				c.noteCommittedBy(rep)
+				sub := &client.Submitted{Hash: f.Hash, Nonce: tx.Body.Nonce, ChainID: f.ChainID, Result: res}
+				return c.finishTx(sub, err, nil)
+			}
 			sub, err := cl.BroadcastSigned(ctx, f, tx, raw, !noWait, timeout)
 			if errors.Is(err, client.ErrAlreadySubmitted) && !noWait && sub != nil && sub.Hash != "" {
 				// Broadcast again while the first copy waits in a mempool:

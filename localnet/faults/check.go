@@ -6,11 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/tallyledger/tally/client"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/localnet"
 )
+
+// IndexLagAllowance is how long Check lets a node's background indexing
+// catch up before it counts an acknowledged transaction as lost or
+// missing.
+const IndexLagAllowance = 15 * time.Second
 
 // Report is the outcome of Check.
 type Report struct {
@@ -68,8 +74,24 @@ func Check(ctx context.Context, net *localnet.Net, acked []Acked) (*Report, erro
 	if err := checkBlocks(ctx, net, r); err != nil {
 		return nil, err
 	}
-	if err := checkAcked(ctx, clients, acked, r); err != nil {
-		return nil, err
+	// CometBFT indexes a block's transactions after committing it, in the
+	// background: a node that has just caught up may answer "not found"
+	// for a moment. Only what stays missing counts.
+	deadline := time.Now().Add(IndexLagAllowance)
+	for {
+		probe := &Report{}
+		if err := checkAcked(ctx, clients, acked, probe); err != nil {
+			return nil, err
+		}
+		if len(probe.Problems) == 0 || time.Now().After(deadline) {
+			r.Lost, r.Missing = probe.Lost, probe.Missing
+			r.Problems = append(r.Problems, probe.Problems...)
+			break
+		}
+		sleep(ctx, 500*time.Millisecond)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 	}
 	if err := checkSupply(ctx, net.Manifest(), clients, r); err != nil {
 		return nil, err

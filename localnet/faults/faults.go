@@ -20,7 +20,7 @@ type Injector struct {
 	mesh *Mesh // cuts the links of a process localnet; nil for docker
 
 	mu       sync.Mutex
-	cutNodes map[int]bool // docker nodes with DROP rules
+	cutNodes map[int]bool   // docker nodes with DROP rules
 	degraded map[int]string // docker nodes slowed: "netem" or "iptables"
 }
 
