@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"time"
 
 	cmtstrings "github.com/cometbft/cometbft/libs/strings"
@@ -24,6 +25,22 @@ const (
 	redialMaxPause = 30 * time.Second
 )
 
+// Silent peers. CometBFT pings a peer only every 60 s and gives up on it
+// 45 s later, so over a link that silently drops packets (a partition, a
+// dead router) a peer stays "connected" for minutes, and after the link
+// heals TCP's retransmission backoff keeps the old connection quiet for
+// seconds more (measured: 8-10 s before the first block). Consensus
+// messages flow between validators several times a second while the chain
+// runs and every few seconds while it waits for a round, so a persistent
+// peer from which nothing has arrived for peerSilenceLimit is dropped and
+// then redialed every redialFastPause (for redialFastFor at most): the
+// network resumes within a dial of the heal.
+const (
+	peerSilenceLimit = 5 * time.Second
+	redialFastPause  = time.Second
+	redialFastFor    = 2 * time.Minute
+)
+
 // redialSwitch is the part of CometBFT's switch the redialer uses.
 type redialSwitch interface {
 	IsRunning() bool
@@ -43,6 +60,7 @@ type redialState struct {
 	since time.Time     // when the peer was first seen disconnected (zero: connected)
 	last  time.Time     // when the redialer last dialed it
 	pause time.Duration // the pause before the next dial
+	fast  time.Time     // until when pause stays redialFastPause (a peer dropped for silence)
 }
 
 // newPeerRedialer watches the persistent peers in list (CometBFT's
@@ -88,10 +106,33 @@ func (r *peerRedialer) due(sw redialSwitch, now time.Time) []*p2p.NetAddress {
 			continue
 		}
 		st.last = now
-		st.pause = min(2*st.pause, r.max)
+		if now.After(st.fast) {
+			st.pause = min(2*st.pause, r.max)
+		}
 		out = append(out, a)
 	}
 	return out
+}
+
+// silent returns the persistent peers among peers from which nothing has
+// arrived for longer than limit.
+func (r *peerRedialer) silent(peers []p2p.Peer, limit time.Duration) []p2p.Peer {
+	var out []p2p.Peer
+	for _, p := range peers {
+		if _, ok := r.state[p.ID()]; ok && p.Status().RecvMonitor.Idle > limit {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// dropped records that peer id was dropped for silence at now: it is
+// redialed every redialFastPause from then on, until it answers or
+// redialFastFor passes.
+func (r *peerRedialer) dropped(id p2p.ID, now time.Time) {
+	if st := r.state[id]; st != nil {
+		*st = redialState{since: now, pause: min(redialFastPause, r.max), fast: now.Add(redialFastFor)}
+	}
 }
 
 // redialLoop dials the persistent peers that the redialer finds due, once
@@ -101,6 +142,16 @@ func (r *peerRedialer) due(sw redialSwitch, now time.Time) []*p2p.NetAddress {
 func (n *Node) redialLoop(r *peerRedialer) {
 	defer n.workers.Done()
 	sw := n.cmt.Switch()
+	// CometBFT dials each persistent peer at start only after a random
+	// pause of up to 3 s (measured: a restarted validator's first peer
+	// came 1.9 s after the node was up); dial them all at once instead, so
+	// a restarted node rejoins within a second. A dial CometBFT makes
+	// meanwhile is refused as a duplicate.
+	for _, a := range r.peers {
+		if !sw.IsDialingOrExistingAddress(a) {
+			go func() { _ = sw.DialPeerWithAddress(a) }()
+		}
+	}
 	tick := time.NewTicker(min(time.Second, r.min))
 	defer tick.Stop()
 	for {
@@ -110,6 +161,12 @@ func (n *Node) redialLoop(r *peerRedialer) {
 		case now := <-tick.C:
 			if !sw.IsRunning() {
 				continue
+			}
+			for _, p := range r.silent(sw.Peers().Copy(), peerSilenceLimit) {
+				idle := p.Status().RecvMonitor.Idle.Round(time.Millisecond)
+				n.logger.Info("dropping silent persistent peer to redial it", "peer", p.ID(), "silent_for", idle.String())
+				sw.StopPeerForError(p, fmt.Errorf("nothing received for %s", idle))
+				r.dropped(p.ID(), now)
 			}
 			for _, a := range r.due(sw, now) {
 				n.logger.Info("redialing persistent peer", "peer", a.String())

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/libs/flowrate"
+	cmtconn "github.com/cometbft/cometbft/p2p/conn"
 	"github.com/cometbft/cometbft/p2p"
 
 	"github.com/tallyledger/tally/ledger"
@@ -89,6 +91,57 @@ func TestPeerRedialerBacksOffAndStartsOver(t *testing.T) {
 	}
 	if r := newPeerRedialer("", self, 0); len(r.peers) != 0 || r.max != redialMaxPause {
 		t.Fatalf("no peers: %+v", r)
+	}
+}
+
+// silentPeer is a connected peer with a given receive idleness.
+type silentPeer struct {
+	p2p.Peer // only ID and Status are called
+	id       p2p.ID
+	idle     time.Duration
+}
+
+func (p silentPeer) ID() p2p.ID { return p.id }
+func (p silentPeer) Status() cmtconn.ConnectionStatus {
+	return cmtconn.ConnectionStatus{RecvMonitor: flowrate.Status{Idle: p.idle}}
+}
+
+// A persistent peer silent for longer than the limit is picked for
+// dropping (others and non-persistent peers are not), and once dropped it
+// is redialed every second, without backing off, until it answers.
+func TestSilentPeerDroppedAndRedialedFast(t *testing.T) {
+	const (
+		self     = "0000000000000000000000000000000000000000"
+		peerA    = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		peerB    = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		stranger = "cccccccccccccccccccccccccccccccccccccccc"
+	)
+	r := newPeerRedialer(fmt.Sprintf("%s@127.0.0.1:1000,%s@127.0.0.1:2000", peerA, peerB), self, 20*time.Second)
+	peers := []p2p.Peer{
+		silentPeer{id: peerA, idle: 6 * time.Second},
+		silentPeer{id: peerB, idle: 200 * time.Millisecond},
+		silentPeer{id: stranger, idle: time.Minute},
+	}
+	got := r.silent(peers, peerSilenceLimit)
+	if len(got) != 1 || got[0].ID() != peerA {
+		t.Fatalf("silent peers %v, want only %s", got, peerA)
+	}
+	sw := &fakeSwitch{connected: map[p2p.ID]bool{peerB: true}, dialing: map[p2p.ID]bool{}}
+	t0 := time.Unix(1_000_000, 0)
+	r.dropped(peerA, t0)
+	for i, want := range []int{0, 1, 1, 1, 1, 1} {
+		now := t0.Add(time.Duration(i) * time.Second)
+		if n := len(r.due(sw, now)); n != want {
+			t.Fatalf("%ds after the drop: %d due, want %d", i, n, want)
+		}
+	}
+	// Once the fast period is over, the pause grows again.
+	later := t0.Add(redialFastFor + time.Second)
+	if n := len(r.due(sw, later)); n != 1 {
+		t.Fatalf("after the fast period: %d due, want 1", n)
+	}
+	if n := len(r.due(sw, later.Add(1500*time.Millisecond))); n != 0 {
+		t.Fatalf("1.5s later: %d due, want 0 (backing off again)", n)
 	}
 }
 

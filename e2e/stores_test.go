@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,9 @@ import (
 	"github.com/tallyledger/tally/localnet"
 )
 
-// A damaged tx index never leaves lookups silently missing: missing
+// A damaged CometBFT tx index (behind the `tx` and `tx_search` RPCs; the
+// wallet reads the ledger's own index) never leaves lookups silently
+// missing: missing
 // heights (a crash before the index was written, a lost directory) are
 // indexed again at start-up; with its manifest garbled it refuses to start with
 // one line naming the index and `tallyd reindex`, which rebuilds it. Each
@@ -44,6 +47,10 @@ func TestDamagedTxIndexRepairedOrRefused(t *testing.T) {
 		for _, h := range hashes {
 			if _, err := c.Tx(ctx, h); err != nil {
 				t.Errorf("%s: transfer %s: %v", when, h, err)
+			}
+			raw, _ := hex.DecodeString(h)
+			if _, err := net.Client(0).Tx(ctx, raw, false); err != nil {
+				t.Errorf("%s: CometBFT's tx index: transfer %s: %v", when, h, err)
 			}
 		}
 		hist, total, err := c.History(ctx, alice.PubKey().Address().String(), 1, 100)

@@ -3,9 +3,11 @@ package faults
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tallyledger/tally/client"
@@ -23,7 +25,7 @@ type Report struct {
 	Heights []int64 // each node's height when checked
 	Acked   int     // acknowledged transactions checked
 	Lost    int     // acknowledged, but not found by hash on some node
-	Missing int     // found by hash, but not (exactly once) in the sender's history on some node
+	Missing int     // found by hash, but not (exactly once) in the sender's history, or not in CometBFT's tx index, on some node
 	// Problems lists every broken invariant, one line each.
 	Problems []string
 }
@@ -52,8 +54,8 @@ func joinLines(lines []string) string {
 //   - every node has the same block (hash, hence header and app hash) at
 //     every height it has;
 //   - every acknowledged transaction is found by hash on every node, at
-//     the height it was acknowledged at, and exactly once in its sender's
-//     history on every node;
+//     the height it was acknowledged at, exactly once in its sender's
+//     history, and in CometBFT's own tx index (the `tx` RPC);
 //   - on every node, the balances of the localnet's accounts add up to
 //     the asset's supply.
 func Check(ctx context.Context, net *localnet.Net, acked []Acked) (*Report, error) {
@@ -81,6 +83,9 @@ func Check(ctx context.Context, net *localnet.Net, acked []Acked) (*Report, erro
 	for {
 		probe := &Report{}
 		if err := checkAcked(ctx, clients, acked, probe); err != nil {
+			return nil, err
+		}
+		if err := checkCometIndex(ctx, net, acked, probe); err != nil {
 			return nil, err
 		}
 		if len(probe.Problems) == 0 || time.Now().After(deadline) {
@@ -181,6 +186,32 @@ func checkAcked(ctx context.Context, clients []*client.Client, acked []Acked, r 
 					missing++
 					r.Problems = append(r.Problems, fmt.Sprintf("node%d: transaction %s is %d times in the history of %s, want once", i, a.Hash, n, s))
 				}
+			}
+		}
+		r.Missing = max(r.Missing, missing)
+	}
+	return nil
+}
+
+// checkCometIndex finds every acknowledged transaction by hash in
+// CometBFT's own tx index (its `tx` RPC) on every node.
+func checkCometIndex(ctx context.Context, net *localnet.Net, acked []Acked, r *Report) error {
+	for i := 0; i < net.Len(); i++ {
+		missing := 0
+		for _, a := range acked {
+			hash, err := hex.DecodeString(a.Hash)
+			if err != nil {
+				return err
+			}
+			res, err := net.Client(i).Tx(ctx, hash, false)
+			switch {
+			case err != nil && strings.Contains(err.Error(), "not found"):
+				missing++
+				r.Problems = append(r.Problems, fmt.Sprintf("node%d: CometBFT's tx index lacks transaction %s of height %d", i, a.Hash, a.Height))
+			case err != nil:
+				return fmt.Errorf("node%d CometBFT tx %s: %w", i, a.Hash, err)
+			case res.Height != a.Height:
+				r.Problems = append(r.Problems, fmt.Sprintf("node%d: CometBFT's tx index has transaction %s at height %d, committed at %d", i, a.Hash, res.Height, a.Height))
 			}
 		}
 		r.Missing = max(r.Missing, missing)
