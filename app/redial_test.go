@@ -9,8 +9,8 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/libs/flowrate"
-	cmtconn "github.com/cometbft/cometbft/p2p/conn"
 	"github.com/cometbft/cometbft/p2p"
+	cmtconn "github.com/cometbft/cometbft/p2p/conn"
 
 	"github.com/tallyledger/tally/ledger"
 )
