@@ -58,7 +58,7 @@ type faultNet struct {
 // mesh, or as containers) and a load of four senders.
 func startFaultNet(t *testing.T, ctx context.Context, docker bool, binary string) *faultNet {
 	t.Helper()
-	opts := localnet.Options{Validators: 4, Users: 4, Docker: docker, Binary: binary}
+	opts := localnet.Options{Validators: 4, Users: 4, Docker: docker, Binary: binary, CometTxIndex: true}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		base, err := localnet.FreeBasePort(opts.Validators)
