@@ -98,7 +98,7 @@ func Check(ctx context.Context, net *localnet.Net, acked []Acked) (*Report, erro
 			return nil, ctx.Err()
 		}
 	}
-	if err := checkSupply(ctx, net.Manifest(), clients, r); err != nil {
+	if err := checkSupply(ctx, net, net.Manifest(), clients, r); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -241,28 +241,54 @@ func history(ctx context.Context, c *client.Client, addr string) (map[string]int
 	return seen, nil
 }
 
-// checkSupply adds up the localnet accounts' balances on every node.
-func checkSupply(ctx context.Context, m *localnet.Manifest, clients []*client.Client, r *Report) error {
+// checkSupply adds up the localnet accounts' balances on every node. The
+// reads are not one snapshot, so a sum is taken only when the node's
+// height did not move while it was read (tried a few times).
+func checkSupply(ctx context.Context, net *localnet.Net, m *localnet.Manifest, clients []*client.Client, r *Report) error {
 	for i, c := range clients {
-		asset, err := c.Asset(ctx, localnet.Asset)
-		if err != nil {
-			return fmt.Errorf("node%d asset %s: %w", i, localnet.Asset, err)
-		}
-		var sum uint64
-		for _, k := range m.Keys {
-			addr, err := crypto.ParseAddress(k.Address)
+		var sum, supply uint64
+		stable := false
+		for attempt := 0; attempt < 20 && !stable; attempt++ {
+			before, err := net.Height(ctx, i)
 			if err != nil {
-				return err
+				return fmt.Errorf("node%d: %w", i, err)
 			}
-			a, err := c.Account(ctx, addr)
+			if sum, supply, err = sumBalances(ctx, m, c); err != nil {
+				return fmt.Errorf("node%d: %w", i, err)
+			}
+			after, err := net.Height(ctx, i)
 			if err != nil {
-				return fmt.Errorf("node%d account %s: %w", i, k.Name, err)
+				return fmt.Errorf("node%d: %w", i, err)
 			}
-			sum += a.Balance(localnet.Asset)
+			stable = before == after
 		}
-		if sum != asset.Supply {
-			r.Problems = append(r.Problems, fmt.Sprintf("node%d: balances of %s add up to %d, supply is %d", i, localnet.Asset, sum, asset.Supply))
+		if !stable {
+			return fmt.Errorf("node%d: its height moved during each of 20 reads of the balances", i)
+		}
+		if sum != supply {
+			r.Problems = append(r.Problems, fmt.Sprintf("node%d: balances of %s add up to %d, supply is %d", i, localnet.Asset, sum, supply))
 		}
 	}
 	return nil
+}
+
+// sumBalances reads the asset's supply and every localnet account's
+// balance of it.
+func sumBalances(ctx context.Context, m *localnet.Manifest, c *client.Client) (sum, supply uint64, err error) {
+	asset, err := c.Asset(ctx, localnet.Asset)
+	if err != nil {
+		return 0, 0, fmt.Errorf("asset %s: %w", localnet.Asset, err)
+	}
+	for _, k := range m.Keys {
+		addr, err := crypto.ParseAddress(k.Address)
+		if err != nil {
+			return 0, 0, err
+		}
+		a, err := c.Account(ctx, addr)
+		if err != nil {
+			return 0, 0, fmt.Errorf("account %s: %w", k.Name, err)
+		}
+		sum += a.Balance(localnet.Asset)
+	}
+	return sum, asset.Supply, nil
 }
