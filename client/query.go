@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -204,43 +202,9 @@ func (c *Client) Asset(ctx context.Context, symbol string) (*Asset, error) {
 	return &a, nil
 }
 
-// Proposal is a governance proposal.
-type Proposal struct {
-	ID             uint64          `json:"id"`
-	Proposer       string          `json:"proposer"`
-	Action         wire.ActionView `json:"action"`
-	Expiry         uint64          `json:"expiry"`
-	Status         string          `json:"status"` // open, executed, rejected, expired
-	Approvals      []string        `json:"approvals"`
-	Rejections     []string        `json:"rejections"`
-	CreatedHeight  uint64          `json:"created_height"`
-	ExecutedHeight uint64          `json:"executed_height,omitempty"`
-	ClosedHeight   uint64          `json:"closed_height,omitempty"`
-}
-
-// proposalFrom converts the API's proposal into the client's typed view.
-func proposalFrom(w wire.ProposalResult) (Proposal, error) {
-	a := w.Action
-	av := wire.ActionView{Type: a.Type, Address: a.Address, Roles: a.Roles, Role: a.Role, Reason: a.Reason,
-		Symbol: a.Symbol, Issuer: a.Issuer, PubKey: a.PubKey, NodeID: a.NodeID}
-	if a.Power != "" {
-		p, err := wire.ParseUint("action.power", a.Power)
-		if err != nil {
-			return Proposal{}, err
-		}
-		av.Power = &p
-	}
-	threshold, err := wire.ParseUint("action.threshold", a.Threshold)
-	if err != nil || threshold > math.MaxUint32 {
-		return Proposal{}, fmt.Errorf("proposal %d: action.threshold %q: expected a number below 2^32", w.ID, a.Threshold)
-	}
-	av.Threshold = uint32(threshold)
-	return Proposal{
-		ID: uint64(w.ID), Proposer: w.Proposer, Action: av, Expiry: uint64(w.Expiry), Status: w.Status,
-		Approvals: append([]string{}, w.Approvals...), Rejections: append([]string{}, w.Rejections...),
-		CreatedHeight: uint64(w.CreatedHeight), ExecutedHeight: uint64(w.ExecutedHeight), ClosedHeight: uint64(w.ClosedHeight),
-	}, nil
-}
+// Proposal is a governance proposal in the wallet's readable form: numbers
+// as JSON numbers, heights not reached left out (nil).
+type Proposal = wire.ProposalView
 
 // Proposals lists every governance proposal, by ID.
 func (c *Client) Proposals(ctx context.Context) ([]Proposal, error) {
@@ -250,11 +214,7 @@ func (c *Client) Proposals(ctx context.Context) ([]Proposal, error) {
 	}
 	out := make([]Proposal, 0, len(res.Proposals))
 	for _, w := range res.Proposals {
-		p, err := proposalFrom(w)
-		if err != nil {
-			return nil, &NodeError{URL: c.apiURL, Method: wire.MethodProposals, Message: err.Error()}
-		}
-		out = append(out, p)
+		out = append(out, wire.ViewProposal(w))
 	}
 	return out, nil
 }
@@ -272,10 +232,7 @@ func (c *Client) Proposal(ctx context.Context, id uint64) (*Proposal, error) {
 	if w == nil || w.ID == 0 {
 		return nil, kindErrorf(ErrNotFound, "proposal %d does not exist", id)
 	}
-	p, err := proposalFrom(*w)
-	if err != nil {
-		return nil, &NodeError{URL: c.apiURL, Method: wire.MethodProposal, Message: err.Error()}
-	}
+	p := wire.ViewProposal(*w)
 	return &p, nil
 }
 

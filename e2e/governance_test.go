@@ -260,7 +260,7 @@ func (g *govNet) checkExecuted(i int, id uint64, out string) int64 {
 	h, _ := strconv.ParseInt(hm[1], 10, 64)
 	g.settle(h)
 	p := g.proposal(i, id)
-	if p.Status != "executed" || len(p.Approvals) != 2 || p.ExecutedHeight != uint64(h) {
+	if p.Status != "executed" || len(p.Approvals) != 2 || p.ExecutedHeight == nil || *p.ExecutedHeight != uint64(h) {
 		g.t.Fatalf("proposal %d after its second approval at height %d: %+v", id, h, p)
 	}
 	return h

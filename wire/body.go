@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -38,22 +39,6 @@ type MsgView struct {
 	Approve  *bool       `json:"approve,omitempty"`
 }
 
-// ActionView is the readable form of a governance action; Type is the
-// action's name as the CLI spells it (register-account, freeze...).
-type ActionView struct {
-	Type      string   `json:"type"`
-	Address   string   `json:"address,omitempty"`
-	Roles     []string `json:"roles,omitempty"`
-	Role      string   `json:"role,omitempty"`
-	Reason    string   `json:"reason,omitempty"`
-	Symbol    string   `json:"symbol,omitempty"`
-	Issuer    string   `json:"issuer,omitempty"`
-	PubKey    string   `json:"pub_key,omitempty"` // ed25519, base64
-	Power     *uint64  `json:"power,omitempty"`
-	NodeID    string   `json:"node_id,omitempty"`
-	Threshold uint32   `json:"threshold,omitempty"`
-}
-
 // ViewBody returns the readable form of b.
 func ViewBody(b ledger.Body) BodyView {
 	n := b.Nonce
@@ -79,43 +64,7 @@ func viewMsg(m ledger.Msg) MsgView {
 	return v
 }
 
-// viewAction returns the readable form of a: its name and the parameters
-// its kind lists in the ledger's table of actions.
-func viewAction(a ledger.Action) ActionView {
-	v := ActionView{Type: a.Type()}
-	kind, p, ok := a.Kind()
-	if !ok {
-		return v
-	}
-	for _, f := range kind.Fields() {
-		switch f {
-		case ledger.FieldAddress:
-			v.Address = p.Address.String()
-		case ledger.FieldRoles:
-			for _, r := range p.Roles {
-				v.Roles = append(v.Roles, string(r))
-			}
-		case ledger.FieldRole:
-			v.Role = string(p.Role)
-		case ledger.FieldReason:
-			v.Reason = p.Reason
-		case ledger.FieldSymbol:
-			v.Symbol = p.Symbol
-		case ledger.FieldIssuer:
-			v.Issuer = p.Issuer.String()
-		case ledger.FieldPubKey:
-			v.PubKey = base64.StdEncoding.EncodeToString(p.PubKey)
-		case ledger.FieldPower:
-			power := p.Power
-			v.Power = &power
-		case ledger.FieldNodeID:
-			v.NodeID = p.NodeID
-		case ledger.FieldThreshold:
-			v.Threshold = p.Threshold
-		}
-	}
-	return v
-}
+func viewAction(a ledger.Action) ActionView { return actionOf[uint64](a) }
 
 // Body converts the readable form back into a ledger body. A nil nonce
 // becomes 0; callers that need a real nonce check v.Nonce first.
@@ -184,7 +133,10 @@ func parseAmountField(s string) (uint64, error) {
 
 // action converts the readable form back: the parameters its kind lists in
 // the ledger's table of actions are read, the other fields ignored.
-func (v ActionView) action() (ledger.Action, error) {
+func (v Action[N]) action() (ledger.Action, error) {
+	if v.PubKeyHex != "" {
+		return ledger.Action{}, fmt.Errorf("action.pub_key_hex: not read from a transaction; give the key as pub_key")
+	}
 	kind, ok := ledger.LookupAction(v.Type)
 	if !ok {
 		return ledger.Action{}, fmt.Errorf("action.type %q unknown, expected one of %s", v.Type, strings.Join(ledger.ActionNames(), ", "))
@@ -213,11 +165,14 @@ func (v ActionView) action() (ledger.Action, error) {
 			if v.Power == nil {
 				return ledger.Action{}, fmt.Errorf("action.power missing, expected a number (0 removes the validator)")
 			}
-			p.Power = *v.Power
+			p.Power = uint64(*v.Power)
 		case ledger.FieldNodeID:
 			p.NodeID = v.NodeID
 		case ledger.FieldThreshold:
-			p.Threshold = v.Threshold
+			if uint64(v.Threshold) > math.MaxUint32 {
+				return ledger.Action{}, fmt.Errorf("action.threshold %d: expected a number below 2^32", v.Threshold)
+			}
+			p.Threshold = uint32(v.Threshold)
 		}
 		if err != nil {
 			return ledger.Action{}, fmt.Errorf("action.%s: %w", f, err)

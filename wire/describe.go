@@ -158,24 +158,11 @@ func DescribeTx(tx *ledger.Tx) *TxBodyResult {
 }
 
 // DescribeAction turns a governance action into its plain-JSON form: the
-// readable form (ActionView) with the numbers as strings and the validator
-// key also in hex.
+// numbers as strings and the validator key also in hex.
 func DescribeAction(a *ledger.Action) ActionResult {
-	v := viewAction(*a)
-	out := ActionResult{Type: v.Type, Address: v.Address, Roles: v.Roles, Role: v.Role, Reason: v.Reason,
-		Symbol: v.Symbol, Issuer: v.Issuer, PubKey: v.PubKey, NodeID: v.NodeID}
-	kind, p, ok := a.Kind()
-	if !ok {
-		return out
-	}
-	if slices.Contains(kind.Fields(), ledger.FieldPubKey) {
+	out := actionOf[Uint64](*a)
+	if kind, p, ok := a.Kind(); ok && slices.Contains(kind.Fields(), ledger.FieldPubKey) {
 		out.PubKeyHex = hex.EncodeToString(p.PubKey)
-	}
-	if v.Power != nil {
-		out.Power = u64s(*v.Power)
-	}
-	if slices.Contains(kind.Fields(), ledger.FieldThreshold) {
-		out.Threshold = u64s(uint64(v.Threshold))
 	}
 	return out
 }
@@ -191,8 +178,8 @@ func DescribeProposal(p *ledger.Proposal) ProposalResult {
 		Approvals:      addressStrings(p.Approvals),
 		Rejections:     addressStrings(p.Rejections),
 		CreatedHeight:  Uint64(p.CreatedHeight),
-		ExecutedHeight: Uint64(p.ExecutedHeight),
-		ClosedHeight:   Uint64(p.ClosedHeight),
+		ExecutedHeight: new(Uint64(p.ExecutedHeight)),
+		ClosedHeight:   new(Uint64(p.ClosedHeight)),
 	}
 }
 

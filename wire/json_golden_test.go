@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/tallyledger/tally/crypto"
@@ -94,4 +95,20 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestActionViewRefusals(t *testing.T) {
+	key := `"q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s="`
+	for _, tt := range []struct{ action, want string }{
+		{`{"type":"set-validator-power","pub_key":` + key + `,"pub_key_hex":"abab","power":1}`, "action.pub_key_hex: not read from a transaction"},
+		{`{"type":"set-threshold","threshold":4294967296}`, "action.threshold 4294967296: expected a number below 2^32"},
+	} {
+		var v BodyView
+		if err := json.Unmarshal([]byte(`{"nonce":1,"msg":{"type":"propose","action":`+tt.action+`,"expiry_height":9}}`), &v); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Body(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want %q", tt.action, err, tt.want)
+		}
+	}
 }

@@ -105,21 +105,9 @@ type MsgResult struct {
 	Approve  *bool         `json:"approve,omitempty"`  // vote
 }
 
-// ActionResult is a governance action; only the fields of its type are set.
-type ActionResult struct {
-	Type      string   `json:"type"` // register-account, freeze, allow-node...
-	Address   string   `json:"address,omitempty"`
-	Roles     []string `json:"roles,omitempty"`
-	Role      string   `json:"role,omitempty"`
-	Reason    string   `json:"reason,omitempty"`
-	Symbol    string   `json:"symbol,omitempty"`
-	Issuer    string   `json:"issuer,omitempty"`
-	PubKey    string   `json:"pub_key,omitempty"` // ed25519, base64
-	PubKeyHex string   `json:"pub_key_hex,omitempty"`
-	Power     string   `json:"power,omitempty"`
-	NodeID    string   `json:"node_id,omitempty"`
-	Threshold string   `json:"threshold,omitempty"`
-}
+// ActionResult is the API's form of a governance action (Action):
+// numbers as decimal strings, the validator key also in hex.
+type ActionResult = Action[Uint64]
 
 // HistoryResult is the result of history: one page of an account's
 // transactions, newest first.
@@ -160,19 +148,9 @@ type NodesResult struct {
 	Nodes  []NodeResult `json:"nodes"`
 }
 
-// ProposalResult is a governance proposal.
-type ProposalResult struct {
-	ID             Uint64       `json:"id"`
-	Proposer       string       `json:"proposer"`
-	Action         ActionResult `json:"action"`
-	Expiry         Uint64       `json:"expiry"`
-	Status         string       `json:"status"` // open, executed, rejected, expired
-	Approvals      []string     `json:"approvals"`
-	Rejections     []string     `json:"rejections"`
-	CreatedHeight  Uint64       `json:"created_height"`
-	ExecutedHeight Uint64       `json:"executed_height"`
-	ClosedHeight   Uint64       `json:"closed_height"`
-}
+// ProposalResult is the API's form of a governance proposal (Proposal):
+// numbers as decimal strings, every height written ("0" while not reached).
+type ProposalResult = Proposal[Uint64]
 
 // ProposalsResult is the result of proposals.
 type ProposalsResult struct {

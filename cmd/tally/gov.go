@@ -406,8 +406,8 @@ func (c *cli) govShowCmd() *cobra.Command {
 			return c.emit(p, func(w io.Writer) {
 				fmt.Fprintf(w, "id:          %d\nstatus:      %s\nproposer:    %s\naction:      %s\nexpiry:      height %d\n",
 					p.ID, p.Status, p.Proposer, describeAction(&p.Action), p.Expiry)
-				if p.ExecutedHeight != 0 {
-					fmt.Fprintf(w, "executed at: height %d\n", p.ExecutedHeight)
+				if p.ExecutedHeight != nil {
+					fmt.Fprintf(w, "executed at: height %d\n", *p.ExecutedHeight)
 				}
 				fmt.Fprintf(w, "approvals:   %s\nrejections:  %s\n", listOrNone(p.Approvals), listOrNone(p.Rejections))
 			})
