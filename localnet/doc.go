@@ -46,6 +46,15 @@
 //	_ = net.RestartNode(3)
 //	_ = net.WaitHeight(ctx, 3, 20) // node3 catches up
 //
+// Tests and tools that need a network on whatever ports are free use
+// StartOnFreePorts, which runs Init and Start on ports FreeBasePort finds
+// (below the ephemeral range, reserved against other processes that look
+// for ports the same way until the Net is stopped) and, when another
+// program takes a port before a node binds it (Start's *PortInUseError),
+// makes the network again on other ports:
+//
+//	net, err := localnet.StartOnFreePorts(ctx, dir, localnet.Options{Binary: tallydPath}, 3)
+//
 // AddNode runs one more node from a home the caller prepared as an
 // operator joining the network would (`tallyd init`, the network's
 // genesis.json, the validators as persistent peers, ports of its own). It
