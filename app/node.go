@@ -97,7 +97,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	divergence := newDivergenceLogger(baseLogger)
 	var logger log.Logger = divergence
 
-	genDoc, appState, err := genesis.Load(c.GenesisFile())
+	genDoc, err := genesis.LoadDoc(c.GenesisFile())
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +143,19 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 			l.Close()
 		}
 	}()
+	// The app_state is checked in full only when InitChain will build the
+	// ledger from it. A node with a state of its own, or restoring one by
+	// state sync (checked against the light-client-verified app hash), reads
+	// only the names and the allowed nodes of a genesis that may be large.
+	var appState *genesis.AppState
+	if l.LastHeight() > 0 || c.StateSync.Enable {
+		appState, err = genesis.Refs(genDoc.AppState)
+	} else {
+		appState, err = genesis.Check(genDoc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("genesis file %s: %w", c.GenesisFile(), err)
+	}
 	// Ports are probed after the data directory is locked, so that a second
 	// tallyd on the same home reports the home in use, not a port.
 	if err := probePorts(c, ac); err != nil {

@@ -312,32 +312,74 @@ func ValidatorsFromABCI(updates []abci.ValidatorUpdate) ([]ledger.Validator, err
 // validates both: a missing file, bad JSON and every rule violation are
 // reported with the file's path.
 func Load(path string) (*cmttypes.GenesisDoc, *AppState, error) {
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("genesis file %s does not exist (run `tallyd init` first?)", path)
-	}
+	doc, err := LoadDoc(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read genesis file: %w", err)
+		return nil, nil, err
 	}
-	doc, err := cmttypes.GenesisDocFromJSON(raw)
+	s, err := Check(doc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("genesis file %s is not a valid CometBFT genesis document: %w", path, err)
-	}
-	if len(doc.AppState) == 0 {
-		return nil, nil, fmt.Errorf("genesis file %s has no app_state", path)
-	}
-	s, err := Parse(doc.AppState)
-	if err != nil {
-		return nil, nil, fmt.Errorf("genesis file %s: %w", path, err)
-	}
-	vals, err := ValidatorsFromDoc(doc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("genesis file %s: %w", path, err)
-	}
-	if _, err := s.ToLedger(vals); err != nil {
 		return nil, nil, fmt.Errorf("genesis file %s: %w", path, err)
 	}
 	return doc, s, nil
+}
+
+// Check parses doc's app state and validates it with doc's validators.
+func Check(doc *cmttypes.GenesisDoc) (*AppState, error) {
+	s, err := Parse(doc.AppState)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := ValidatorsFromDoc(doc)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.ToLedger(vals); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// LoadDoc reads and validates the CometBFT genesis document at path, its
+// app_state kept as raw JSON and not checked (Check does).
+func LoadDoc(path string) (*cmttypes.GenesisDoc, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("genesis file %s does not exist (run `tallyd init` first?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read genesis file: %w", err)
+	}
+	doc, err := cmttypes.GenesisDocFromJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("genesis file %s is not a valid CometBFT genesis document: %w", path, err)
+	}
+	if len(doc.AppState) == 0 {
+		return nil, fmt.Errorf("genesis file %s has no app_state", path)
+	}
+	return doc, nil
+}
+
+// Refs reads of an app state only what a node whose ledger state does not
+// come from the genesis needs: the accounts' addresses and names and the
+// allowed nodes. It neither checks nor keeps anything else.
+func Refs(appState []byte) (*AppState, error) {
+	var r struct {
+		Accounts []struct {
+			Address string `json:"address"`
+			Name    string `json:"name"`
+		} `json:"accounts"`
+		AllowedNodes []string `json:"allowed_nodes"`
+	}
+	if err := json.Unmarshal(appState, &r); err != nil {
+		return nil, fmt.Errorf("parse app_state: %w", err)
+	}
+	s := &AppState{AllowedNodes: r.AllowedNodes}
+	for _, a := range r.Accounts {
+		if a.Name != "" {
+			s.Accounts = append(s.Accounts, Account{Address: a.Address, Name: a.Name})
+		}
+	}
+	return s, nil
 }
 
 // Write stores doc with s as its app_state at path. It does not validate

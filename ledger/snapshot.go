@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/tallyledger/tally/ledger/smt"
 )
 
 // SnapshotFormat is the version of the state snapshot layout: chunks of
@@ -111,6 +113,11 @@ type Restore struct {
 	next    int
 	lastKey []byte
 	entries uint64
+	// leaves are the restored key/values' tree entries, hashed as their
+	// chunks arrive, so that Finish builds the tree without reading the
+	// state back; keys holds their keys' bytes.
+	leaves []smt.Entry
+	keys   []byte
 }
 
 // BeginRestore starts restoring m into the ledger, which must hold no state
@@ -189,10 +196,29 @@ func (r *Restore) Apply(index int, chunk []byte) error {
 	if err := r.l.store.Write(&b, false); err != nil {
 		return fmt.Errorf("restore chunk %d: %w", index, err)
 	}
+	r.addLeaves(chunk)
 	r.lastKey = bytes.Clone(last)
 	r.entries += n
 	r.next++
 	return nil
+}
+
+// addLeaves appends the tree entries of an applied chunk (well formed:
+// Apply checked it).
+func (r *Restore) addLeaves(chunk []byte) {
+	if r.keys == nil {
+		r.keys = make([]byte, 0, len(chunk))
+	}
+	for rest := chunk; len(rest) > 0; {
+		key, tail, _ := readField(rest)
+		value, tail, _ := readField(tail)
+		rest = tail
+		if len(r.keys)+len(key) > cap(r.keys) {
+			r.keys = make([]byte, 0, max(len(chunk), len(key)))
+		}
+		r.keys = append(r.keys, key...)
+		r.leaves = append(r.leaves, smt.Entry{Key: r.keys[len(r.keys)-len(key):], ValueHash: sha256.Sum256(value)})
+	}
 }
 
 // Done reports whether every chunk has been applied.
@@ -214,13 +240,16 @@ func (r *Restore) Finish() error {
 	l := r.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// The tree is built from the key/values the chunks carried, which are
+	// exactly the state keys written (the state was empty before).
+	leaves := r.leaves
+	r.leaves, r.keys = nil, nil
+	tree, err := smt.Build(leaves)
+	if err != nil {
+		return fmt.Errorf("rebuild the restored state tree: %w", err)
+	}
 	snap, err := l.store.Snapshot()
 	if err != nil {
-		return err
-	}
-	tree, err := buildTree(snap, int(r.entries))
-	if err != nil {
-		snap.Release()
 		return err
 	}
 	root := tree.Root()

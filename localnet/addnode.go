@@ -7,9 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	cmttypes "github.com/cometbft/cometbft/types"
-
 	"github.com/tallyledger/tally/app"
+	"github.com/tallyledger/tally/genesis"
 )
 
 // AddNode starts one more node of the running network from home, a node
@@ -88,9 +87,9 @@ func joiningNodeInfo(home, chainID string) (joiningNode, error) {
 	if err != nil {
 		return joiningNode{}, err
 	}
-	doc, err := cmttypes.GenesisDocFromFile(c.GenesisFile())
+	doc, err := genesis.LoadDoc(c.GenesisFile())
 	if err != nil {
-		return joiningNode{}, fmt.Errorf("read genesis: %w", err)
+		return joiningNode{}, err
 	}
 	if doc.ChainID != chainID {
 		return joiningNode{}, fmt.Errorf("its genesis is for chain %q, not this network's %q: copy the network's genesis.json into %s", doc.ChainID, chainID, c.GenesisFile())
