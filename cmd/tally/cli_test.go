@@ -157,13 +157,15 @@ func TestKeysLifecycle(t *testing.T) {
 		t.Fatalf("imported from mnemonic file: %s, want %s", carol.Address, created.Address)
 	}
 	privHex := strings.Repeat("11", 32)
-	other.ok("keys", "import", "dave", privHex)
+	privFile := filepath.Join(t.TempDir(), "dave.key")
+	os.WriteFile(privFile, []byte(privHex+"\n"), 0o600)
+	other.ok("keys", "import", "dave", privFile)
 	wantDave, _ := crypto.PrivKeyFromBytes(bytes.Repeat([]byte{0x11}, 32))
 	if got := strings.TrimSpace(other.ok("keys", "show", "dave", "-a").stdout); got != wantDave.PubKey().Address().String() {
 		t.Fatalf("dave = %s", got)
 	}
-	other.fails(`is neither a file nor a 64-digit hex private key`, "keys", "import", "erin", "not-a-file")
-	other.fails(`already exists`, "keys", "import", "dave", privHex)
+	other.fails(`not-a-file: no such file`, "keys", "import", "erin", "not-a-file")
+	other.fails(`already exists`, "keys", "import", "dave", privFile)
 
 	// Export shows the secret; delete asks for confirmation.
 	var exported struct {
@@ -457,4 +459,34 @@ func TestExposedSecretFilesRefused(t *testing.T) {
 	}
 	os.Chmod(keyFile, 0o644)
 	w.fails("run chmod 600 "+keyFile, "keys", "export", "alice", "--password-file", pwFile)
+}
+
+// Secrets never come from the command line: a hex private key or a
+// mnemonic given as the argument is refused; from a terminal they are
+// read without echo; a file holding one must be private.
+func TestSecretsNotOnTheCommandLine(t *testing.T) {
+	w := newWallet(t)
+	w.fails("a secret on the command line is visible to other users", "keys", "import", "dave", strings.Repeat("11", 32), "--keyring-backend", "test")
+	w.fails("a secret on the command line is visible to other users", "keys", "import", "dave", testMnemonic, "--keyring-backend", "test")
+
+	// From a terminal: the no-echo prompt, never a plain line read.
+	var prompts []string
+	c := &cli{home: w.home, backend: keystore.BackendTest, streams: streams{stderr: io.Discard, stdinIsTTY: true, getenv: func(string) string { return "" },
+		stdin: strings.NewReader("echoed line\n")}}
+	c.secretPrompt = func(p string) (string, error) { prompts = append(prompts, p); return testMnemonic, nil }
+	m, err := c.readMnemonic("")
+	if err != nil || m != testMnemonic || len(prompts) != 1 || !strings.Contains(prompts[0], "not echoed") {
+		t.Fatalf("terminal mnemonic %q, %v, prompts %q", m, err, prompts)
+	}
+	if s, err := c.readImportSource("-"); err != nil || s != testMnemonic || len(prompts) != 2 {
+		t.Fatalf("import - from a terminal: %q, %v, prompts %q", s, err, prompts)
+	}
+
+	// From a file, which only its owner may read.
+	mfile := filepath.Join(t.TempDir(), "m")
+	os.WriteFile(mfile, []byte(testMnemonic+"\n"), 0o644)
+	w.fails("run chmod 600 "+mfile, "keys", "add", "bob", "--recover", "--mnemonic-file", mfile, "--keyring-backend", "test")
+	os.Chmod(mfile, 0o600)
+	w.ok("keys", "add", "bob", "--recover", "--mnemonic-file", mfile, "--keyring-backend", "test")
+	w.fails("apply only with --recover", "keys", "add", "carol", "--mnemonic-file", mfile)
 }

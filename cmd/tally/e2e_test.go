@@ -313,7 +313,11 @@ func TestE2EOfflineSigning(t *testing.T) {
 	}
 	decodeJSON(t, tallyOK(t, nil, "--home", net.WalletDir(), "keys", "export", "alice", "--output", "json").stdout, &secret)
 	pw := []string{"TALLY_PASSWORD=offline signing 123"}
-	tallyOK(t, pw, "--home", signHome, "keys", "import", "alice", secret.PrivateKey)
+	keyFile := filepath.Join(dir, "alice.hex")
+	if err := os.WriteFile(keyFile, []byte(secret.PrivateKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tallyOK(t, pw, "--home", signHome, "keys", "import", "alice", keyFile)
 	alice := strings.TrimSpace(tallyOK(t, nil, "--home", signHome, "keys", "show", "alice", "-a").stdout)
 	bob := accountOn(t, net, 0, "bob").Address
 	bobBefore := balanceOn(t, net, 0, "bob")

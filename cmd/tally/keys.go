@@ -55,18 +55,65 @@ func (c *cli) keysCmd() *cobra.Command {
 	return cmd
 }
 
+// readMnemonic reads the mnemonic to recover: from file (which only its
+// owner may read), from the terminal without echo, or from standard input.
+func (c *cli) readMnemonic(file string) (string, error) {
+	var m string
+	switch {
+	case file != "":
+		if err := keystore.CheckPrivateFile(file); err != nil {
+			return "", err
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read mnemonic: %v", err)
+		}
+		m = string(b)
+	case c.stdinIsTTY:
+		s, err := c.promptSecret("Enter the mnemonic (not echoed): ")
+		if err != nil {
+			return "", fmt.Errorf("read mnemonic: %v", err)
+		}
+		m = s
+	default:
+		s, err := c.readStdinLine()
+		if err != nil {
+			return "", fmt.Errorf("read mnemonic from standard input: %v", err)
+		}
+		m = s
+	}
+	if strings.TrimSpace(m) == "" {
+		return "", errors.New("empty mnemonic, expected 12 to 24 words")
+	}
+	return m, nil
+}
+
+// promptSecret reads a secret from the terminal without echo (a test sets
+// c.secretPrompt instead).
+func (c *cli) promptSecret(prompt string) (string, error) {
+	if c.secretPrompt != nil {
+		return c.secretPrompt(prompt)
+	}
+	return keystore.PromptPassword(prompt, false)
+}
+
 func (c *cli) keysAddCmd() *cobra.Command {
 	var recover bool
 	var index uint32
+	var mnemonicFile string
 	cmd := &cobra.Command{
 		Use:   "add <name>",
 		Short: "Create a key from a new 24-word mnemonic, or recover one (--recover)",
 		Long: `Create a key from a new 24-word BIP-39 mnemonic and print the mnemonic once:
 write it down, it is the only way to recover the key.
 
-With --recover the mnemonic is read from standard input instead.`,
+With --recover the mnemonic is recovered instead: read from --mnemonic-file
+(a file only you can read), or from the terminal without echo, or from
+standard input when it is not a terminal. It is never taken as an argument,
+which other users could see and the shell would keep in its history.`,
 		Example: `  tally keys add alice
-  echo "word1 word2 ... word24" | tally keys add alice --recover`,
+  tally keys add alice --recover                       # asks for the mnemonic, not echoed
+  tally keys add alice --recover --mnemonic-file ./alice.mnemonic`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -80,22 +127,16 @@ With --recover the mnemonic is read from standard input instead.`,
 			var info keystore.KeyInfo
 			var mnemonic string
 			if recover {
-				if c.stdinIsTTY {
-					fmt.Fprint(c.stderr, "Enter the mnemonic: ")
-				}
-				m, err := c.readStdinLine()
+				m, err := c.readMnemonic(mnemonicFile)
 				if err != nil {
-					return fmt.Errorf("read mnemonic from standard input: %v", err)
-				}
-				if strings.TrimSpace(m) == "" {
-					return errors.New("empty mnemonic on standard input, expected 12 to 24 words")
+					return err
 				}
 				if info, err = ks.ImportMnemonic(name, m, index); err != nil {
 					return err
 				}
 			} else {
-				if index != 0 {
-					return errors.New("--index applies only with --recover")
+				if index != 0 || mnemonicFile != "" {
+					return errors.New("--index and --mnemonic-file apply only with --recover")
 				}
 				if info, mnemonic, err = ks.Create(name); err != nil {
 					return err
@@ -111,7 +152,8 @@ With --recover the mnemonic is read from standard input instead.`,
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&recover, "recover", false, "recover the key from a mnemonic read from standard input")
+	cmd.Flags().BoolVar(&recover, "recover", false, "recover the key from a mnemonic (--mnemonic-file, the terminal without echo, or standard input)")
+	cmd.Flags().StringVar(&mnemonicFile, "mnemonic-file", "", "with --recover: read the mnemonic from this file (mode 0600)")
 	cmd.Flags().Uint32Var(&index, "index", 0, "with --recover: the address index in the mnemonic's derivation path")
 	return cmd
 }
@@ -185,17 +227,22 @@ func (c *cli) keysShowCmd() *cobra.Command {
 func (c *cli) keysImportCmd() *cobra.Command {
 	var index uint32
 	cmd := &cobra.Command{
-		Use:   "import <name> <mnemonic-file | hex-private-key>",
-		Short: "Import a key from a file holding a mnemonic, or from a hex private key",
+		Use:   "import <name> <file | ->",
+		Short: "Import a key from a file holding a mnemonic or a hex private key",
+		Long: `Import a key from a file holding a BIP-39 mnemonic or a 64-digit hex private
+key; the file must be readable by its owner only (chmod 600). With - the
+secret is read from the terminal without echo, or from standard input when it
+is not a terminal. A secret is never taken as an argument: other users could
+see it in the process list and the shell would keep it in its history.`,
 		Example: `  tally keys import alice ./alice.mnemonic
-  tally keys import bob 4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318`,
+  tally keys import bob -          # asks for the mnemonic or private key, not echoed`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, src := args[0], args[1]
 			if err := keystore.ValidateName(name); err != nil {
 				return err
 			}
-			secret, fromFile, err := readImportSource(src)
+			secret, err := c.readImportSource(src)
 			if err != nil {
 				return err
 			}
@@ -205,11 +252,9 @@ func (c *cli) keysImportCmd() *cobra.Command {
 			}
 			var info keystore.KeyInfo
 			if isHexKey(secret) {
-				info, err = ks.ImportPrivKey(name, secret)
-			} else if fromFile {
-				info, err = ks.ImportMnemonic(name, secret, index)
+				info, err = ks.ImportPrivKey(name, strings.TrimPrefix(secret, "0x"))
 			} else {
-				return fmt.Errorf("%q is neither a file nor a 64-digit hex private key", src)
+				info, err = ks.ImportMnemonic(name, secret, index)
 			}
 			if err != nil {
 				return err
@@ -224,31 +269,49 @@ func (c *cli) keysImportCmd() *cobra.Command {
 	return cmd
 }
 
-// readImportSource returns the secret named by src: a file's trimmed
-// content, or src itself when it is not a file.
-func readImportSource(src string) (secret string, fromFile bool, err error) {
-	st, err := os.Stat(src)
-	if err != nil {
-		if isHexKey(src) {
-			return strings.TrimSpace(src), false, nil
+// readImportSource returns the secret in the file src (which only its
+// owner may read), or read without echo for "-". A secret given as the
+// argument itself is refused.
+func (c *cli) readImportSource(src string) (string, error) {
+	var s string
+	if src == "-" {
+		var err error
+		if c.stdinIsTTY {
+			s, err = c.promptSecret("Enter the mnemonic or hex private key (not echoed): ")
+		} else {
+			s, err = c.readStdinLine()
 		}
-		if errors.Is(err, os.ErrNotExist) {
-			return "", false, fmt.Errorf("%q is neither a file nor a 64-digit hex private key", src)
+		if err != nil {
+			return "", fmt.Errorf("read the key: %v", err)
 		}
-		return "", false, err
+	} else {
+		st, err := os.Stat(src)
+		if err != nil {
+			if isHexKey(src) || len(strings.Fields(src)) >= 12 {
+				return "", errors.New("a secret on the command line is visible to other users and kept in the shell's history: put it in a file only you can read (chmod 600) and give its path, or give - to type it without echo")
+			}
+			if errors.Is(err, os.ErrNotExist) {
+				return "", fmt.Errorf("%s: no such file (expected a file holding a mnemonic or a hex private key, or -)", src)
+			}
+			return "", err
+		}
+		if st.IsDir() {
+			return "", fmt.Errorf("%s is a directory, expected a file holding a mnemonic or a hex private key", src)
+		}
+		if err := keystore.CheckPrivateFile(src); err != nil {
+			return "", err
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return "", err
+		}
+		s = string(b)
 	}
-	if st.IsDir() {
-		return "", false, fmt.Errorf("%s is a directory, expected a file holding a mnemonic", src)
-	}
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return "", false, err
-	}
-	s := strings.TrimSpace(string(b))
+	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", false, fmt.Errorf("%s is empty, expected a mnemonic or a hex private key", src)
+		return "", fmt.Errorf("%s is empty, expected a mnemonic or a hex private key", src)
 	}
-	return s, true, nil
+	return s, nil
 }
 
 func isHexKey(s string) bool {

@@ -61,6 +61,8 @@ type cli struct {
 	passwordWarned bool
 	// unencryptedWarned: the test-backend warning was given.
 	unencryptedWarned bool
+	// secretPrompt replaces the terminal prompt without echo (tests).
+	secretPrompt func(prompt string) (string, error)
 }
 
 // run executes the wallet with args and returns the exit status (see
