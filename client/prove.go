@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -30,17 +31,23 @@ const DefaultTrustPeriod = 14 * 24 * time.Hour
 // TrustOptions say where a verifiable read starts trusting the chain.
 type TrustOptions struct {
 	// Height and Hash name a header the caller trusts (obtained from a
-	// source other than the node). Both zero: the chain's first header
-	// (height 1) as the node reports it, which trusts the node for that
-	// header.
+	// source other than the node). Both zero: the chain's first header,
+	// checked against Root.
 	Height int64
 	Hash   []byte
+	// Root is the trust root the wallet pinned (chain ID, genesis hash,
+	// first header); a node whose chain differs is refused. nil: none
+	// pinned yet, so the node's first header is trusted on first use and
+	// the proof's Root is the one to pin.
+	Root *TrustRoot
 	// Period is how long a trusted header stays trusted. 0: DefaultTrustPeriod,
 	// or, when starting from the node's height-1 header, the chain's age
 	// plus DefaultTrustPeriod (that header is trusted anyway).
 	Period time.Duration
 	// Witnesses are CometBFT RPC addresses of other nodes the light client
-	// checks the headers against; empty means the node itself.
+	// checks the headers against (the node itself is refused as one);
+	// empty: the headers are not cross-checked (CometBFT's light client
+	// then uses the node as its own witness).
 	Witnesses []string
 	// Timeout bounds the whole read (default 30s).
 	Timeout time.Duration
@@ -54,14 +61,18 @@ type ProvenKey struct {
 
 // AccountProof describes what ProveAccount verified.
 type AccountProof struct {
-	Height          int64       `json:"height"`        // the state read is the state after block Height...
-	HeaderHeight    int64       `json:"header_height"` // ...committed in the verified header Height+1
-	AppHash         string      `json:"app_hash"`
-	TrustedHeight   int64       `json:"trusted_height"`
-	TrustedHash     string      `json:"trusted_hash"`
-	TrustedFromNode bool        `json:"trusted_from_node"`
-	Witnesses       []string    `json:"witnesses"`
-	Keys            []ProvenKey `json:"keys"`
+	Height          int64  `json:"height"`        // the state read is the state after block Height...
+	HeaderHeight    int64  `json:"header_height"` // ...committed in the verified header Height+1
+	AppHash         string `json:"app_hash"`
+	TrustedHeight   int64  `json:"trusted_height"`
+	TrustedHash     string `json:"trusted_hash"`
+	TrustedFromNode bool   `json:"trusted_from_node"` // the first header came from the node, unchecked: first use
+	// Root is the node's trust root (chain ID, genesis hash, first header),
+	// and RootPinned says it matched the wallet's pinned root in full.
+	Root       *TrustRoot  `json:"trust_root,omitempty"`
+	RootPinned bool        `json:"trust_root_pinned"`
+	Witnesses  []string    `json:"witnesses"` // empty: not cross-checked
+	Keys       []ProvenKey `json:"keys"`
 }
 
 // ProveAccount reads an account and its balances from the node and checks
@@ -76,6 +87,11 @@ func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust Tr
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
+	for _, w := range trust.Witnesses {
+		if sameEndpoint(w, c.nodeURL) {
+			return nil, nil, fmt.Errorf("witness %s is the queried node itself: a witness must be another node, or it checks nothing", w)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -86,21 +102,33 @@ func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust Tr
 	if err := c.checkWitnesses(ctx, chainID, trust.Witnesses); err != nil {
 		return nil, nil, err
 	}
-	proof := &AccountProof{Witnesses: trust.Witnesses}
-	if len(proof.Witnesses) == 0 {
-		proof.Witnesses = []string{c.nodeURL}
+	proof := &AccountProof{Witnesses: append([]string{}, trust.Witnesses...)}
+	witnesses := trust.Witnesses
+	if len(witnesses) == 0 {
+		witnesses = []string{c.nodeURL} // the light client needs one; it checks nothing
 	}
 	opts := light.TrustOptions{Period: trust.Period, Height: trust.Height, Hash: trust.Hash}
 	if (trust.Height == 0) != (len(trust.Hash) == 0) {
 		return nil, nil, errors.New("a trusted height and hash go together: give both or neither")
 	}
+	root, err := c.NodeTrustRoot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	proof.Root = root
+	if trust.Root != nil {
+		if err := checkTrustRoot(trust.Root, root, c.nodeURL); err != nil {
+			return nil, nil, err
+		}
+		proof.RootPinned = trust.Root.Header1Hash != ""
+	}
 	if trust.Height == 0 {
-		first, err := c.commit(ctx, 1)
+		first, err := c.commit(ctx, root.Header1Height)
 		if err != nil {
 			return nil, nil, fmt.Errorf("fetch the chain's first header to trust: %w", err)
 		}
-		opts.Height, opts.Hash = 1, first.Hash()
-		proof.TrustedFromNode = true
+		opts.Height, opts.Hash = root.Header1Height, first.Hash()
+		proof.TrustedFromNode = !proof.RootPinned
 		if opts.Period == 0 {
 			opts.Period = time.Since(first.Time) + DefaultTrustPeriod
 		}
@@ -110,7 +138,7 @@ func (c *Client) ProveAccount(ctx context.Context, addr crypto.Address, trust Tr
 	}
 	proof.TrustedHeight, proof.TrustedHash = opts.Height, strings.ToUpper(hex.EncodeToString(opts.Hash))
 
-	lc, err := light.NewHTTPClient(ctx, chainID, opts, c.nodeURL, proof.Witnesses, lightdb.New(dbm.NewMemDB(), "tally"))
+	lc, err := light.NewHTTPClient(ctx, chainID, opts, c.nodeURL, witnesses, lightdb.New(dbm.NewMemDB(), "tally"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("light client: cannot start from trusted header %d %s: %v",
 			opts.Height, proof.TrustedHash, err)
@@ -329,4 +357,23 @@ func (c *Client) checkWitnesses(ctx context.Context, chainID string, witnesses [
 		}
 	}
 	return nil
+}
+
+// sameEndpoint reports whether two RPC addresses name the same node
+// address (scheme, host and port, after normalizing).
+func sameEndpoint(a, b string) bool {
+	na, errA := NormalizeURL(a)
+	nb, errB := NormalizeURL(b)
+	if errA != nil || errB != nil {
+		return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
+	}
+	ua, errA := url.Parse(na)
+	ub, errB := url.Parse(nb)
+	if errA != nil || errB != nil {
+		return na == nb
+	}
+	ha, hb := ua.Hostname(), ub.Hostname()
+	local := func(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
+	sameHost := strings.EqualFold(ha, hb) || local(ha) && local(hb)
+	return sameHost && ua.Port() == ub.Port()
 }

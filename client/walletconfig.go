@@ -39,6 +39,10 @@ type WalletConfig struct {
 	API     string `json:"api,omitempty"`
 	ChainID string `json:"chain-id,omitempty"`
 	Output  string `json:"output,omitempty"`
+	// Trust is the chain's trust root, pinned by the first verified read
+	// (query account --prove) or by localnet for its wallet; not set with
+	// `tally config set`.
+	Trust *TrustRoot `json:"trust,omitempty"`
 }
 
 // WalletConfigKey describes one key of the wallet config.
@@ -111,6 +115,11 @@ func (c *WalletConfig) Set(name, value string) error {
 
 // validate checks every value set in c.
 func (c *WalletConfig) validate() error {
+	if c.Trust != nil {
+		if err := c.Trust.validate(); err != nil {
+			return err
+		}
+	}
 	for _, k := range WalletConfigKeys {
 		if v := k.Get(c); v != "" {
 			if _, err := k.Check(v); err != nil {

@@ -211,6 +211,9 @@ func generate(dir string, o Options) error {
 	if err != nil {
 		return err
 	}
+	if err := pinWalletTrust(dir, m, doc); err != nil {
+		return err
+	}
 
 	// Pass 2: peers (now that every node ID is known) and the shared genesis.
 	for i, info := range m.Nodes {
@@ -319,6 +322,25 @@ func writeWalletConfig(dir string, m *Manifest) error {
 	}
 	if *conf == before {
 		return nil
+	}
+	if err := client.SaveWalletConfig(home, conf); err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	return nil
+}
+
+// pinWalletTrust pins the new chain's trust root (chain ID and genesis
+// hash; the first header's hash is added by the wallet's first verified
+// read) in the wallet's config, so that `tally query account --prove`
+// refuses a node of another chain from the start.
+func pinWalletTrust(dir string, m *Manifest, doc *cmttypes.GenesisDoc) error {
+	home := filepath.Join(dir, m.Wallet)
+	conf, err := client.LoadWalletConfig(home)
+	if err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	if conf.Trust, err = client.GenesisTrustRoot(doc); err != nil {
+		return fmt.Errorf("wallet: pin the trust root: %w", err)
 	}
 	if err := client.SaveWalletConfig(home, conf); err != nil {
 		return fmt.Errorf("wallet: %w", err)

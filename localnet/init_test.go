@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	cmttypes "github.com/cometbft/cometbft/types"
+
 	"github.com/tallyledger/tally/app"
 	"github.com/tallyledger/tally/client"
 	"github.com/tallyledger/tally/crypto/keystore"
@@ -31,8 +33,27 @@ func TestInitGeneratesNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// And it pins the chain's trust root for --prove: the chain ID and the
+	// hash of the genesis every node holds.
+	pin := wc.Trust
+	wc.Trust = nil
 	if want := (client.WalletConfig{Node: "http://127.0.0.1:30101", API: "http://127.0.0.1:30103", ChainID: DefaultChainID}); *wc != want {
 		t.Fatalf("wallet config %+v, want %+v", *wc, want)
+	}
+	c0, _, err := app.LoadConfig(filepath.Join(dir, m.Nodes[0].Home))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := cmttypes.GenesisDocFromFile(c0.GenesisFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := client.GenesisTrustRoot(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pin == nil || *pin != *want || pin.ChainID != DefaultChainID {
+		t.Fatalf("wallet trust root %v, want %v", pin, want)
 	}
 	var genesis0 []byte
 	for i, nd := range m.Nodes {

@@ -462,10 +462,33 @@ func TestE2EProveAccount(t *testing.T) {
 	var a accountView
 	r := tallyOK(t, nil, walletArgs(net, 0, "query", "account", "alice", "--prove", "--witness", net.RPCURL(1), "--output", "json")...)
 	decodeJSON(t, r.stdout, &a)
-	if a.Proof == nil || a.Proof.Height < 1 || a.Proof.HeaderHeight != a.Proof.Height+1 || !a.Proof.TrustedFromNode ||
-		len(a.Proof.Keys) < 2 || a.Balance(localnet.Asset) == 0 {
+	if a.Proof == nil || a.Proof.Height < 1 || a.Proof.HeaderHeight != a.Proof.Height+1 ||
+		len(a.Proof.Keys) < 2 || a.Balance(localnet.Asset) == 0 || a.Proof.Root == nil {
 		t.Fatalf("proven account = %+v proof %+v", a, a.Proof)
 	}
+	// localnet pinned the chain ID and genesis hash (the node's /genesis
+	// matched them); the first verified read pinned the first header too.
+	conf, err := client.LoadWalletConfig(net.WalletDir())
+	if err != nil || conf.Trust == nil || *conf.Trust != *a.Proof.Root || conf.Trust.Header1Hash == "" {
+		t.Fatalf("pinned trust root %+v (%v), want %+v", conf.Trust, err, a.Proof.Root)
+	}
+	r = tallyOK(t, nil, walletArgs(net, 0, "query", "account", "alice", "--prove", "--witness", net.RPCURL(1))...)
+	if !strings.Contains(r.stdout, "trusted:  the node's root matches the one pinned in "+client.WalletConfigPath(net.WalletDir())) ||
+		!strings.Contains(r.stdout, "witnesses: every header cross-checked against "+net.RPCURL(1)) {
+		t.Fatalf("second verified read:\n%s", r.stdout)
+	}
+	// The queried node is no witness of itself.
+	tallyFails(t, nil, "is the queried node itself", walletArgs(net, 0, "query", "account", "alice", "--prove", "--witness", net.RPCURL(0))...)
+	// A wallet pinned to another chain refuses this one.
+	other := t.TempDir()
+	wrong := *conf
+	root := *conf.Trust
+	root.GenesisHash = strings.Repeat("AB", 32)
+	wrong.Trust = &root
+	if err := client.SaveWalletConfig(other, &wrong); err != nil {
+		t.Fatal(err)
+	}
+	tallyFails(t, nil, "does not match the pinned trust root: genesis hash", "--home", other, "--node", net.RPCURL(0), "query", "account", a.Address, "--prove")
 	plain := accountOn(t, net, 0, "alice")
 	if plain.Address != a.Address || len(plain.Roles) != len(a.Roles) {
 		t.Fatalf("proven %+v, plain %+v", a, plain)
@@ -475,7 +498,8 @@ func TestE2EProveAccount(t *testing.T) {
 	var b client.Block
 	decodeJSON(t, tallyOK(t, nil, walletArgs(net, 3, "query", "block", "2", "--output", "json")...).stdout, &b)
 	r = tallyOK(t, nil, walletArgs(net, 0, "query", "account", "bob", "--prove", "--trust-height", "2", "--trust-hash", b.Hash)...)
-	if !strings.Contains(r.stdout, "proven:") || !strings.Contains(r.stdout, "trusted:  header 2 "+b.Hash+"; witnesses") {
+	if !strings.Contains(r.stdout, "proven:") || !strings.Contains(r.stdout, "from trusted header 2 "+b.Hash) ||
+		!strings.Contains(r.stdout, "witnesses: none: the headers were not cross-checked") {
 		t.Fatalf("prove with trusted header:\n%s", r.stdout)
 	}
 	// A wrong trusted hash is refused.

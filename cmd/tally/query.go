@@ -79,13 +79,20 @@ func (c *cli) queryAccountCmd() *cobra.Command {
 With --prove the answer is verified instead of trusted: the account record
 and each balance are checked with Merkle proofs against the app hash of a
 block header that CometBFT's light client verified from a trusted header.
-The trusted header is --trust-height and --trust-hash (get them from a
-source you trust, e.g. another operator's ` + "`tally query block H`" + `); without
-them the chain's first header (height 1) is taken from the node itself, so
-the node is trusted for that one header and everything after is verified.
-The light client also checks the headers against witnesses (--witness; the
-node itself if none are given). A node that lies about the account is
-caught with an error.`,
+
+The trusted header is the chain's first header, checked against the trust
+root pinned in the wallet's config.json (chain ID, genesis hash and first
+header's hash, like ssh's known_hosts): the first verified read pins the
+node's root (trust on first use: say so, and compare it with another
+source), and every later read refuses a node whose chain does not match it.
+` + "`tallyd localnet`" + ` pins its chain for its wallet. --trust-height and
+--trust-hash start from another header you trust instead (get them from a
+source other than the node, e.g. another operator's ` + "`tally query block H`" + `).
+
+--witness names other nodes the light client cross-checks every header
+against; the queried node itself is refused as a witness, and without one
+the headers are not cross-checked. The output says what was checked
+against what.`,
 		Example: `  tally query account alice
   tally query account tally1qy... --prove --witness http://10.0.0.6:26657
   tally query account alice --prove --trust-height 1200 --trust-hash 4F2A...`,
@@ -118,29 +125,52 @@ caught with an error.`,
 			if (trustHeight == 0) != (trustHash == "") {
 				return errors.New("--trust-height and --trust-hash go together: give both or neither")
 			}
+			conf, err := client.LoadWalletConfig(c.home)
+			if err != nil {
+				return err
+			}
+			trust.Root = conf.Trust
 			a, proof, err := cl.ProveAccount(cmd.Context(), addr, trust)
 			if err != nil {
 				return err
 			}
+			pinnedNow := false
+			if proof.Root != nil && (conf.Trust == nil || conf.Trust.Header1Hash == "") {
+				conf.Trust = proof.Root
+				if err := client.SaveWalletConfig(c.home, conf); err != nil {
+					return fmt.Errorf("pin the trust root: %w", err)
+				}
+				pinnedNow = true
+			}
+			pinFile := client.WalletConfigPath(c.home)
 			return c.emit(accountView{Account: *a, Proof: proof}, func(w io.Writer) {
 				printAccount(w, a)
-				fmt.Fprintf(w, "proven:   state after block %d, app hash %s in header %d, verified by the light client\n",
-					proof.Height, proof.AppHash, proof.HeaderHeight)
-				from := ""
-				if proof.TrustedFromNode {
-					from = " (taken from the node: pass --trust-height/--trust-hash to trust another source)"
+				fmt.Fprintf(w, "proven:   the account and %d balance key(s), by Merkle proofs against app hash %s of header %d (the state after block %d)\n",
+					len(proof.Keys)-1, proof.AppHash, proof.HeaderHeight, proof.Height)
+				fmt.Fprintf(w, "header:   %d verified by the light client from trusted header %d %s\n",
+					proof.HeaderHeight, proof.TrustedHeight, proof.TrustedHash)
+				switch {
+				case trustHeight != 0:
+					fmt.Fprintf(w, "trusted:  header %d from --trust-height/--trust-hash; chain ID and genesis checked against %s\n", proof.TrustedHeight, pinFile)
+				case pinnedNow:
+					fmt.Fprintf(w, "trusted:  FIRST USE: the node's root (%s) was taken from the node and is now pinned in %s; compare it with another source\n", proof.Root, pinFile)
+				default:
+					fmt.Fprintf(w, "trusted:  the node's root matches the one pinned in %s (%s)\n", pinFile, proof.Root)
 				}
-				fmt.Fprintf(w, "trusted:  header %d %s%s; witnesses: %s\n",
-					proof.TrustedHeight, proof.TrustedHash, from, strings.Join(proof.Witnesses, ", "))
+				if len(proof.Witnesses) == 0 {
+					fmt.Fprintln(w, "witnesses: none: the headers were not cross-checked against another node (--witness)")
+				} else {
+					fmt.Fprintf(w, "witnesses: every header cross-checked against %s\n", strings.Join(proof.Witnesses, ", "))
+				}
 			})
 		},
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&prove, "prove", false, "verify the answer with Merkle proofs and the light client")
-	fl.Int64Var(&trustHeight, "trust-height", 0, "with --prove: height of a header you trust (default: 1, taken from the node)")
+	fl.Int64Var(&trustHeight, "trust-height", 0, "with --prove: height of a header you trust (default: the chain's first header, checked against the pinned trust root)")
 	fl.StringVar(&trustHash, "trust-hash", "", "with --prove: hash (hex) of the header at --trust-height")
 	fl.DurationVar(&trustPeriod, "trust-period", 0, "with --prove: how long a trusted header stays trusted (default 2 weeks; from height 1: the chain's age plus 2 weeks)")
-	fl.StringSliceVar(&witnesses, "witness", nil, "with --prove: CometBFT RPC address of a witness node (repeatable; default: the node itself)")
+	fl.StringSliceVar(&witnesses, "witness", nil, "with --prove: CometBFT RPC address of another node to cross-check the headers against (repeatable; the queried node itself is refused)")
 	return cmd
 }
 
