@@ -348,10 +348,16 @@ func pinWalletTrust(dir string, m *Manifest, doc *cmttypes.GenesisDoc) error {
 	return nil
 }
 
-// makeWallet creates the test-backend key store and returns the keys with
-// the roles they get in genesis.
+// makeWallet creates the wallet's key store (encrypted with
+// o.WalletPassword if set, else the unencrypted test backend) and returns
+// the keys with the roles they get in genesis.
 func makeWallet(dir string, o Options) ([]KeyInfo, error) {
-	ks, err := keystore.Open(dir, keystore.Options{Backend: keystore.BackendTest})
+	ko := keystore.Options{Backend: keystore.BackendTest}
+	if o.WalletPassword != "" {
+		pw := o.WalletPassword
+		ko = keystore.Options{Backend: keystore.BackendFile, Password: func(string, bool) (string, error) { return pw, nil }}
+	}
+	ks, err := keystore.Open(dir, ko)
 	if err != nil {
 		return nil, fmt.Errorf("wallet: %w", err)
 	}

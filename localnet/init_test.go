@@ -204,8 +204,16 @@ func TestInitRejects(t *testing.T) {
 func TestInitMultiHost(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "net")
 	hosts := []string{"10.0.0.1", "10.0.0.2", "val3.example.com"}
-	if err := Init(dir, Options{Validators: 3, Hosts: hosts}); err != nil {
+	if err := Init(dir, Options{Validators: 3, Hosts: hosts}); err == nil || !strings.Contains(err.Error(), "gets encrypted wallet keys") {
+		t.Fatalf("multi-host Init without a wallet password: %v", err)
+	}
+	if err := Init(dir, Options{Validators: 3, Hosts: hosts, WalletPassword: "correct horse battery"}); err != nil {
 		t.Fatal(err)
+	}
+	// Its wallet keys are encrypted.
+	ks, err := keystore.Open(filepath.Join(dir, WalletDirName), keystore.Options{})
+	if err != nil || ks.Backend() != keystore.BackendFile {
+		t.Fatalf("multi-host wallet: %v, backend %v; want encrypted keys", err, ks)
 	}
 	m, _ := LoadManifest(dir)
 	for i, nd := range m.Nodes {

@@ -39,6 +39,11 @@ type Options struct {
 	// a network spread over several machines: nodes listen on all
 	// interfaces and reach each other at Hosts[i]:BasePort.
 	Hosts []string
+	// WalletPassword encrypts the wallet's keys (the file backend). It is
+	// required with Hosts: a network for real machines never gets
+	// unencrypted keys. Without Hosts the wallet uses the unencrypted test
+	// backend when it is empty.
+	WalletPassword string
 	// Docker makes a network of containers on this machine: Init also
 	// writes DIR/compose.yaml and the image build context DIR/image, and
 	// Start builds the image from Binary (which must be static) and runs
@@ -130,6 +135,9 @@ func (o Options) validateInit() error {
 	}
 	if len(o.Hosts) > 0 && len(o.Hosts) != o.Validators {
 		return fmt.Errorf("hosts: %d given, expected one per validator (%d)", len(o.Hosts), o.Validators)
+	}
+	if len(o.Hosts) > 0 && o.WalletPassword == "" {
+		return fmt.Errorf("hosts: a network for real machines gets encrypted wallet keys (its admin key governs the chain): give the wallet password (--password-file or $TALLY_PASSWORD)")
 	}
 	if o.TimeoutCommit < 0 {
 		return fmt.Errorf("timeout commit %s is negative", o.TimeoutCommit)

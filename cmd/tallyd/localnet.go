@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tallyledger/tally/cmd/internal/cliconv"
+	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/explorer"
 	"github.com/tallyledger/tally/localnet"
 )
@@ -157,6 +158,11 @@ DIR/nodeI to host i and run "tallyd start --home <that dir>" there.`,
 			if err != nil {
 				return err
 			}
+			if len(o.Hosts) > 0 {
+				if o.WalletPassword, err = walletPassword(cmd, e); err != nil {
+					return err
+				}
+			}
 			if err := prepareReset(cmd, e, dir, o, false); err != nil {
 				return err
 			}
@@ -192,7 +198,8 @@ DIR/nodeI to host i and run "tallyd start --home <that dir>" there.`,
 		},
 	}
 	addNetworkFlags(cmd.Flags(), 0)
-	cmd.Flags().StringSlice("hosts", nil, "one address per validator, for a network spread over several machines")
+	cmd.Flags().StringSlice("hosts", nil, "one address per validator, for a network spread over several machines (its wallet keys are encrypted)")
+	cmd.Flags().String("password-file", "", "with --hosts: file (mode 0600) whose first line encrypts the wallet's keys (or $TALLY_PASSWORD)")
 	return cmd
 }
 
@@ -408,4 +415,31 @@ func tallyInvocation() string {
 		return dir + "tally"
 	}
 	return dir + strings.Replace(base, "tallyd", "tally", 1)
+}
+
+// walletPassword reads the password that encrypts a multi-host network's
+// wallet: --password-file (readable by its owner only), $TALLY_PASSWORD,
+// or the terminal without echo.
+func walletPassword(cmd *cobra.Command, e env) (string, error) {
+	if f, _ := cmd.Flags().GetString("password-file"); f != "" {
+		if err := keystore.CheckPrivateFile(f); err != nil {
+			return "", err
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("read password file: %v", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		if line = strings.TrimSuffix(line, "\r"); line == "" {
+			return "", fmt.Errorf("password file %s: first line is empty, expected the password", f)
+		}
+		return line, nil
+	}
+	if p := e.getenv("TALLY_PASSWORD"); p != "" {
+		return p, nil
+	}
+	if !e.stdinIsTerminal() {
+		return "", errors.New("--hosts makes a network for real machines, whose wallet keys are encrypted: give their password with --password-file or $TALLY_PASSWORD")
+	}
+	return keystore.PromptPassword("Password to encrypt the wallet's keys: ", true)
 }

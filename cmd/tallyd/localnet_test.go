@@ -190,7 +190,11 @@ func TestLocalnetInitCommand(t *testing.T) {
 	runInProcess(t, "localnet", "init", "--dir", dir, "--validators", "5").wantError(t, 1, "3 validators (asked for 5)", "--reset")
 
 	multi := filepath.Join(t.TempDir(), "multi")
-	r = runInProcess(t, "localnet", "init", "--dir", multi, "--hosts", "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4").wantOK(t)
+	hostsArgs := []string{"localnet", "init", "--dir", multi, "--hosts", "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4"}
+	runInProcess(t, hostsArgs...).wantError(t, 1, "--hosts makes a network for real machines, whose wallet keys are encrypted")
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("correct horse battery\n"), 0o600)
+	r = runInProcess(t, append(hostsArgs, "--password-file", pw)...).wantOK(t)
 	for _, want := range []string{"4 validators", "10.0.0.4:26656", "Copy each node's home"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("multi-host init output lacks %q:\n%s", want, r.stdout)
