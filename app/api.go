@@ -43,6 +43,9 @@ func (s *apiServer) routes() map[string]*rpcserver.RPCFunc {
 }
 
 func (s *apiServer) status(ctx *rpctypes.Context) (*wire.StatusResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	st, err := s.b.rpc.Status(ctx.Context())
 	if err != nil {
 		return nil, fmt.Errorf("node status: %w", err)
@@ -61,7 +64,10 @@ func (s *apiServer) status(ctx *rpctypes.Context) (*wire.StatusResult, error) {
 	}, nil
 }
 
-func (s *apiServer) account(_ *rpctypes.Context, address addressParam) (*wire.AccountResult, error) {
+func (s *apiServer) account(ctx *rpctypes.Context, address addressParam) (*wire.AccountResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	if err := address.required(); err != nil {
 		return nil, err
 	}
@@ -75,7 +81,10 @@ func (s *apiServer) account(_ *rpctypes.Context, address addressParam) (*wire.Ac
 	return info, nil
 }
 
-func (s *apiServer) balances(_ *rpctypes.Context, address addressParam) (*wire.BalancesResult, error) {
+func (s *apiServer) balances(ctx *rpctypes.Context, address addressParam) (*wire.BalancesResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	if err := address.required(); err != nil {
 		return nil, err
 	}
@@ -94,7 +103,10 @@ func (s *apiServer) balances(_ *rpctypes.Context, address addressParam) (*wire.B
 	return &wire.BalancesResult{Address: address.Address.String(), Balances: wire.DescribeBalances(bals)}, nil
 }
 
-func (s *apiServer) assets(_ *rpctypes.Context) (*wire.AssetsResult, error) {
+func (s *apiServer) assets(ctx *rpctypes.Context) (*wire.AssetsResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	as, err := s.b.ledger.View().Assets()
 	if err != nil {
 		return nil, fmt.Errorf("read assets: %w", err)
@@ -106,7 +118,10 @@ func (s *apiServer) assets(_ *rpctypes.Context) (*wire.AssetsResult, error) {
 	return out, nil
 }
 
-func (s *apiServer) asset(_ *rpctypes.Context, symbol symbolParam) (*wire.AssetResult, error) {
+func (s *apiServer) asset(ctx *rpctypes.Context, symbol symbolParam) (*wire.AssetResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	if symbol.s == "" {
 		return nil, errors.New("symbol is required")
 	}
@@ -123,21 +138,30 @@ func (s *apiServer) asset(_ *rpctypes.Context, symbol symbolParam) (*wire.AssetR
 
 // tx and history answer from the ledger's own index (written with each
 // block's state), never from CometBFT's optional tx indexer.
-func (s *apiServer) tx(_ *rpctypes.Context, hash hashParam) (*wire.TxResult, error) {
+func (s *apiServer) tx(ctx *rpctypes.Context, hash hashParam) (*wire.TxResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	if hash.b == nil {
 		return nil, errors.New("hash is required")
 	}
 	return lookupTx(s.b.ledger.View(), hash.b)
 }
 
-func (s *apiServer) history(_ *rpctypes.Context, address addressParam, page, perPage uintParam) (*wire.HistoryResult, error) {
+func (s *apiServer) history(ctx *rpctypes.Context, address addressParam, page, perPage uintParam) (*wire.HistoryResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	if err := address.required(); err != nil {
 		return nil, err
 	}
 	return historyPage(s.b.ledger.View(), address.Address, uint64(page), uint64(perPage))
 }
 
-func (s *apiServer) validators(_ *rpctypes.Context) (*wire.ValidatorsResult, error) {
+func (s *apiServer) validators(ctx *rpctypes.Context) (*wire.ValidatorsResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	v := s.b.ledger.View()
 	vals, err := v.Validators()
 	if err != nil {
@@ -153,7 +177,10 @@ func (s *apiServer) validators(_ *rpctypes.Context) (*wire.ValidatorsResult, err
 	return out, nil
 }
 
-func (s *apiServer) nodes(_ *rpctypes.Context) (*wire.NodesResult, error) {
+func (s *apiServer) nodes(ctx *rpctypes.Context) (*wire.NodesResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	v := s.b.ledger.View()
 	allowed, err := s.b.peers.allowedNodes(v)
 	if err != nil {
@@ -181,7 +208,10 @@ func (s *apiServer) nodes(_ *rpctypes.Context) (*wire.NodesResult, error) {
 	return out, nil
 }
 
-func (s *apiServer) proposals(_ *rpctypes.Context) (*wire.ProposalsResult, error) {
+func (s *apiServer) proposals(ctx *rpctypes.Context) (*wire.ProposalsResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	ps, err := s.b.ledger.View().Proposals()
 	if err != nil {
 		return nil, fmt.Errorf("read proposals: %w", err)
@@ -193,7 +223,10 @@ func (s *apiServer) proposals(_ *rpctypes.Context) (*wire.ProposalsResult, error
 	return out, nil
 }
 
-func (s *apiServer) proposal(_ *rpctypes.Context, id uintParam) (*wire.ProposalResult, error) {
+func (s *apiServer) proposal(ctx *rpctypes.Context, id uintParam) (*wire.ProposalResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	if id == 0 {
 		return nil, errors.New("id is required (proposal IDs start at 1)")
 	}
@@ -208,7 +241,10 @@ func (s *apiServer) proposal(_ *rpctypes.Context, id uintParam) (*wire.ProposalR
 	return &r, nil
 }
 
-func (s *apiServer) params(_ *rpctypes.Context) (*wire.ParamsResult, error) {
+func (s *apiServer) params(ctx *rpctypes.Context) (*wire.ParamsResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	v := s.b.ledger.View()
 	p, err := v.Params()
 	if err != nil {
@@ -222,6 +258,9 @@ func (s *apiServer) params(_ *rpctypes.Context) (*wire.ParamsResult, error) {
 }
 
 func (s *apiServer) broadcastTx(ctx *rpctypes.Context, tx txParam) (*wire.BroadcastResult, error) {
+	if err := clientGone(ctx); err != nil {
+		return nil, err
+	}
 	if len(tx.b) == 0 {
 		return nil, errors.New("tx is required (hex of the signed transaction)")
 	}

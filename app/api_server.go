@@ -72,6 +72,7 @@ type apiServer struct {
 	rpcConf *cmtcfg.RPCConfig // CORS and the websocket buffer
 	conf    *rpcserver.Config
 	pages   []page // other HTTP handlers beside the methods (health, explorer)
+	limits  apiLimits
 
 	mu        sync.Mutex
 	ln        net.Listener
@@ -114,6 +115,7 @@ func (s *apiServer) listen() error {
 	if err != nil {
 		return fmt.Errorf("ledger API address %s: %w", s.laddr, err)
 	}
+	ln = limitPerIP(ln, s.limits.connsPerIP())
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
@@ -144,6 +146,10 @@ func (s *apiServer) handler() http.Handler {
 			AllowedHeaders: rc.CORSAllowedHeaders,
 		}).Handler(h)
 	}
+	// The guard sees the body as the client sent it (after the body
+	// limit), before fillMissingParams may rewrite it.
+	hosts := append([]string{requestHost(hostOfListenAddr(s.laddr))}, s.limits.allowedHosts...)
+	h = newAPIGuard(h, s.conf.MaxRequestBatchSize, s.limits.websockets(), hosts)
 	return rpcserver.PreChecksHandler(rpcserver.RecoverAndLogHandler(h, s.logger), s.conf)
 }
 
@@ -158,6 +164,7 @@ func (s *apiServer) serve() {
 		Handler:           s.handler(),
 		ReadTimeout:       s.conf.ReadTimeout,
 		ReadHeaderTimeout: s.conf.ReadTimeout,
+		IdleTimeout:       apiIdleTimeout,
 		WriteTimeout:      s.conf.WriteTimeout,
 		MaxHeaderBytes:    s.conf.MaxHeaderBytes,
 		ConnState:         s.trackHijacked,

@@ -75,6 +75,15 @@ type Config struct {
 	// are pruned); 0 keeps every block. Blocks a kept snapshot needs are
 	// never pruned.
 	RetainBlocks int64 `mapstructure:"retain_blocks"`
+	// APIAllowedHosts are host names (besides localhost, 127.0.0.1, ::1
+	// and the listen address's host) that requests to the ledger API may
+	// name in their Host header.
+	APIAllowedHosts []string `mapstructure:"api_allowed_hosts"`
+	// APIMaxWebsockets bounds the websockets open on the ledger API.
+	APIMaxWebsockets int `mapstructure:"api_max_websockets"`
+	// APIMaxConnectionsPerIP bounds the connections one client address
+	// holds open to the ledger API.
+	APIMaxConnectionsPerIP int `mapstructure:"api_max_connections_per_ip"`
 }
 
 // LedgerOptions are the ledger's options from these settings.
@@ -97,13 +106,15 @@ const (
 // the explorer.
 func DefaultConfig() Config {
 	return Config{
-		APIListenAddr:         DefaultAPIListenAddr,
-		Explorer:              true,
-		MaxPendingPerAccount:  ledger.DefaultMaxPendingPerAccount,
-		MaxAccountTxsPerBlock: ledger.DefaultMaxAccountTxsPerBlock,
-		ParallelCheckTx:       true,
-		SnapshotInterval:      DefaultSnapshotInterval,
-		SnapshotKeepRecent:    DefaultSnapshotKeepRecent,
+		APIListenAddr:          DefaultAPIListenAddr,
+		Explorer:               true,
+		MaxPendingPerAccount:   ledger.DefaultMaxPendingPerAccount,
+		MaxAccountTxsPerBlock:  ledger.DefaultMaxAccountTxsPerBlock,
+		ParallelCheckTx:        true,
+		SnapshotInterval:       DefaultSnapshotInterval,
+		SnapshotKeepRecent:     DefaultSnapshotKeepRecent,
+		APIMaxWebsockets:       DefaultAPIMaxWebsockets,
+		APIMaxConnectionsPerIP: DefaultAPIMaxConnectionsPerIP,
 	}
 }
 
@@ -132,6 +143,17 @@ func (c Config) Validate() error {
 	}
 	if c.MaxPendingPerAccount == 0 || c.MaxPendingPerAccount < -1 {
 		errs = append(errs, fmt.Errorf("max_pending_txs_per_account is %d, expected 1 or more (-1: no bound)", c.MaxPendingPerAccount))
+	}
+	if c.APIMaxWebsockets < 1 {
+		errs = append(errs, fmt.Errorf("api_max_websockets is %d, expected 1 or more", c.APIMaxWebsockets))
+	}
+	if c.APIMaxConnectionsPerIP < 1 {
+		errs = append(errs, fmt.Errorf("api_max_connections_per_ip is %d, expected 1 or more", c.APIMaxConnectionsPerIP))
+	}
+	for _, h := range c.APIAllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/ \t") {
+			errs = append(errs, fmt.Errorf("api_allowed_hosts: %q is not a host name", h))
+		}
 	}
 	if c.MaxAccountTxsPerBlock == 0 || c.MaxAccountTxsPerBlock < -1 {
 		errs = append(errs, fmt.Errorf("max_account_txs_per_block is %d, expected 1 or more (-1: no bound)", c.MaxAccountTxsPerBlock))
@@ -184,6 +206,16 @@ snapshot_keep_recent = {{ .SnapshotKeepRecent }}
 # snapshot on are always kept, so joining nodes can still state sync and
 # catch up. Querying a pruned block answers with the lowest height kept.
 retain_blocks = {{ .RetainBlocks }}
+
+# Ledger API limits beyond [rpc] in config.toml. Host names (besides
+# localhost, 127.0.0.1, ::1 and api_laddr's host) that requests may name in
+# their Host header: a name not listed is refused, which stops DNS-rebinding
+# pages; add the names a proxy or your users reach the API by.
+api_allowed_hosts = [{{ range $i, $h := .APIAllowedHosts }}{{ if $i }}, {{ end }}"{{ $h }}"{{ end }}]
+# Websockets open at once (the rest of [rpc] max_open_connections stays for
+# plain requests), and connections one client address may hold open.
+api_max_websockets = {{ .APIMaxWebsockets }}
+api_max_connections_per_ip = {{ .APIMaxConnectionsPerIP }}
 `))
 
 // DefaultCometConfig returns CometBFT's configuration with Tally's production

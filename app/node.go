@@ -186,6 +186,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	if ac.APIListenAddr != "" {
 		n.api = newAPIServer(apiBackend{ledger: l, rpc: n.rpc, peers: n}, ac.APIListenAddr, c.RPC,
 			logger.With("module", "ledger-api"), n.apiPages(logger)...)
+		n.api.limits = apiLimits{allowedHosts: ac.APIAllowedHosts, maxWebsockets: ac.APIMaxWebsockets, maxConnsPerIP: ac.APIMaxConnectionsPerIP}
 	}
 	return n, nil
 }

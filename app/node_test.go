@@ -271,6 +271,43 @@ func TestNodeEndToEnd(t *testing.T) {
 	if !strings.Contains(string(body), "batch request exceeds maximum") {
 		t.Fatalf("batch over the limit: %s", body)
 	}
+	// Requests written so that CometBFT's own count missed them (and ran
+	// after the params rewrite) are counted on the raw body: 2,000 refused.
+	sneaky := strings.Repeat(`{"jsonrpc":"2.0","id":1,"ID":{},"method":"assets"},`, 2000)
+	code, body = api.post("[" + strings.TrimSuffix(sneaky, ",") + "]")
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "exceeds maximum (10) allowed number of requests: 2000 requests") {
+		t.Fatalf("2,000 uncounted requests: HTTP %d %.300s", code, body)
+	}
+	code, body = api.post(`[{"jsonrpc":"2.0","id":1,"method":"status"},`)
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "-32700") {
+		t.Fatalf("a batch that does not parse: HTTP %d %s", code, body)
+	}
+	// DNS rebinding and CSRF: another Host, or a POST that is not JSON.
+	for _, tc := range []struct {
+		host, contentType string
+		status            int
+		want              string
+	}{
+		{"rebind.example:26659", "application/json", http.StatusForbidden, "is not allowed to use this API: add it to api_allowed_hosts"},
+		{"", "text/plain", http.StatusUnsupportedMediaType, "must be sent as application/json"},
+		{"", "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType, "must be sent as application/json"},
+		{"localhost", "application/json; charset=utf-8", http.StatusOK, `"result"`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, api.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"status"}`))
+		req.Header.Set("Content-Type", tc.contentType)
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.status || !strings.Contains(string(b), tc.want) {
+			t.Errorf("Host %q, %s: HTTP %d %s; want %d with %q", tc.host, tc.contentType, res.StatusCode, b, tc.status, tc.want)
+		}
+	}
 	_, body = api.post("[" + strings.Join(batch[:2], ",") + "]")
 	var replies []rpcReply
 	if err := json.Unmarshal(body, &replies); err != nil || len(replies) != 2 || replies[0].Error != nil {
