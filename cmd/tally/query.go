@@ -134,7 +134,7 @@ against what.`,
 			if err != nil {
 				return err
 			}
-			pinnedNow := false
+			pinnedNow, genesisPinned := false, conf.Trust != nil
 			if proof.Root != nil && (conf.Trust == nil || conf.Trust.Header1Hash == "") {
 				conf.Trust = proof.Root
 				if err := client.SaveWalletConfig(c.home, conf); err != nil {
@@ -152,6 +152,9 @@ against what.`,
 				switch {
 				case trustHeight != 0:
 					fmt.Fprintf(w, "trusted:  header %d from --trust-height/--trust-hash; chain ID and genesis checked against %s\n", proof.TrustedHeight, pinFile)
+				case pinnedNow && genesisPinned:
+					fmt.Fprintf(w, "trusted:  the node's chain ID and genesis hash match the pin in %s; FIRST USE of its header %d %s, taken from the node and now pinned there too\n",
+						pinFile, proof.Root.Header1Height, proof.Root.Header1Hash)
 				case pinnedNow:
 					fmt.Fprintf(w, "trusted:  FIRST USE: the node's root (%s) was taken from the node and is now pinned in %s; compare it with another source\n", proof.Root, pinFile)
 				default:
