@@ -56,13 +56,14 @@ func newBrowser(t *testing.T, apiURL string) *browser {
 	if bin == "" {
 		t.Skip(noChromium)
 	}
-	// Chromium's profile and its singleton directories (which it leaves
-	// behind when killed) go into the test's directory, not /tmp.
+	// Chromium's profile, its singleton directories (which it leaves
+	// behind when killed), crash reports and caches go into the test's
+	// directory, not /tmp or the home directory.
 	tmp := t.TempDir()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(filepath.Join(tmp, "profile")),
-		chromedp.Env("TMPDIR="+tmp),
+		chromedp.Env("TMPDIR="+tmp, "HOME="+tmp, "XDG_CONFIG_HOME="+filepath.Join(tmp, "config"), "XDG_CACHE_HOME="+filepath.Join(tmp, "cache")),
 		chromedp.NoSandbox, // CI runs as root
 		chromedp.DisableGPU,
 		chromedp.WindowSize(1280, 900),
