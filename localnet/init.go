@@ -281,6 +281,9 @@ func configureNode(c *cmtcfg.Config, ac *app.Config, o Options, info NodeInfo) {
 		// second connection from it.
 		c.P2P.AllowDuplicateIP = true
 		c.P2P.AddrBookStrict = false
+		// Loopback needs no throttle: CometBFT's 5 MB/s per connection
+		// would make a state sync chunk of 4 MB take most of a second.
+		c.P2P.SendRate, c.P2P.RecvRate = LocalP2PRate, LocalP2PRate
 	}
 	c.P2P.PexReactor = false
 	c.FilterPeers = true

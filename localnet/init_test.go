@@ -83,6 +83,9 @@ func TestInitGeneratesNetwork(t *testing.T) {
 			t.Errorf("node%d p2p settings: allow_duplicate_ip=%v addr_book_strict=%v pex=%v filter_peers=%v",
 				i, c.P2P.AllowDuplicateIP, c.P2P.AddrBookStrict, c.P2P.PexReactor, c.FilterPeers)
 		}
+		if c.P2P.SendRate != LocalP2PRate || c.P2P.RecvRate != LocalP2PRate {
+			t.Errorf("node%d p2p send_rate %d recv_rate %d, want %d", i, c.P2P.SendRate, c.P2P.RecvRate, LocalP2PRate)
+		}
 		if c.Consensus.TimeoutCommit != DefaultTimeoutCommit {
 			t.Errorf("node%d timeout_commit %s", i, c.Consensus.TimeoutCommit)
 		}

@@ -92,6 +92,7 @@ func PrepareJoiningNode(ctx context.Context, dir string, stateSync bool) (*Joini
 		c.P2P.AllowDuplicateIP = c0.P2P.AllowDuplicateIP
 		c.P2P.AddrBookStrict = c0.P2P.AddrBookStrict
 		c.P2P.PersistentPeersMaxDialPeriod = c0.P2P.PersistentPeersMaxDialPeriod
+		c.P2P.SendRate, c.P2P.RecvRate = c0.P2P.SendRate, c0.P2P.RecvRate
 		c.P2P.PersistentPeers = strings.Join(peers, ",")
 		c.P2P.ListenAddress = "tcp://127.0.0.1:" + strconv.Itoa(j.Ports.P2P)
 		c.RPC.ListenAddress = "tcp://127.0.0.1:" + strconv.Itoa(j.Ports.RPC)

@@ -12,6 +12,9 @@ const (
 	DefaultTimeoutCommit = 500 * time.Millisecond
 	DefaultStartTimeout  = 90 * time.Second
 	DefaultStopTimeout   = 15 * time.Second
+	// LocalP2PRate is the p2p send and receive rate (bytes/s per
+	// connection) of the nodes of a localnet on this machine.
+	LocalP2PRate = 64 << 20
 	// LocalnetSnapshotInterval is how many blocks apart a localnet's nodes
 	// write state snapshots (keeping two) for nodes joining by state sync.
 	LocalnetSnapshotInterval = 20
