@@ -1,6 +1,6 @@
 package crypto
 
-import "sync"
+import "github.com/tallyledger/tally/internal/fifocache"
 
 // KeyCache keeps parsed public keys, so that an account's key is
 // decompressed once rather than at every signature it makes. It holds at
@@ -8,11 +8,7 @@ import "sync"
 // are kept, so a hit gives the answer a parse would: results never depend
 // on the cache. It is safe for concurrent use.
 type KeyCache struct {
-	mu    sync.RWMutex // hits only read
-	keys  map[PubKey]*VerifyingKey
-	ring  []PubKey
-	next  int
-	limit int
+	keys *fifocache.Cache[PubKey, *VerifyingKey]
 }
 
 // NewKeyCache returns a cache of at most limit keys; a limit <= 0 gives a
@@ -21,7 +17,7 @@ func NewKeyCache(limit int) *KeyCache {
 	if limit <= 0 {
 		return nil
 	}
-	return &KeyCache{keys: make(map[PubKey]*VerifyingKey), limit: limit}
+	return &KeyCache{keys: fifocache.New[PubKey, *VerifyingKey](limit)}
 }
 
 // VerifyingKey returns the parsed form of the 33-byte compressed key b.
@@ -32,10 +28,7 @@ func (c *KeyCache) VerifyingKey(b []byte) (*VerifyingKey, error) {
 	}
 	p := PubKey(b)
 	if c != nil {
-		c.mu.RLock()
-		k, ok := c.keys[p]
-		c.mu.RUnlock()
-		if ok {
+		if k, ok := c.keys.Get(p); ok {
 			return k, nil
 		}
 	}
@@ -44,25 +37,9 @@ func (c *KeyCache) VerifyingKey(b []byte) (*VerifyingKey, error) {
 		return nil, err
 	}
 	if c != nil {
-		c.add(p, k)
+		c.keys.Add(p, k)
 	}
 	return k, nil
-}
-
-func (c *KeyCache) add(p PubKey, k *VerifyingKey) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.keys[p]; ok {
-		return
-	}
-	if len(c.ring) < c.limit {
-		c.ring = append(c.ring, p)
-	} else {
-		delete(c.keys, c.ring[c.next])
-		c.ring[c.next] = p
-		c.next = (c.next + 1) % c.limit
-	}
-	c.keys[p] = k
 }
 
 // Len is the number of keys held.
@@ -70,7 +47,5 @@ func (c *KeyCache) Len() int {
 	if c == nil {
 		return 0
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.keys)
+	return c.keys.Len()
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/internal/fifocache"
 )
 
 // decodedTx is a transaction of a block or a CheckTx call on its way to
@@ -40,69 +41,45 @@ func sigCacheKey(chainID string, raw []byte) [32]byte {
 // bounded: once full, the oldest entries go first. Only successful
 // verifications are cached, and a cached key names the exact bytes, so a
 // hit gives the same answer a verification would: block results never
-// depend on the cache.
+// depend on the cache. A nil *sigCache holds nothing.
 type sigCache struct {
-	mu    sync.RWMutex // lookups only read
-	set   map[[32]byte]struct{}
-	ring  [][32]byte
-	next  int
-	limit int
+	set *fifocache.Cache[[32]byte, struct{}]
 }
 
 func newSigCache(limit int) *sigCache {
 	if limit <= 0 {
 		return nil
 	}
-	return &sigCache{set: make(map[[32]byte]struct{}), limit: limit}
+	return &sigCache{set: fifocache.New[[32]byte, struct{}](limit)}
 }
 
 func (c *sigCache) has(k [32]byte) bool {
 	if c == nil {
 		return false
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	_, ok := c.set[k]
+	_, ok := c.set.Get(k)
 	return ok
 }
 
 func (c *sigCache) add(k [32]byte) {
-	if c == nil {
-		return
+	if c != nil {
+		c.set.Add(k, struct{}{})
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.set[k]; ok {
-		return
-	}
-	if len(c.ring) < c.limit {
-		c.ring = append(c.ring, k)
-	} else {
-		delete(c.set, c.ring[c.next])
-		c.ring[c.next] = k
-		c.next = (c.next + 1) % c.limit
-	}
-	c.set[k] = struct{}{}
 }
 
 // forget drops the entries of transactions that cannot run again (their
 // nonce is used), to keep room for the mempool's.
 func (c *sigCache) forget(k [32]byte) {
-	if c == nil {
-		return
+	if c != nil {
+		c.set.Delete(k)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.set, k) // the ring slot stays until overwritten; has() looks at the set only
 }
 
 func (c *sigCache) len() int {
 	if c == nil {
 		return 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.set)
+	return c.set.Len()
 }
 
 // verifier checks transaction signatures, through the cache and in
