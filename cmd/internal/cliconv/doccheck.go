@@ -2,6 +2,9 @@ package cliconv
 
 import (
 	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -175,4 +178,37 @@ func CheckCommandLine(root *cobra.Command, args []string, summary bool) error {
 		return nil
 	}
 	return cmd.ValidateArgs(cmd.Flags().Args())
+}
+
+// CheckDocs reads README.md and the Markdown files under docs/ (one level
+// of subfolders too) of the repository at root, and checks every command
+// line of prog in them against a fresh command tree from newRoot. It
+// returns how many lines it checked and one message per line that names a
+// command or flag that does not exist, or gives a command the wrong
+// arguments ("docs/api.md:12: tally query foo: unknown command ...").
+func CheckDocs(root, prog string, newRoot func() *cobra.Command) (int, []string, error) {
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		return 0, nil, err
+	}
+	deeper, err := filepath.Glob(filepath.Join(root, "docs", "*", "*.md"))
+	if err != nil {
+		return 0, nil, err
+	}
+	var checked int
+	var problems []string
+	for _, path := range append(append([]string{filepath.Join(root, "README.md")}, docs...), deeper...) {
+		doc, err := os.ReadFile(path)
+		if err != nil {
+			return 0, nil, err
+		}
+		rel, _ := filepath.Rel(root, path)
+		for _, dc := range DocCommands(string(doc), prog) {
+			checked++
+			if err := CheckCommandLine(newRoot(), dc.Args, dc.Summary); err != nil {
+				problems = append(problems, fmt.Sprintf("%s:%d: %s %s: %v", rel, dc.Line, prog, strings.Join(dc.Args, " "), err))
+			}
+		}
+	}
+	return checked, problems, nil
 }
