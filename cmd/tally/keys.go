@@ -199,11 +199,7 @@ func (c *cli) keysShowCmd() *cobra.Command {
 		Short: "Show a key's address and public key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ks, err := c.keystore()
-			if err != nil {
-				return err
-			}
-			k, err := c.getKey(ks, args[0])
+			_, k, err := c.openKey(args[0])
 			if err != nil {
 				return err
 			}
@@ -329,11 +325,7 @@ func (c *cli) keysExportCmd() *cobra.Command {
 		Short: "Print a key's mnemonic and private key (keep them secret)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ks, err := c.keystore()
-			if err != nil {
-				return err
-			}
-			k, err := c.getKey(ks, args[0])
+			ks, k, err := c.openKey(args[0])
 			if err != nil {
 				return err
 			}
@@ -367,11 +359,7 @@ func (c *cli) keysDeleteCmd() *cobra.Command {
 		Short: "Delete a key (asks for confirmation unless --yes)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ks, err := c.keystore()
-			if err != nil {
-				return err
-			}
-			k, err := c.getKey(ks, args[0])
+			ks, k, err := c.openKey(args[0])
 			if err != nil {
 				return err
 			}

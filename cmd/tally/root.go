@@ -452,6 +452,17 @@ func unwrapAddrErr(err error) string {
 	return msg
 }
 
+// openKey opens the wallet's keystore and returns it with the named key's
+// public part.
+func (c *cli) openKey(name string) (*keystore.Store, keystore.KeyInfo, error) {
+	ks, err := c.keystore()
+	if err != nil {
+		return nil, keystore.KeyInfo{}, err
+	}
+	k, err := c.getKey(ks, name)
+	return ks, k, err
+}
+
 // getKey returns a key's public part with a clear error for unknown or
 // badly named keys.
 func (c *cli) getKey(ks *keystore.Store, name string) (keystore.KeyInfo, error) {
