@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tallyledger/tally/internal/testutil"
 )
 
 func TestJudgeHealth(t *testing.T) {
@@ -71,7 +72,7 @@ func TestNodeMetricsAndHealth(t *testing.T) {
 	}
 
 	accounts := len(act.genesisState(t).Accounts)
-	metrics := get(t, "http://"+n.MetricsAddr()+"/metrics")
+	metrics := testutil.GetOK(t, "http://"+n.MetricsAddr()+"/metrics")
 	for _, want := range []string{
 		`tally_txs_checked_total{code="ok"} 1`,
 		`tally_txs_checked_total{code="bad_nonce"} 1`,
@@ -115,20 +116,6 @@ func TestNodeMetricsAndHealth(t *testing.T) {
 	if h.Healthy || len(h.Reasons) != 1 || !strings.Contains(h.Reasons[0], "no new block for") {
 		t.Fatalf("/health of a stalled node: %+v", h)
 	}
-}
-
-func get(t *testing.T, url string) string {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %v", url, res.StatusCode, err)
-	}
-	return string(b)
 }
 
 func getHealth(t *testing.T, base string) (int, Health) {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tallyledger/tally/app"
+	"github.com/tallyledger/tally/internal/testutil"
 	"github.com/tallyledger/tally/localnet"
 )
 
@@ -44,7 +44,7 @@ func TestMetricsAndHealth(t *testing.T) {
 		if url == "" {
 			t.Fatalf("node%d has no metrics endpoint", i)
 		}
-		body := httpGet(t, url)
+		body := testutil.GetOK(t, url)
 		for _, want := range []string{
 			`tally_txs_executed_total{code="ok",result="accepted"} 10`,
 			`tally_txs_checked_total{code="ok"}`,
@@ -105,20 +105,6 @@ func TestMetricsAndHealth(t *testing.T) {
 	if !h.Healthy || h.Peers == 0 {
 		t.Fatalf("node0 /health after the others returned: %+v", h)
 	}
-}
-
-func httpGet(t *testing.T, url string) string {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: status %d %v", url, res.StatusCode, err)
-	}
-	return string(b)
 }
 
 // A validator stopped and backed up with tallyd backup, then run on while
