@@ -232,7 +232,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	}
 	out := &abci.ResponseFinalizeBlock{
 		TxResults:        make([]*abci.ExecTxResult, len(res.TxResults)),
-		Events:           abciEvents(res.Events),
+		Events:           append(abciEvents(res.Events), a.misbehaviorEvents(req.Height, req.Misbehavior)...),
 		AppHash:          res.AppHash,
 		ValidatorUpdates: make([]abci.ValidatorUpdate, 0, len(res.ValidatorUpdates)),
 	}

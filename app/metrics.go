@@ -34,6 +34,7 @@ type Metrics struct {
 	treeUpdate  prometheus.Histogram
 	blockTxs    prometheus.Histogram
 	height      prometheus.Gauge
+	misbehavior *prometheus.CounterVec // type, validator
 }
 
 // NewMetrics creates the app's series on a new registry.
@@ -70,8 +71,12 @@ func NewMetrics() *Metrics {
 			Namespace: MetricsNamespace, Name: "height",
 			Help: "Last committed height of the ledger.",
 		}),
+		misbehavior: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: MetricsNamespace, Name: "misbehavior_total",
+			Help: "Evidence of validator misbehaviour (double signing) in executed blocks, by type and validator address.",
+		}, []string{"type", "validator"}),
 	}
-	m.registry.MustRegister(m.txChecked, m.txExecuted, m.blockExec, m.blockCommit, m.treeUpdate, m.blockTxs, m.height)
+	m.registry.MustRegister(m.txChecked, m.txExecuted, m.blockExec, m.blockCommit, m.treeUpdate, m.blockTxs, m.height, m.misbehavior)
 	return m
 }
 
@@ -97,6 +102,13 @@ func (m *Metrics) checked(code ledger.Code) {
 		return
 	}
 	m.txChecked.WithLabelValues(code.String()).Inc()
+}
+
+func (m *Metrics) misbehaved(kind, validator string) {
+	if m == nil {
+		return
+	}
+	m.misbehavior.WithLabelValues(kind, validator).Inc()
 }
 
 // startBlock returns the function that records a block's execution.
