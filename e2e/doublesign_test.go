@@ -1,0 +1,38 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tallyledger/tally/localnet/faults"
+)
+
+// A validator started twice with the same key, on a process localnet
+// under load: a second tallyd runs node1's validator key (fresh sign
+// state, double-sign check off, its own node key and ports); the
+// conflicting votes must end up as evidence in a block on every node,
+// with the ledger's misbehavior event; once the duplicate is stopped the
+// network goes on, node1 still runs and restarts, and the invariants hold.
+func TestFaultsDoubleSignProcessLocalnet(t *testing.T) {
+	ctx := testCtx(t, 10*time.Minute)
+	fn := startFaultNet(t, ctx, false, tallydBinary)
+	if err := fn.net.WaitAll(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	fn.run(ctx, func() (faults.Result, error) { return fn.inj.DoubleSign(ctx, 1, tallydBinary) })
+	fn.finish()
+}
+
+// The same on a docker localnet: the duplicate runs on the host and peers
+// with the containers over their private network. Skipped where no Docker
+// daemon answers or without root.
+func TestFaultsDoubleSignDockerLocalnet(t *testing.T) {
+	ctx := testCtx(t, 12*time.Minute)
+	bin := dockerTallyd(t, ctx)
+	fn := startFaultNet(t, ctx, true, bin)
+	if err := fn.net.WaitAll(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	fn.run(ctx, func() (faults.Result, error) { return fn.inj.DoubleSign(ctx, 1, bin) })
+	fn.finish()
+}
