@@ -19,8 +19,9 @@ import (
 // with the admins' quorum.
 
 // EventMisbehavior is the block event emitted for each piece of evidence
-// in a block, with the attributes below (all indexed: `block_search
-// "misbehavior.validator = '<address>'"` finds them).
+// in a block, with the attributes below (all indexed: where CometBFT's
+// indexer is on, `block_search "misbehavior.validator = '<address>'"`
+// finds them).
 const EventMisbehavior = "misbehavior"
 
 // Attributes of EventMisbehavior.

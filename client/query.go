@@ -302,6 +302,16 @@ type Block struct {
 	NumSignatures   int       `json:"num_signatures"`
 	TxHashes        []string  `json:"txs"`
 	LastCommitRound int32     `json:"last_commit_round"`
+	// Evidence lists the validator misbehaviour (double signing) the block
+	// commits, one entry per validator a piece of evidence names.
+	Evidence []Misbehavior `json:"evidence,omitempty"`
+}
+
+// Misbehavior is a validator's misbehaviour proven by evidence in a block.
+type Misbehavior struct {
+	Type      string `json:"type"`      // duplicate_vote, light_client_attack
+	Validator string `json:"validator"` // consensus address, upper-case hex
+	Height    int64  `json:"height"`    // where it misbehaved
 }
 
 // Block returns the block at height (0 = latest).
@@ -340,6 +350,18 @@ func (c *Client) Block(ctx context.Context, height int64) (*Block, error) {
 	}
 	for _, tx := range b.Txs {
 		out.TxHashes = append(out.TxHashes, ledger.TxHashString(tx))
+	}
+	for _, ev := range b.Evidence.Evidence {
+		switch e := ev.(type) {
+		case *cmttypes.DuplicateVoteEvidence:
+			if e.VoteA != nil {
+				out.Evidence = append(out.Evidence, Misbehavior{Type: "duplicate_vote", Validator: e.VoteA.ValidatorAddress.String(), Height: e.Height()})
+			}
+		case *cmttypes.LightClientAttackEvidence:
+			for _, v := range e.ByzantineValidators {
+				out.Evidence = append(out.Evidence, Misbehavior{Type: "light_client_attack", Validator: v.Address.String(), Height: e.Height()})
+			}
+		}
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ func TestFaultsDoubleSignProcessLocalnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	fn.run(ctx, func() (faults.Result, error) { return fn.inj.DoubleSign(ctx, 1, tallydBinary) })
+	walletShowsEvidence(t, ctx, fn, 1)
 	fn.finish()
 }
 
@@ -34,5 +37,33 @@ func TestFaultsDoubleSignDockerLocalnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	fn.run(ctx, func() (faults.Result, error) { return fn.inj.DoubleSign(ctx, 1, bin) })
+	walletShowsEvidence(t, ctx, fn, 1)
 	fn.finish()
+}
+
+// walletShowsEvidence checks that the client (behind `tally query block`)
+// lists the evidence against node i's validator in one of node0's blocks.
+func walletShowsEvidence(t *testing.T, ctx context.Context, fn *faultNet, i int) {
+	t.Helper()
+	c, err := fn.net.LedgerClient(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := fn.net.Manifest().Nodes[i].Validator
+	top, err := fn.net.Height(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h := int64(1); h <= top; h++ {
+		b, err := c.Block(ctx, h)
+		if err != nil {
+			t.Fatalf("block %d: %v", h, err)
+		}
+		for _, e := range b.Evidence {
+			if e.Type == "duplicate_vote" && strings.EqualFold(e.Validator, val) && e.Height > 0 && e.Height < h {
+				return
+			}
+		}
+	}
+	t.Errorf("no block of node0 up to %d lists duplicate_vote evidence against node%d's validator %s", top, i, val)
 }

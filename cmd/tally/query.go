@@ -295,6 +295,12 @@ func (c *cli) queryBlockCmd() *cobra.Command {
 				for _, h := range b.TxHashes {
 					fmt.Fprintf(w, "  %s\n", h)
 				}
+				if len(b.Evidence) > 0 {
+					fmt.Fprintf(w, "evidence:   %d\n", len(b.Evidence))
+					for _, e := range b.Evidence {
+						fmt.Fprintf(w, "  %s by validator %s at height %d\n", e.Type, e.Validator, e.Height)
+					}
+				}
 			})
 		},
 	}
