@@ -13,9 +13,10 @@
 // the link is cut.
 //
 // Each scenario method (KillOne, KillAll, PauseOne, PartitionMinority,
-// PartitionHalves, SlowLossy, RollingRestart) injects its fault, checks
-// what must happen during it (the majority commits, a minority does not)
-// and measures the recovery against RejoinTarget or HealTarget.
+// PartitionHalves, SlowLossy, RollingRestart, DoubleSign) injects its
+// fault, checks what must happen during it (the majority commits, a
+// minority does not, a double signing ends as evidence in a block) and
+// measures the recovery against RejoinTarget or HealTarget.
 //
 // Check verifies, over every node: the same block at every height; every
 // transaction a node acknowledged found by hash at the same height and
