@@ -22,7 +22,8 @@ func TestFaultsDoubleSignProcessLocalnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	fn.run(ctx, func() (faults.Result, error) { return fn.inj.DoubleSign(ctx, 1, tallydBinary) })
-	walletShowsEvidence(t, ctx, fn, 1)
+	h := walletShowsEvidence(t, ctx, fn, 1)
+	explorerShowsEvidence(t, fn, h, 1)
 	fn.finish()
 }
 
@@ -37,13 +38,15 @@ func TestFaultsDoubleSignDockerLocalnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	fn.run(ctx, func() (faults.Result, error) { return fn.inj.DoubleSign(ctx, 1, bin) })
-	walletShowsEvidence(t, ctx, fn, 1)
+	h := walletShowsEvidence(t, ctx, fn, 1)
+	explorerShowsEvidence(t, fn, h, 1)
 	fn.finish()
 }
 
 // walletShowsEvidence checks that the client (behind `tally query block`)
-// lists the evidence against node i's validator in one of node0's blocks.
-func walletShowsEvidence(t *testing.T, ctx context.Context, fn *faultNet, i int) {
+// lists the evidence against node i's validator in one of node0's blocks,
+// and returns that block's height.
+func walletShowsEvidence(t *testing.T, ctx context.Context, fn *faultNet, i int) int64 {
 	t.Helper()
 	c, err := fn.net.LedgerClient(0)
 	if err != nil {
@@ -61,9 +64,30 @@ func walletShowsEvidence(t *testing.T, ctx context.Context, fn *faultNet, i int)
 		}
 		for _, e := range b.Evidence {
 			if e.Type == "duplicate_vote" && strings.EqualFold(e.Validator, val) && e.Height > 0 && e.Height < h {
-				return
+				return h
 			}
 		}
 	}
-	t.Errorf("no block of node0 up to %d lists duplicate_vote evidence against node%d's validator %s", top, i, val)
+	t.Fatalf("no block of node0 up to %d lists duplicate_vote evidence against node%d's validator %s", top, i, val)
+	return 0
+}
+
+// explorerShowsEvidence checks that node0's explorer shows block h's
+// evidence against node i's validator (skipped without Chromium).
+func explorerShowsEvidence(t *testing.T, fn *faultNet, h int64, i int) {
+	t.Helper()
+	if chromiumPath() == "" {
+		t.Log(noChromium)
+		return
+	}
+	b := newBrowser(t, fn.net.APIURL(0))
+	b.open("#/block/"+dec(h), "ready")
+	val := fn.net.Manifest().Nodes[i].Validator
+	found := false
+	for _, addr := range b.attrs(`tr[data-evidence="duplicate_vote"] a.hash`, "title") {
+		found = found || strings.EqualFold(addr, val)
+	}
+	if !found {
+		t.Errorf("the explorer's block %d shows no double sign by %s: %s", h, val, b.text("#view"))
+	}
 }

@@ -436,6 +436,23 @@
         td(f === 2 ? badge('signed', 'ok') : f === 3 ? badge('voted nil', 'warn') : badge('absent', 'bad')),
         td(s.timestamp && !String(s.timestamp).startsWith('0001') ? utc(parseTime(s.timestamp)) : dash, 'hide-narrow'));
     });
+    // Evidence of validators' misbehaviour the block commits (double
+    // signing: CometBFT's DuplicateVoteEvidence, or a light client attack).
+    const evRows = [];
+    for (const e of (b.evidence && b.evidence.evidence) || []) {
+      const v = (e && e.value) || {};
+      if (v.vote_a) {
+        evRows.push(h('tr', { 'data-evidence': 'duplicate_vote' },
+          td(badge('double sign', 'bad')), td(valLink(v.vote_a.validator_address)),
+          td(blockLink(String(v.vote_a.height))), td(group(String(v.ValidatorPower)), 'num hide-narrow')));
+      } else {
+        for (const bv of v.ByzantineValidators || []) {
+          evRows.push(h('tr', { 'data-evidence': 'light_client_attack' },
+            td(badge('light client attack', 'bad')), td(valLink(bv.address)),
+            td(blockLink(String(v.CommonHeight))), td(group(String(bv.voting_power)), 'num hide-narrow')));
+        }
+      }
+    }
     const nav = h('div', { class: 'pager' },
       height > 1 ? h('a', { href: `#/block/${height - 1}` }, `← #${height - 1}`) : h('span', { class: 'off' }, '← first'),
       h('span', null, `block ${group(String(height))}`),
@@ -456,6 +473,8 @@
       ]), nav)),
       panel('Transactions', `${count(txs.length, 'transaction')} in this block`,
         table([['#', 'num'], 'Hash', ['Type', 'hide-narrow'], ['Sender', 'hide-narrow'], 'What', 'Result'], txRows, 'No transactions in this block.')),
+      evRows.length ? panel('Evidence', `${count(evRows.length, 'misbehaving validator')}: the validator keeps its power until governance removes it`,
+        table(['Misbehaviour', 'Validator', 'At height', ['Power', 'num hide-narrow']], evRows)) : null,
       panel('Commit signatures', `for block #${height - 1 > 0 ? height - 1 : dash}`,
         table(['Validator', 'Vote', ['Time', 'hide-narrow']], sigRows, 'No signatures (first block).')));
   };
