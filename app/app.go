@@ -38,7 +38,8 @@ type App struct {
 	logger log.Logger
 
 	afterCommit func(height int64)
-	metrics     *Metrics // nil: not measured
+	metrics     *Metrics       // nil: not measured
+	diskFault   func(any) bool // sees a failed commit first; nil: none
 
 	snapshots *snapshotStore // nil: no snapshots written or served
 	restoreMu sync.Mutex
@@ -70,6 +71,13 @@ func WithAfterCommit(fn func(height int64)) Option {
 // block execution and commit times) in m.
 func WithMetrics(m *Metrics) Option {
 	return func(a *App) { a.metrics = m }
+}
+
+// WithDiskFault hands a failed commit to fn before Commit returns the
+// error (which makes CometBFT panic): the node ends the process there when
+// the disk is full or broken (see NodeOptions.OnDiskFault).
+func WithDiskFault(fn func(any) bool) Option {
+	return func(a *App) { a.diskFault = fn }
 }
 
 // New returns the application over l. The logger is CometBFT's.
@@ -296,6 +304,9 @@ func abciEvents(evs []ledger.Event) []abci.Event {
 func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
 	observe := a.metrics.startCommit()
 	if err := a.ledger.Commit(); err != nil {
+		if a.diskFault != nil {
+			a.diskFault(err)
+		}
 		a.logger.Error("cannot commit block: halting", "err", err)
 		return nil, fmt.Errorf("commit: %w", err)
 	}

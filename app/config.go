@@ -84,6 +84,11 @@ type Config struct {
 	// APIMaxConnectionsPerIP bounds the connections one client address
 	// holds open to the ledger API.
 	APIMaxConnectionsPerIP int `mapstructure:"api_max_connections_per_ip"`
+	// MinFreeDiskMiB is the free space (MiB) on the disks holding the
+	// node's data under which the node will not start, and stops cleanly
+	// when running; /health warns under twice as much. 0 turns the guard
+	// off (a write that fails for lack of space still stops the node).
+	MinFreeDiskMiB int64 `mapstructure:"min_free_disk_mib"`
 }
 
 // LedgerOptions are the ledger's options from these settings.
@@ -115,6 +120,7 @@ func DefaultConfig() Config {
 		SnapshotKeepRecent:     DefaultSnapshotKeepRecent,
 		APIMaxWebsockets:       DefaultAPIMaxWebsockets,
 		APIMaxConnectionsPerIP: DefaultAPIMaxConnectionsPerIP,
+		MinFreeDiskMiB:         DefaultMinFreeDiskMiB,
 	}
 }
 
@@ -154,6 +160,9 @@ func (c Config) Validate() error {
 		if h == "" || strings.ContainsAny(h, "/ \t") {
 			errs = append(errs, fmt.Errorf("api_allowed_hosts: %q is not a host name", h))
 		}
+	}
+	if c.MinFreeDiskMiB < 0 {
+		errs = append(errs, fmt.Errorf("min_free_disk_mib is %d, expected 0 (no guard) or a number of MiB", c.MinFreeDiskMiB))
 	}
 	if c.MaxAccountTxsPerBlock == 0 || c.MaxAccountTxsPerBlock < -1 {
 		errs = append(errs, fmt.Errorf("max_account_txs_per_block is %d, expected 1 or more (-1: no bound)", c.MaxAccountTxsPerBlock))
@@ -216,6 +225,14 @@ api_allowed_hosts = [{{ range $i, $h := .APIAllowedHosts }}{{ if $i }}, {{ end }
 # plain requests), and connections one client address may hold open.
 api_max_websockets = {{ .APIMaxWebsockets }}
 api_max_connections_per_ip = {{ .APIMaxConnectionsPerIP }}
+
+# Low-disk guard. The node will not start, and a running node stops
+# cleanly (exit status 1, one line saying so), when the disks holding its
+# data (db_dir, the consensus WAL, the validator's sign state) have less
+# than min_free_disk_mib MiB free; /health answers 503 under twice that,
+# and tally_disk_free_bytes shows the space left. 0 turns the guard off: a
+# write that fails for lack of space still stops the node with one line.
+min_free_disk_mib = {{ .MinFreeDiskMiB }}
 `))
 
 // DefaultCometConfig returns CometBFT's configuration with Tally's production

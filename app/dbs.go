@@ -16,6 +16,9 @@ import (
 type dbRecorder struct {
 	mu  sync.Mutex
 	dbs []dbm.DB
+	// gate, when set, sees every failed access to the databases handed to
+	// CometBFT before CometBFT does (see diskfault.go).
+	gate *diskFaultGate
 }
 
 func (r *dbRecorder) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
@@ -29,6 +32,9 @@ func (r *dbRecorder) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	r.mu.Lock()
 	r.dbs = append(r.dbs, db)
 	r.mu.Unlock()
+	if r.gate != nil {
+		return faultDB{DB: db, gate: r.gate}, nil
+	}
 	return db, nil
 }
 

@@ -34,6 +34,9 @@ type healthInputs struct {
 	needsPeers  bool // false for the only validator of its network
 	lastBlockAt time.Time
 	maxAge      time.Duration // 0: no stall check
+	diskLow     bool          // free space within twice the margin
+	diskFree    int64         // bytes
+	minFree     int64         // bytes
 }
 
 // judgeHealth turns the inputs into a verdict at time now.
@@ -50,6 +53,9 @@ func judgeHealth(in healthInputs, now time.Time) Health {
 	if in.maxAge > 0 && !in.catchingUp && age > in.maxAge {
 		h.Reasons = append(h.Reasons, fmt.Sprintf("no new block for %s (last committed height %d; expected one at least every %s)",
 			age.Truncate(100*time.Millisecond), in.height, in.maxAge))
+	}
+	if in.diskLow {
+		h.Reasons = append(h.Reasons, fmt.Sprintf("data disk almost full: %s free; the node stops below %s (min_free_disk_mib)", mib(in.diskFree), mib(in.minFree)))
 	}
 	h.Healthy = len(h.Reasons) == 0
 	return h
@@ -80,7 +86,10 @@ func (n *Node) Health() Health {
 		lastBlockAt: time.Unix(0, n.lastCommitAt.Load()),
 		maxAge:      n.maxBlockAge(),
 		needsPeers:  !n.soleValidator(),
+		diskFree:    n.diskFree.Load(),
+		minFree:     n.space.min,
 	}
+	in.diskLow = n.space.low(in.diskFree)
 	if started {
 		in.catchingUp = n.cmt.ConsensusReactor().WaitSync()
 		in.peers = n.cmt.Switch().Peers().Size()

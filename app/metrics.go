@@ -35,6 +35,7 @@ type Metrics struct {
 	blockTxs    prometheus.Histogram
 	height      prometheus.Gauge
 	misbehavior *prometheus.CounterVec // type, validator
+	diskFree    prometheus.Gauge
 }
 
 // NewMetrics creates the app's series on a new registry.
@@ -75,8 +76,12 @@ func NewMetrics() *Metrics {
 			Namespace: MetricsNamespace, Name: "misbehavior_total",
 			Help: "Evidence of validator misbehaviour (double signing) in executed blocks, by type and validator address.",
 		}, []string{"type", "validator"}),
+		diskFree: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: MetricsNamespace, Name: "disk_free_bytes",
+			Help: "Free space on the fullest file system holding the node's data (databases, consensus WAL, sign state), measured every second; the node stops below min_free_disk_mib.",
+		}),
 	}
-	m.registry.MustRegister(m.txChecked, m.txExecuted, m.blockExec, m.blockCommit, m.treeUpdate, m.blockTxs, m.height, m.misbehavior)
+	m.registry.MustRegister(m.txChecked, m.txExecuted, m.blockExec, m.blockCommit, m.treeUpdate, m.blockTxs, m.height, m.misbehavior, m.diskFree)
 	return m
 }
 

@@ -36,6 +36,12 @@ type NodeOptions struct {
 	LogFormat string
 	// Logger receives the logs; os.Stdout when nil.
 	Logger io.Writer
+	// OnDiskFault is called, once, when a write of the node's data fails
+	// because the disk is full or broken, from the goroutine whose write
+	// failed. It must end the process: the node cannot go on, and
+	// CometBFT would otherwise panic. Every store survives that as it
+	// survives a crash. Nil means ExitOnDiskFault.
+	OnDiskFault func(*DiskFault)
 }
 
 // Node is a full Tally node in one process: CometBFT with the ledger as its
@@ -58,6 +64,11 @@ type Node struct {
 	promLn       net.Listener // the Prometheus listener, when instrumentation is on
 	promSrv      *http.Server
 	lastCommitAt atomic.Int64 // wall clock (Unix ns) of the last commit, or of the start
+
+	space      diskSpace
+	diskFree   atomic.Int64 // bytes, the least free of the data's file systems, last measured
+	diskWarned atomic.Bool
+	haltErr    error // why the node stopped by itself
 
 	evict    chan struct{} // a commit happened: disconnect peers no longer allowed
 	quit     chan struct{}
@@ -95,7 +106,8 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		return nil, err
 	}
 	divergence := newDivergenceLogger(baseLogger)
-	var logger log.Logger = divergence
+	gate := newDiskFaultGate(opts.OnDiskFault, divergence)
+	var logger log.Logger = &diskFaultLogger{Logger: divergence, gate: gate}
 
 	genDoc, err := genesis.LoadDoc(c.GenesisFile())
 	if err != nil {
@@ -113,6 +125,14 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		return nil, fmt.Errorf("node key %s: %w (tallyd init creates it)", c.NodeKeyFile(), err)
 	}
 	pv, err := loadPrivValidator(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+	if err != nil {
+		return nil, err
+	}
+
+	// Opening the stores writes to them: refuse to start on a disk that
+	// is already (almost) full.
+	space := newDiskSpace(c, ac)
+	_, free, err := space.check()
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +156,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		st.Close()
 		return nil, err
 	}
-	dbs := &dbRecorder{}
+	dbs := &dbRecorder{gate: gate}
 	defer func() {
 		if err != nil {
 			dbs.closeAll(logger)
@@ -172,11 +192,12 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	divergence.watch(l)
 	n = &Node{
 		home: home, cfg: c, appCfg: ac, logger: logger, ledger: l, dbs: dbs, names: genesisNames(genDoc, appState), metrics: metrics,
-		evict: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+		evict: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}), space: space,
 	}
+	n.recordDisk(space.dirs[0], free)
 	n.app = New(l, logger.With("module", "tally"), WithAfterCommit(n.afterCommit), WithMetrics(metrics),
 		WithSnapshots(filepath.Join(dbDir, SnapshotsDir), ac.SnapshotInterval, ac.SnapshotKeepRecent),
-		WithGenesisNodes(appState.AllowedNodes), WithRetainBlocks(ac.RetainBlocks))
+		WithGenesisNodes(appState.AllowedNodes), WithRetainBlocks(ac.RetainBlocks), WithDiskFault(gate.check))
 	cmtNode, err := newCometNode(c, pv, nodeKey, n.app, ac.ParallelCheckTx, genDoc, dbs, logger)
 	if err != nil {
 		return nil, err
@@ -252,8 +273,9 @@ func (n *Node) Start() error {
 	}
 	n.serveMetrics()
 	n.started = true
-	n.workers.Add(1)
+	n.workers.Add(2)
 	go n.evictLoop()
+	go n.watchDisk()
 	if r := newPeerRedialer(n.cfg.P2P.PersistentPeers, n.cmt.NodeInfo().ID(), n.cfg.P2P.PersistentPeersMaxDialPeriod); len(r.peers) > 0 {
 		n.workers.Add(1)
 		go n.redialLoop(r)

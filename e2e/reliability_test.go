@@ -55,8 +55,9 @@ type faultNet struct {
 }
 
 // startFaultNet starts four validators (as processes behind the proxy
-// mesh, or as containers) and a load of four senders.
-func startFaultNet(t *testing.T, ctx context.Context, docker bool, binary string) *faultNet {
+// mesh, or as containers) and a load of four senders. Each prepare
+// function runs on the generated localnet directory before the start.
+func startFaultNet(t *testing.T, ctx context.Context, docker bool, binary string, prepare ...func(dir string) error) *faultNet {
 	t.Helper()
 	opts := localnet.Options{Validators: 4, Users: 4, Docker: docker, Binary: binary, CometTxIndex: true}
 	var lastErr error
@@ -69,6 +70,11 @@ func startFaultNet(t *testing.T, ctx context.Context, docker bool, binary string
 		dir := filepath.Join(t.TempDir(), "net")
 		if err := localnet.Init(dir, opts); err != nil {
 			t.Fatal(err)
+		}
+		for _, p := range prepare {
+			if err := p(dir); err != nil {
+				t.Fatal(err)
+			}
 		}
 		var mesh *faults.Mesh
 		if !docker {

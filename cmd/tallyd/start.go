@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -18,7 +19,13 @@ func newStartCmd(e env) *cobra.Command {
 		Short: "Run the node until SIGINT or SIGTERM",
 		Long: `Run the node: CometBFT consensus with the ledger application in-process, the
 CometBFT JSON-RPC and the ledger JSON-RPC API. Logs go to stdout. SIGINT or
-SIGTERM stops it cleanly (every database closed) with exit status 0.`,
+SIGTERM stops it cleanly (every database closed) with exit status 0.
+
+When the disks holding its data have less than min_free_disk_mib (app.toml)
+free, it will not start, and a running node stops cleanly with exit status
+1; when a write fails for lack of space (or an I/O error) it ends at once,
+as a crash would, with exit status 1. Each time one line on stderr says
+which disk or store and what to do.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			home, err := homeFlag(cmd)
@@ -39,14 +46,28 @@ SIGTERM stops it cleanly (every database closed) with exit status 0.`,
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			defer signal.Stop(sigs)
 
-			node, err := app.NewNode(home, app.NodeOptions{LogLevel: level, LogFormat: format, Logger: e.stdout})
+			node, err := app.NewNode(home, app.NodeOptions{LogLevel: level, LogFormat: format, Logger: e.stdout,
+				OnDiskFault: func(f *app.DiskFault) {
+					// A write failed: end here, as a crash would, which
+					// every store survives; stopping cleanly would write.
+					os.Exit(reportError(f, e.stderr))
+				}})
 			if err != nil {
 				return err
 			}
 			if err := node.Start(); err != nil {
 				return err
 			}
-			sig := <-sigs
+			var sig os.Signal
+			select {
+			case sig = <-sigs:
+			case <-node.Done():
+				// The node stopped by itself: its data disk is almost full.
+				if err := node.HaltReason(); err != nil {
+					return err
+				}
+				return errors.New("the node stopped")
+			}
 			fmt.Fprintf(e.stdout, "received %s, stopping the node\n", sig)
 			if err := node.Stop(); err != nil {
 				return fmt.Errorf("stop: %w", err)
