@@ -27,6 +27,8 @@ func TestJudgeHealth(t *testing.T) {
 		{"the only validator needs no peers", healthInputs{height: 9, lastBlockAt: fresh, maxAge: 10 * time.Second}, ""},
 		{"no new block", healthInputs{height: 9, peers: 3, needsPeers: true, lastBlockAt: stale, maxAge: 10 * time.Second}, "no new block for 1m0s (last committed height 9"},
 		{"no stall bound without empty blocks", healthInputs{height: 9, peers: 3, needsPeers: true, lastBlockAt: stale}, ""},
+		{"data disk almost full", healthInputs{height: 9, peers: 3, needsPeers: true, lastBlockAt: fresh, diskLow: true, diskFree: 300 << 20, minFree: 256 << 20},
+			"data disk almost full: 300 MiB free; the node stops below 256 MiB (min_free_disk_mib)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
