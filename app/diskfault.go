@@ -138,6 +138,10 @@ var stores = []struct{ elem, name string }{
 	{SnapshotsDir, "snapshots"},
 }
 
+// cometAtomicTempPrefix starts the name of the temporary file through
+// which CometBFT's tempfile.WriteFileAtomic replaces a file.
+const cometAtomicTempPrefix = "write-file-atomic-"
+
 // storeOf names the store holding path, and returns the store's own path
 // (its directory, rather than one of LevelDB's numbered files).
 func storeOf(path string) (name, storePath string) {
@@ -145,6 +149,15 @@ func storeOf(path string) (name, storePath string) {
 		return "node data", ""
 	}
 	elems := strings.Split(filepath.ToSlash(path), "/")
+	// CometBFT replaces the sign state (and, in config/, the address book)
+	// through a temporary file "write-file-atomic-N" beside it.
+	if last := elems[len(elems)-1]; strings.HasPrefix(last, cometAtomicTempPrefix) {
+		dir := filepath.Dir(path)
+		if filepath.Base(dir) == ConfigDir {
+			return "address book", dir
+		}
+		return "validator sign state", dir
+	}
 	for i, e := range elems {
 		for _, s := range stores {
 			if strings.HasPrefix(e, s.elem) {

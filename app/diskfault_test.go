@@ -42,6 +42,8 @@ func TestAsDiskFault(t *testing.T) {
 			"ledger", data + "/ledger.db", syscall.EIO},
 		{"sign state", &fs.PathError{Op: "open", Path: data + "/priv_validator_state.json.tmp123", Err: syscall.EDQUOT},
 			"validator sign state", data + "/priv_validator_state.json.tmp123", syscall.EDQUOT},
+		{"sign state, through CometBFT's temporary file", "write " + data + "/write-file-atomic-0513693912807840765: no space left on device",
+			"validator sign state", data, syscall.ENOSPC},
 		{"no path", syscall.EROFS, "node data", "", syscall.EROFS},
 	}
 	for _, c := range cases {
