@@ -100,4 +100,3 @@ func setAppConfig(path, key, value string) error {
 	}
 	return os.WriteFile(path, re.ReplaceAll(b, []byte(key+" = "+value)), 0o600)
 }
-
