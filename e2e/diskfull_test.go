@@ -65,6 +65,10 @@ func TestFaultsDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The same node killed and restarted, for a recovery time to compare
+	// with in the same run.
+	fn.run(ctx, func() (faults.Result, error) { return fn.inj.KillOne(ctx, unguard, 3*time.Second) })
+
 	var line string
 	fn.run(ctx, func() (faults.Result, error) {
 		res, l, err := fn.inj.DiskFull(ctx, unguard, dataDirs[unguard], 0)
