@@ -5,7 +5,9 @@
 //
 // Faults: kill -9 one validator or all of them and restart; pause
 // (SIGSTOP, or docker pause); partitions (3|1, 2|2 or any grouping) and
-// heal; a slow and lossy link (tc netem); a rolling restart. In a docker
+// heal; a slow and lossy link (tc netem); a rolling restart; a data disk
+// that fills while the node commits (MountSmallDisk puts a node's data on
+// a tmpfs of its own, as root; FillDisk fills it). In a docker
 // localnet links are cut with iptables DROP rules and slowed with tc netem
 // inside each container's network namespace (nsenter, as root); in a
 // process localnet every peer link runs through a userspace proxy of a
@@ -13,9 +15,10 @@
 // the link is cut.
 //
 // Each scenario method (KillOne, KillAll, PauseOne, PartitionMinority,
-// PartitionHalves, SlowLossy, RollingRestart, DoubleSign) injects its
-// fault, checks what must happen during it (the majority commits, a
-// minority does not, a double signing ends as evidence in a block) and
+// PartitionHalves, SlowLossy, RollingRestart, DoubleSign, DiskFull)
+// injects its fault, checks what must happen during it (the majority
+// commits, a minority does not, a double signing ends as evidence in a
+// block, a node whose disk is full stops with one line and no panic) and
 // measures the recovery against RejoinTarget or HealTarget.
 //
 // Check verifies, over every node: the same block at every height; every
