@@ -177,6 +177,9 @@ func (f *Injector) DiskFull(ctx context.Context, i int, dataDir string, leave in
 		return r, "", err
 	}
 	r.Progress = f.tip(ctx, rest) - before
+	if r.Progress == 0 {
+		return r, "", fmt.Errorf("the other validators committed nothing while node%d's disk was full", i)
+	}
 	out, err := readFrom(logPath, offset)
 	if err != nil {
 		return r, "", err
