@@ -93,6 +93,10 @@ func openTxIndexStores(c *cmtcfg.Config, open func(id string) (dbm.DB, error)) (
 }
 
 func errTxIndexDamaged(c *cmtcfg.Config, err error) error {
+	var damaged *StoreDamagedError
+	if errors.As(err, &damaged) {
+		return damaged
+	}
 	return fmt.Errorf("tx index %s is damaged (%v): transaction and history lookups would miss entries; rebuild it from the block store with `tallyd reindex --home %s`",
 		filepath.Join(c.DBDir(), TxIndexDBName), err, c.RootDir)
 }

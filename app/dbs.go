@@ -27,6 +27,9 @@ func (r *dbRecorder) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 		if isLockedErr(err) {
 			return nil, errDataDirInUse(ctx.Config.DBDir())
 		}
+		if s, ok := levelStoreByID(ctx.ID); ok && isCorrupted(err) {
+			return nil, openErrDamaged(s, ctx.Config, err)
+		}
 		return nil, fmt.Errorf("open %s database: %w", ctx.ID, err)
 	}
 	r.mu.Lock()

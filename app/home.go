@@ -250,6 +250,11 @@ func loadOrGenPrivValidator(keyFile, stateFile string) (*privval.FilePV, error) 
 func loadPrivValidator(keyFile, stateFile string) (*privval.FilePV, error) {
 	key, err := readPrivValidatorKey(keyFile)
 	if err != nil {
+		if _, serr := os.Stat(keyFile); serr == nil {
+			return nil, &StoreDamagedError{Store: "validator key", Path: keyFile, Cause: strings.TrimPrefix(err.Error(), "validator key "+keyFile+": "),
+				Consequence: "the node cannot sign as its validator, and a new key would be another validator",
+				WayOut:      "restore the file from a backup (config/priv_validator_key.json in a `tallyd backup` archive)"}
+		}
 		return nil, err
 	}
 	sb, err := os.ReadFile(stateFile)
@@ -261,7 +266,10 @@ func loadPrivValidator(keyFile, stateFile string) (*privval.FilePV, error) {
 	}
 	var st privval.FilePVLastSignState
 	if err := cmtjson.Unmarshal(sb, &st); err != nil {
-		return nil, fmt.Errorf("validator sign state %s: %w", stateFile, err)
+		return nil, signStateDamaged(stateFile, err.Error())
+	}
+	if err := checkSignState(&st); err != nil {
+		return nil, signStateDamaged(stateFile, err.Error())
 	}
 	pv := privval.NewFilePV(key.PrivKey, keyFile, stateFile)
 	pv.LastSignState.Height = st.Height

@@ -111,7 +111,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 
 	genDoc, err := genesis.LoadDoc(c.GenesisFile())
 	if err != nil {
-		return nil, err
+		return nil, genesisDamaged(c, err)
 	}
 	// The node and validator keys are secrets: refuse them readable by
 	// others (as ssh does), with the chmod to run.
@@ -122,7 +122,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	}
 	nodeKey, err := p2p.LoadNodeKey(c.NodeKeyFile())
 	if err != nil {
-		return nil, fmt.Errorf("node key %s: %w (tallyd init creates it)", c.NodeKeyFile(), err)
+		return nil, nodeKeyDamaged(c, err)
 	}
 	pv, err := loadPrivValidator(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
 	if err != nil {
@@ -141,12 +141,17 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	if err := os.MkdirAll(dbDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dbDir, err)
 	}
+	// Before any store is opened: goleveldb drops the unreadable parts of
+	// a journal for good when it opens it.
+	if err := checkLevelJournals(c, home, logger); err != nil {
+		return nil, err
+	}
 	st, err := ledger.OpenLevelDBStore(filepath.Join(dbDir, LedgerDBName))
 	if err != nil {
 		if isLockedErr(err) {
 			return nil, errDataDirInUse(dbDir)
 		}
-		return nil, err
+		return nil, openErrDamaged(levelStores[0], c, err)
 	}
 	metrics := NewMetrics()
 	ledgerOpts := ac.LedgerOptions()
@@ -154,9 +159,14 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	l, err := ledger.Open(st, ledgerOpts)
 	if err != nil {
 		st.Close()
-		return nil, err
+		return nil, levelStores[0].damaged(dbDir, home, err.Error())
 	}
 	dbs := &dbRecorder{gate: gate}
+	// The ledger's lock is held: no other node runs on this home.
+	if err := checkConsensusWAL(c, logger); err != nil {
+		l.Close()
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			dbs.closeAll(logger)
@@ -220,7 +230,7 @@ func newCometNode(c *cmtcfg.Config, pv cmttypes.PrivValidator, nk *p2p.NodeKey, 
 	defer func() {
 		if r := recover(); r != nil {
 			msg := strings.SplitN(fmt.Sprint(r), "\n", 2)[0]
-			err = fmt.Errorf("CometBFT handshake with the ledger failed: %s; the ledger and the block store disagree: run tallyd reset --home %s to resync", msg, c.RootDir)
+			err = fmt.Errorf("CometBFT handshake with the ledger failed: %s; the ledger, the block store and the state store disagree (one of them lost writes): run tallyd reset --home %s to resync", msg, c.RootDir)
 		}
 	}()
 	// CometBFT creates its metrics by c.Instrumentation but the node serves

@@ -25,7 +25,10 @@ import (
 // cause into a sentence an operator can act on.
 func explainNodeError(err error, c *cmtcfg.Config) error {
 	var high sm.ErrAppBlockHeightTooHigh
+	var damaged *StoreDamagedError
 	switch {
+	case errors.As(err, &damaged):
+		return damaged
 	case errors.As(err, &high):
 		return errLedgerAhead(high.AppHeight, high.CoreHeight, c.RootDir)
 	case isLockedErr(err):

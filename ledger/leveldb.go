@@ -36,7 +36,7 @@ func OpenLevelDBStore(dir string) (Store, error) {
 		var corrupt *lerrors.ErrCorrupted
 		switch {
 		case errors.As(err, &corrupt):
-			return nil, fmt.Errorf("ledger database %s is corrupt: %v", dir, err)
+			return nil, fmt.Errorf("ledger database %s is corrupt: %w", dir, err)
 		case isLockError(err):
 			return nil, fmt.Errorf("ledger database %s is locked: another process (a running tallyd?) has it open: %v", dir, err)
 		default:
