@@ -157,6 +157,14 @@ func Restore(home string, r io.Reader, opts RestoreOptions) (*BackupInfo, error)
 		return nil, fmt.Errorf("%s already holds data: restoring replaces it; pass --force to do so", dataDir)
 	}
 	keptPV, _ := os.ReadFile(pvState)
+	if keptPV != nil {
+		var st privval.FilePVLastSignState
+		if err := cmtjson.Unmarshal(keptPV, &st); err != nil {
+			return nil, signStateDamaged(pvState, err.Error())
+		} else if err := checkSignState(&st); err != nil {
+			return nil, signStateDamaged(pvState, err.Error())
+		}
+	}
 
 	tmp := dataDir + ".restoring"
 	if err := os.RemoveAll(tmp); err != nil {

@@ -248,6 +248,9 @@ func checkConsensusWAL(c *cmtcfg.Config, logger log.Logger) error {
 		return err
 	}
 	aside := fmt.Sprintf("%s.damaged-%d", path, time.Now().Unix())
+	for n := 1; fileExists(aside); n++ {
+		aside = fmt.Sprintf("%s.damaged-%d-%d", path, time.Now().Unix(), n)
+	}
 	if err := copyFile(path, aside); err != nil {
 		return fmt.Errorf("consensus WAL %s is damaged (%v) and could not be kept aside for repair: %w", path, cause, err)
 	}
@@ -403,4 +406,9 @@ func checkSignState(st *privval.FilePVLastSignState) error {
 			st.Height, st.Round, st.Step, height, round, step)
 	}
 	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
