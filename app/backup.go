@@ -157,12 +157,10 @@ func Restore(home string, r io.Reader, opts RestoreOptions) (*BackupInfo, error)
 		return nil, fmt.Errorf("%s already holds data: restoring replaces it; pass --force to do so", dataDir)
 	}
 	keptPV, _ := os.ReadFile(pvState)
+	// A damaged sign state would be replaced by the backup's, older one.
 	if keptPV != nil {
-		var st privval.FilePVLastSignState
-		if err := cmtjson.Unmarshal(keptPV, &st); err != nil {
-			return nil, signStateDamaged(pvState, err.Error())
-		} else if err := checkSignState(&st); err != nil {
-			return nil, signStateDamaged(pvState, err.Error())
+		if _, err := parseSignState(pvState, keptPV); err != nil {
+			return nil, fmt.Errorf("%w (tallyd restore refuses: the backup's sign state is older)", err)
 		}
 	}
 

@@ -149,6 +149,11 @@ func ResetHome(home string) error {
 	if err := checkDataDirNotInUse(dbDir); err != nil {
 		return err
 	}
+	// A damaged sign state is never replaced without the operator's
+	// decision: the reset would let the validator sign below it.
+	if err := checkSignStateFile(c.PrivValidatorStateFile()); err != nil {
+		return fmt.Errorf("%w (tallyd reset refuses: it would set the sign state to height 0)", err)
+	}
 	entries, err := os.ReadDir(dbDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read data directory %s: %w", dbDir, err)
@@ -264,12 +269,9 @@ func loadPrivValidator(keyFile, stateFile string) (*privval.FilePV, error) {
 		}
 		return nil, fmt.Errorf("validator sign state: %w", err)
 	}
-	var st privval.FilePVLastSignState
-	if err := cmtjson.Unmarshal(sb, &st); err != nil {
-		return nil, signStateDamaged(stateFile, err.Error())
-	}
-	if err := checkSignState(&st); err != nil {
-		return nil, signStateDamaged(stateFile, err.Error())
+	st, err := parseSignState(stateFile, sb)
+	if err != nil {
+		return nil, err
 	}
 	pv := privval.NewFilePV(key.PrivKey, keyFile, stateFile)
 	pv.LastSignState.Height = st.Height

@@ -14,6 +14,7 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/consensus"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/privval"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
@@ -319,6 +320,31 @@ func signStateDamaged(path, cause string) error {
 	return &StoreDamagedError{Store: "validator sign state", Path: path, Cause: cause,
 		Consequence: "it records the last height, round and step this validator signed, and a guess could make it sign twice, so it is not reset",
 		WayOut:      `write {"height": "<latest block height of a healthy node, read after this node stopped, plus 2>", "round": 0, "step": 0} to it, as docs/reliability.md ("No silent loss") describes`}
+}
+
+// parseSignState reads a sign state file's bytes, checking them.
+func parseSignState(path string, b []byte) (*privval.FilePVLastSignState, error) {
+	var st privval.FilePVLastSignState
+	if err := cmtjson.Unmarshal(b, &st); err != nil {
+		return nil, signStateDamaged(path, err.Error())
+	}
+	if err := checkSignState(&st); err != nil {
+		return nil, signStateDamaged(path, err.Error())
+	}
+	return &st, nil
+}
+
+// checkSignStateFile checks the sign state at path, if there is one.
+func checkSignStateFile(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("validator sign state: %w", err)
+	}
+	_, err = parseSignState(path, b)
+	return err
 }
 
 // nodeKeyDamaged turns a node key that does not load into one line.

@@ -112,7 +112,14 @@ func TestDamagedStoresRepairedOrRefused(t *testing.T) {
 				}
 			},
 			refusal: []string{"validator sign state", "priv_validator_state.json", "is damaged", "is not reset", `"height"`},
-			recover: writeSignStatePast,
+			recover: func(t *testing.T) {
+				// Not tallyd reset: it would set the sign state to height 0.
+				if out, err := exec.CommandContext(ctx, tallydBinary, "reset", "--yes", "--home", home).CombinedOutput(); err == nil ||
+					!strings.Contains(string(out), "validator sign state") {
+					t.Errorf("tallyd reset on a damaged sign state: %v: %s", err, out)
+				}
+				writeSignStatePast(t)
+			},
 		},
 		{
 			name:  "sign state height garbled",
