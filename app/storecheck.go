@@ -383,10 +383,7 @@ func checkSignState(st *privval.FilePVLastSignState) error {
 		return fmt.Errorf("height %d, round %d, step %d out of range", st.Height, st.Round, st.Step)
 	}
 	if len(st.SignBytes) == 0 {
-		if st.Height > 0 && st.Step > 0 {
-			return fmt.Errorf("height %d is recorded without the bytes signed there", st.Height)
-		}
-		return nil
+		return nil // nothing signed yet, or written by hand past the network's height
 	}
 	n, l := protowire.ConsumeVarint(st.SignBytes)
 	if l < 0 || uint64(len(st.SignBytes)-l) != n {

@@ -94,9 +94,9 @@ func TestDamagedStoresRepairedOrRefused(t *testing.T) {
 			repaired: "consensus WAL repaired",
 		},
 		{
-			name:     "ledger journal cut short",
-			ready:    journalAtLeast(data, "ledger.db", 4<<10),
-			damage:   func(t *testing.T) { truncateHalf(t, newestJournal(t, data, "ledger.db")) },
+			name:   "ledger journal cut short",
+			ready:  journalAtLeast(data, "ledger.db", 4<<10),
+			damage: func(t *testing.T) { truncateHalf(t, newestJournal(t, data, "ledger.db")) },
 			// Usually the log says "store journal ends in unreadable bytes
 			// ... store=ledger"; a cut that falls between two writes reads
 			// as a clean end. Either way the ledger starts behind the block
