@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	cmtjson "github.com/cometbft/cometbft/libs/json"
+	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/privval"
 
 	"github.com/tallyledger/tally/ledger"
@@ -42,6 +43,10 @@ const (
 func Backup(home string, w io.Writer) (*BackupInfo, error) {
 	c, _, err := LoadConfig(home)
 	if err != nil {
+		return nil, err
+	}
+	// A store that would lose writes on opening is not backed up.
+	if err := checkLevelJournals(c, home, log.NewNopLogger()); err != nil {
 		return nil, err
 	}
 	l, err := openStoppedLedger(home, c.DBDir(), "backing it up")

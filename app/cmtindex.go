@@ -233,6 +233,11 @@ func Reindex(home string) (ReindexReport, error) {
 		return ReindexReport{}, fmt.Errorf("the tx index is off in %s (tx_index.indexer = %q): nothing to rebuild", filepath.Join(home, "config", "config.toml"), c.TxIndex.Indexer)
 	}
 	dir := filepath.Join(c.DBDir(), TxIndexDBName)
+	// The block store and the state it reads from must be whole (the
+	// index itself is moved aside).
+	if err := checkLevelJournals(c, home, log.NewNopLogger(), TxIndexDBName); err != nil {
+		return ReindexReport{}, err
+	}
 	dbs := &dbRecorder{}
 	defer dbs.closeAll(log.NewNopLogger())
 	// Lock the block store first, so that a running node is detected

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,9 +104,12 @@ func isCorrupted(err error) bool {
 // writes, cut short by a crash or a full disk) is what goleveldb drops too;
 // it is logged, and the checks that follow (the ledger against the block
 // store, CometBFT's handshake) find a store that lost what another holds.
-func checkLevelJournals(c *cmtcfg.Config, home string, logger log.Logger) error {
+func checkLevelJournals(c *cmtcfg.Config, home string, logger log.Logger, skip ...string) error {
 	dbDir := c.DBDir()
 	for _, s := range levelStores {
+		if slices.Contains(skip, s.dir) {
+			continue
+		}
 		dir := filepath.Join(dbDir, s.dir)
 		logs, err := filepath.Glob(filepath.Join(dir, "*.log"))
 		if err != nil {
