@@ -202,6 +202,12 @@ func TestDamagedStoresRepairedOrRefused(t *testing.T) {
 			recover: reset,
 		},
 		{
+			name:    "evidence store manifest garbled",
+			damage:  func(t *testing.T) { garbleManifest(t, filepath.Join(data, "evidence.db")) },
+			refusal: []string{"evidence store", "evidence.db", "is damaged", "manifest", "tallyd reset --home"},
+			recover: reset,
+		},
+		{
 			name:    "ledger manifest garbled",
 			damage:  func(t *testing.T) { garbleManifest(t, filepath.Join(data, "ledger.db")) },
 			refusal: []string{"ledger", "ledger.db", "is damaged", "manifest", "tallyd reset --home"},
