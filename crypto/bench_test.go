@@ -1,7 +1,9 @@
 package crypto
 
 import (
+	"crypto/sha256"
 	"testing"
+	"time"
 )
 
 // Benchmarks hold the cost figures behind the performance model: every
@@ -80,4 +82,44 @@ func BenchmarkKeyFromMnemonic(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkVerifyBackends verifies one signature with a parsed key (as
+// through a KeyCache) on btcec and, in a build with -tags libsecp256k1, on
+// libsecp256k1 too: the same work (shape checks, SHA-256, ECDSA). The two
+// alternate within one loop, so that a busy machine slows both alike, and
+// the ratio is reported as btcec/backend.
+func BenchmarkVerifyBackends(b *testing.B) {
+	k := testKey(b, "c0ffee")
+	pub := k.PubKey()
+	msg := make([]byte, 200)
+	sig := k.Sign(msg)
+	var bk btcecKey
+	if !parseBtcec(&bk, (*[PubKeySize]byte)(pub[:])) {
+		b.Fatal("key does not parse")
+	}
+	vk, err := pub.VerifyingKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var onBtcec, onBackend time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if err := checkSignatureShape(sig[:]); err != nil {
+			b.Fatal(err)
+		}
+		h := sha256.Sum256(msg)
+		if !bk.verifyHash(&h, (*[SignatureSize]byte)(&sig)) {
+			b.Fatal("signature does not verify")
+		}
+		mid := time.Now()
+		if err := vk.Verify(msg, sig[:]); err != nil {
+			b.Fatal(err)
+		}
+		onBtcec += mid.Sub(start)
+		onBackend += time.Since(mid)
+	}
+	b.ReportMetric(float64(onBtcec.Nanoseconds())/float64(b.N), "btcec-ns/verify")
+	b.ReportMetric(float64(onBackend.Nanoseconds())/float64(b.N), VerifierBackend+"-ns/verify")
+	b.ReportMetric(float64(onBtcec)/float64(onBackend), "btcec/"+VerifierBackend)
 }

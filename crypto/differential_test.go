@@ -78,9 +78,15 @@ func referenceVerify(pub, msg, sig []byte) error {
 }
 
 // checkAgainstReference verifies one case through the build's path and the
-// reference and returns a description of any difference.
-func checkAgainstReference(keys *KeyCache, c diffCase) string {
-	want := fmt.Sprint(referenceVerify(c.pub, c.msg, c.sig))
+// reference and returns a description of any difference and the
+// reference's answer.
+func checkAgainstReference(keys *KeyCache, c diffCase) (diff string, ref error) {
+	ref = referenceVerify(c.pub, c.msg, c.sig)
+	return compareWithReference(keys, c, ref), ref
+}
+
+func compareWithReference(keys *KeyCache, c diffCase, ref error) string {
+	want := fmt.Sprint(ref)
 	var got string
 	if vk, err := keys.VerifyingKey(c.pub); err != nil {
 		got = fmt.Sprint(err)
@@ -148,7 +154,8 @@ func TestVerifierMatchesReference(t *testing.T) {
 					break
 				}
 				c := gen.generate(i)
-				if d := checkAgainstReference(keys, c); d != "" {
+				d, ref := checkAgainstReference(keys, c)
+				if d != "" {
 					mu.Lock()
 					if firstBad < 0 || i < firstBad {
 						firstBad, failure = i, d
@@ -158,7 +165,7 @@ func TestVerifierMatchesReference(t *testing.T) {
 					break
 				}
 				counts := local[c.kind]
-				if referenceVerify(c.pub, c.msg, c.sig) == nil {
+				if ref == nil {
 					counts[0]++
 				} else {
 					counts[1]++
@@ -199,7 +206,7 @@ func FuzzVerifierMatchesReference(f *testing.F) {
 	}
 	keys := NewKeyCache(16)
 	f.Fuzz(func(t *testing.T, pub, msg, sig []byte) {
-		if d := checkAgainstReference(keys, diffCase{kind: "fuzz", pub: pub, msg: msg, sig: sig}); d != "" {
+		if d, _ := checkAgainstReference(keys, diffCase{kind: "fuzz", pub: pub, msg: msg, sig: sig}); d != "" {
 			t.Fatal(d)
 		}
 	})

@@ -10,6 +10,14 @@
 // "mirror" (r, N-s) would otherwise both be valid, and a relayer could
 // change a transaction's bytes (and hash) without its signer.
 //
+// Verification is consensus, so its rules (key and signature shapes,
+// ranges, low S, SHA-256) are checked in Go, by the same code in every
+// build, and only then handed to a backend for the curve arithmetic:
+// btcec by default, libsecp256k1 through cgo in a build with
+// `-tags libsecp256k1` (VerifierBackend says which). Both answer the same
+// for every input; differential_test.go compares the build's path with the
+// btcec reference, over millions of cases with TALLY_DIFF_N.
+//
 // Addresses are RIPEMD-160(SHA-256(compressed public key)), 20 bytes, shown
 // as bech32 with the human-readable prefix "tally":
 //

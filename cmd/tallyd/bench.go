@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tallyledger/tally/cmd/internal/cliconv"
+	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/localnet"
 )
 
@@ -170,7 +171,11 @@ func benchNetwork(ctx context.Context, w io.Writer, dir string, o localnet.Optio
 		return nil, err
 	}
 	defer net.Stop()
-	fmt.Fprintf(w, "%s: %d validators in %s, first block after %s\n", net.AppName(), net.Len(), dir, net.FirstBlock.Round(time.Millisecond))
+	verifier := ""
+	if net.AppName() == "tally" {
+		verifier = fmt.Sprintf(", signatures verified with %s", crypto.VerifierBackend)
+	}
+	fmt.Fprintf(w, "%s: %d validators in %s, first block after %s%s\n", net.AppName(), net.Len(), dir, net.FirstBlock.Round(time.Millisecond), verifier)
 	var runs []*localnet.BenchResult
 	for _, rate := range rates {
 		ro := opts

@@ -7,12 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/genesis"
 )
 
 func TestVersion(t *testing.T) {
 	r := runInProcess(t, "version").wantOK(t)
-	for _, want := range []string{"tallyd ", "cometbft 0.39.4", "abci 2.0.0"} {
+	for _, want := range []string{"tallyd ", "cometbft 0.39.4", "abci 2.0.0", "signatures verified with " + crypto.VerifierBackend} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("version output %q lacks %q", r.stdout, want)
 		}
