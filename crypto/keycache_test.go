@@ -2,6 +2,7 @@ package crypto
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -137,5 +138,17 @@ func BenchmarkVerifyCachedKey(b *testing.B) {
 		if err := vk.Verify(msg, sig[:]); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestZeroVerifyingKey checks that a VerifyingKey not made by parsing
+// refuses every signature with an error: with libsecp256k1 an unparsed key
+// would otherwise reach the C library, which aborts the process on it.
+func TestZeroVerifyingKey(t *testing.T) {
+	k := testKey(t, "c0ffee")
+	sig := k.Sign([]byte("m"))
+	var vk VerifyingKey
+	if err := vk.Verify([]byte("m"), sig[:]); !errors.Is(err, ErrBadPubKey) {
+		t.Fatalf("zero VerifyingKey: %v, want ErrBadPubKey", err)
 	}
 }
