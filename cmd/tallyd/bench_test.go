@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +49,10 @@ func TestLocalnetBenchBaseline(t *testing.T) {
 		if *run.P50 <= 0 || *run.P50 > *run.P95 || *run.P95 > *run.P99 {
 			t.Errorf("%s: latencies p50 %d p95 %d p99 %d not ordered", run.App, *run.P50, *run.P95, *run.P99)
 		}
+	}
+	// The built binary's library, which need not be this test's.
+	if want := "signatures verified with "; !strings.Contains(r.stderr, want) {
+		t.Errorf("progress does not say %q:\n%s", want, r.stderr)
 	}
 	if doc.Ratio == nil || *doc.Ratio <= 0 {
 		t.Errorf("ratio %v, want a positive ratio", doc.Ratio)
