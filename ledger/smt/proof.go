@@ -47,16 +47,21 @@ func (t *Tree) ProveExistence(key, value []byte) (*ics23.CommitmentProof, error)
 	if len(value) == 0 {
 		return nil, fmt.Errorf("%w for key %X", ErrEmptyValue, key)
 	}
-	t.Root()
+	if _, err := t.Sum(); err != nil {
+		return nil, err
+	}
 	path := pathOf(key)
-	found, _ := t.walk(&path)
+	found, steps, err := t.walk(&path)
+	if err != nil {
+		return nil, err
+	}
 	if found == nil || found.leaf == nil || found.leaf.key != string(key) {
 		return nil, fmt.Errorf("%w: %X", ErrKeyNotFound, key)
 	}
 	if valueHashOf(value) != found.leaf.valueHash {
 		return nil, fmt.Errorf("%w: key %X", ErrValueMismatch, key)
 	}
-	proof := t.existenceProof(&path, key, bytes.Clone(value))
+	proof := existenceProof(steps, key, bytes.Clone(value))
 	return &ics23.CommitmentProof{Proof: &ics23.CommitmentProof_Exist{Exist: proof}}, nil
 }
 
@@ -75,7 +80,9 @@ func (t *Tree) ProveAbsence(key []byte, lookup func(key []byte) ([]byte, error))
 	if len(key) == 0 {
 		return nil, ErrEmptyKey
 	}
-	t.Root()
+	if _, err := t.Sum(); err != nil {
+		return nil, err
+	}
 	absent := &ics23.NonExistenceProof{Key: bytes.Clone(key)}
 	if t.root == nil {
 		return &ics23.CommitmentProof{Proof: &ics23.CommitmentProof_Nonexist{Nonexist: absent}}, nil
@@ -104,7 +111,11 @@ func (t *Tree) ProveAbsence(key []byte, lookup func(key []byte) ([]byte, error))
 			return nil, fmt.Errorf("%w: the store's value for neighbour %X", ErrValueMismatch, neighbour)
 		}
 		neighbourPath := pathOf(neighbour)
-		*side.dst = t.existenceProof(&neighbourPath, neighbour, bytes.Clone(value))
+		_, steps, err := t.walk(&neighbourPath)
+		if err != nil {
+			return nil, err
+		}
+		*side.dst = existenceProof(steps, neighbour, bytes.Clone(value))
 	}
 	return &ics23.CommitmentProof{Proof: &ics23.CommitmentProof_Nonexist{Nonexist: absent}}, nil
 }
@@ -117,10 +128,17 @@ type step struct {
 
 // walk follows path from the root and returns where it ends (a leaf, or nil
 // for an empty subtree) and the inner nodes passed on the way, root first.
-func (t *Tree) walk(path *[32]byte) (*node, []step) {
+// In a paged tree it reads the page it enters.
+func (t *Tree) walk(path *[32]byte) (*node, []step, error) {
 	var steps []step
 	n := t.root
 	for depth := 0; n != nil && n.leaf == nil; depth++ {
+		if n.stub {
+			var err error
+			if n, err = t.expand(n); err != nil {
+				return nil, nil, err
+			}
+		}
 		bit := bitAt(path, depth)
 		steps = append(steps, step{n, bit})
 		if bit == 0 {
@@ -129,13 +147,16 @@ func (t *Tree) walk(path *[32]byte) (*node, []step) {
 			n = n.right
 		}
 	}
-	return n, steps
+	return n, steps, nil
 }
 
 // neighbours returns the leaves nearest to path on its left and right, nil
 // at an edge of the tree. The tree must not be empty.
 func (t *Tree) neighbours(path *[32]byte, key []byte) (left, right *node, err error) {
-	end, steps := t.walk(path)
+	end, steps, err := t.walk(path)
+	if err != nil {
+		return nil, nil, err
+	}
 	if end != nil {
 		if end.leaf.key == string(key) {
 			return nil, nil, fmt.Errorf("%w: %X", ErrKeyExists, key)
@@ -152,18 +173,28 @@ func (t *Tree) neighbours(path *[32]byte, key []byte) (left, right *node, err er
 	for i := len(steps) - 1; i >= 0 && (left == nil || right == nil); i-- {
 		s := steps[i]
 		if left == nil && s.bit == 1 && s.inner.left != nil {
-			left = edgeLeaf(s.inner.left, 1)
+			if left, err = t.edgeLeaf(s.inner.left, 1); err != nil {
+				return nil, nil, err
+			}
 		}
 		if right == nil && s.bit == 0 && s.inner.right != nil {
-			right = edgeLeaf(s.inner.right, 0)
+			if right, err = t.edgeLeaf(s.inner.right, 0); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	return left, right, nil
 }
 
 // edgeLeaf returns the rightmost (side 1) or leftmost (side 0) leaf under n.
-func edgeLeaf(n *node, side int) *node {
+func (t *Tree) edgeLeaf(n *node, side int) (*node, error) {
 	for n.leaf == nil {
+		if n.stub {
+			var err error
+			if n, err = t.expand(n); err != nil {
+				return nil, err
+			}
+		}
 		first, second := n.left, n.right
 		if side == 1 {
 			first, second = second, first
@@ -174,13 +205,12 @@ func edgeLeaf(n *node, side int) *node {
 			n = second
 		}
 	}
-	return n
+	return n, nil
 }
 
-// existenceProof returns the proof for the leaf of key, which must be in the
-// tree with value; the tree's hashes must be computed.
-func (t *Tree) existenceProof(path *[32]byte, key, value []byte) *ics23.ExistenceProof {
-	_, steps := t.walk(path)
+// existenceProof returns the proof for the leaf of key, reached through
+// steps, holding value; the tree's hashes must be computed.
+func existenceProof(steps []step, key, value []byte) *ics23.ExistenceProof {
 	ops := make([]*ics23.InnerOp, 0, len(steps))
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]

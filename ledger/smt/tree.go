@@ -2,6 +2,7 @@ package smt
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
 	"sync"
 )
@@ -21,6 +22,8 @@ type Tree struct {
 	// writes counts the changes since the root was last computed, to decide
 	// whether hashing them is worth more than one core.
 	writes int
+	// pg is set for a paged tree (paged.go): only the top is in memory.
+	pg *paging
 }
 
 // node is a leaf (leaf != nil) or an inner node (leaf == nil, at least one
@@ -38,6 +41,10 @@ type node struct {
 	right *node
 	leaf  *leaf
 	dirty bool
+	// stub marks the root of a stored page of a paged tree: hash is known,
+	// left and right are nil, and the page's nodes are read when needed.
+	stub bool
+	page uint32
 }
 
 // leaf is what a leaf keeps: its original key, so proofs can name it, and
@@ -65,7 +72,8 @@ func newLeaf(key string, path, valueHash *[32]byte) *node {
 	return &ln.node
 }
 
-// Len returns the number of keys in the tree.
+// Len returns the number of keys in the tree; for a paged tree, as of the
+// last Sum or Root.
 func (t *Tree) Len() int {
 	return t.size
 }
@@ -85,6 +93,10 @@ func (t *Tree) SetHash(key []byte, valueHash [32]byte) error {
 		return ErrEmptyKey
 	}
 	path := pathOf(key)
+	if t.pg != nil {
+		t.pg.add(pendingChange{key: string(key), path: path, valueHash: valueHash})
+		return nil
+	}
 	root, err := t.insert(t.root, 0, &path, string(key), &valueHash)
 	if err != nil {
 		return err
@@ -179,7 +191,14 @@ func own(n *node) *node {
 
 // Delete removes key from the tree. Deleting an absent key does nothing.
 func (t *Tree) Delete(key []byte) {
-	if len(key) == 0 || t.root == nil {
+	if len(key) == 0 {
+		return
+	}
+	if t.pg != nil {
+		t.pg.add(pendingChange{key: string(key), path: pathOf(key), del: true})
+		return
+	}
+	if t.root == nil {
 		return
 	}
 	path := pathOf(key)
@@ -233,27 +252,28 @@ func (t *Tree) Has(key []byte) bool {
 }
 
 // ValueHash returns the SHA-256 hash of the value committed under key, and
-// whether key is in the tree.
+// whether key is in the tree. A paged tree that cannot read a page answers
+// false; Lookup returns the error.
 func (t *Tree) ValueHash(key []byte) ([32]byte, bool) {
+	vh, ok, _ := t.Lookup(key)
+	return vh, ok
+}
+
+// Lookup is ValueHash with the error of a paged tree that cannot read a
+// page. It applies pending writes first, as Sum does.
+func (t *Tree) Lookup(key []byte) ([32]byte, bool, error) {
 	if len(key) == 0 {
-		return [32]byte{}, false
+		return [32]byte{}, false, nil
+	}
+	if _, err := t.Sum(); err != nil {
+		return [32]byte{}, false, err
 	}
 	path := pathOf(key)
-	n := t.root
-	for depth := 0; n != nil; depth++ {
-		if n.leaf != nil {
-			if n.leaf.key == string(key) {
-				return n.leaf.valueHash, true
-			}
-			return [32]byte{}, false
-		}
-		if bitAt(&path, depth) == 0 {
-			n = n.left
-		} else {
-			n = n.right
-		}
+	n, _, err := t.walk(&path)
+	if err != nil || n == nil || n.leaf.key != string(key) {
+		return [32]byte{}, false, err
 	}
-	return [32]byte{}, false
+	return n.leaf.valueHash, true, nil
 }
 
 // Root returns the root hash: 32 zero bytes for an empty tree. It hashes
@@ -262,7 +282,17 @@ func (t *Tree) ValueHash(key []byte) ([32]byte, bool) {
 //
 // On a tree with nothing pending, such as a snapshot nobody writes to, Root
 // only reads, so any number of goroutines may call it at once.
+//
+// A paged tree reads the pages its pending writes change, which can fail:
+// use Sum, which returns the error; Root then returns 32 zero bytes.
 func (t *Tree) Root() [32]byte {
+	root, _ := t.Sum()
+	return root
+}
+
+// rootHash hashes the dirty nodes of the top (all nodes of an all-in-memory
+// tree) and returns the root.
+func (t *Tree) rootHash() [32]byte {
 	if t.writes != 0 {
 		if t.root != nil && t.writes >= parallelHashWrites {
 			rehashParallel(t.root, parallelHashDepth(runtime.GOMAXPROCS(0)))
@@ -332,7 +362,14 @@ func rehash(n *node) {
 // Snapshot returns a copy of the tree in O(1) after the root is computed.
 // Later writes to either tree never affect the other; the snapshot can be
 // read (Root, Has, proofs) from many goroutines while the origin is written.
+//
+// A snapshot of a paged tree shares its page source and cache, and copies
+// the table of pages written since the last persist (O(pages written)).
 func (t *Tree) Snapshot() *Tree {
 	t.Root()
-	return &Tree{root: t.root, size: t.size}
+	s := &Tree{root: t.root, size: t.size}
+	if t.pg != nil {
+		s.pg = &paging{depth: t.pg.depth, src: t.pg.src, cache: t.pg.cache, written: maps.Clone(t.pg.written), err: t.pg.err}
+	}
+	return s
 }
