@@ -227,7 +227,13 @@ func TestInterruptedCommit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ops = len(l.pending.changes) + len(l.pending.index) + 3
+		pages, err := l.pending.tree.PageWrites()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each page write is two operations (data and summary), plus the
+		// tree marker, height, entries and app hash.
+		ops = len(l.pending.changes) + len(l.pending.index) + 2*len(pages) + 4
 		if !bytes.Equal(res.AppHash, want[5]) {
 			t.Fatal("block 6 hash differs from the reference")
 		}
@@ -278,8 +284,16 @@ func TestInterruptedCommit(t *testing.T) {
 				t.Fatalf("keep all: reopened %v", err)
 			}
 		default:
+			// A tear within the tree's pages leaves the old state, whose
+			// pages Open rebuilds; a tear within the state is refused.
 			if err == nil {
-				t.Fatalf("keep %d of %d: a torn batch opened as height %d", keep, ops, reopened.LastHeight())
+				if reopened.LastHeight() != 5 || !bytes.Equal(reopened.LastAppHash(), want[4]) {
+					t.Fatalf("keep %d of %d: a torn batch opened as height %d", keep, ops, reopened.LastHeight())
+				}
+				if got := runBlocks(t, reopened, g, blocks, 6); !bytes.Equal(got[0], want[5]) {
+					t.Fatalf("keep %d of %d: block 6 on the reopened state gives another hash", keep, ops)
+				}
+				continue
 			}
 			if !strings.Contains(err.Error(), "does not match its app hash") {
 				t.Fatalf("keep %d: unclear error %v", keep, err)
@@ -403,9 +417,27 @@ func TestOpenRefusesCorruptState(t *testing.T) {
 	var b Batch
 	b.Set(BalanceKey(carol.addr, "TALLY"), mustMarshal(uint64(1_000_000)))
 	st.Write(&b, true)
-	_, err := Open(st, Options{})
+	// Open checks the stored tree, not the entries: the tampered balance
+	// shows when it is proven.
+	l, err := Open(st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.View().Prove(BalanceKey(carol.addr, "TALLY")); err == nil {
+		t.Fatal("proof of a tampered balance")
+	}
+	// VerifyState checks every entry.
+	_, err = Open(st, Options{VerifyState: true})
 	if err == nil || !strings.Contains(err.Error(), "does not match its app hash at height 2") {
 		t.Fatalf("Open of a tampered state: %v", err)
+	}
+	// So does Open when the tree's pages are gone.
+	var drop Batch
+	drop.Delete([]byte(metaTreeKey))
+	st.Write(&drop, true)
+	_, err = Open(st, Options{})
+	if err == nil || !strings.Contains(err.Error(), "does not match its app hash at height 2") {
+		t.Fatalf("Open of a tampered state without tree pages: %v", err)
 	}
 	// The error names the per-prefix hashes: the tampered balance counts
 	// among the balances' keys.

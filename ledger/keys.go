@@ -18,8 +18,9 @@ import (
 // fixed-width hex so that key order is numeric order: every value has
 // exactly one key.
 //
-// Metadata keys (height, app hash) start with "!" and the transaction
-// index's keys with "#"; both live outside the tree.
+// Metadata keys (height, app hash) start with "!", the transaction index's
+// keys with "#" and the state tree's stored pages with "~"; all live
+// outside the tree.
 const (
 	// StatePrefix prefixes every key committed by the app hash.
 	StatePrefix = "/"
@@ -44,6 +45,12 @@ const (
 	PrefixHistoryCount = "#hcount:"  // + hex(address) -> number of history entries (8 bytes big endian)
 	metaAppHashKey     = "!app_hash" // -> last committed app hash
 	metaEntriesKey     = "!entries"  // -> number of state entries (a size hint for Open)
+	// The state tree's levels below its page depth (package smt, paged
+	// tree), derived from the state and written in the same batch as it.
+	PrefixTree        = "~"
+	PrefixTreePage    = "~page:" // + 6 hex digits of the page -> its leaves (pages of 2 or more)
+	PrefixTreeSummary = "~sum:"  // + 6 hex digits of the page -> leaf count, root hash, a lone leaf
+	metaTreeKey       = "~tree"  // -> page depth (1 byte) + height the pages are at (8 bytes big endian)
 	balanceSep         = ':'
 )
 
@@ -167,6 +174,25 @@ func addressFromKey(key []byte, prefix string) (crypto.Address, error) {
 // re-registering it does not make its old transactions valid again.
 func RetiredNonceKey(addr crypto.Address) []byte {
 	return appendHex([]byte(PrefixRetiredNonce), addr[:])
+}
+
+// TreePageKey is the key of the data of state tree page p.
+func TreePageKey(p uint32) []byte { return fmt.Appendf([]byte(PrefixTreePage), "%06x", p) }
+
+// TreeSummaryKey is the key of the summary of state tree page p.
+func TreeSummaryKey(p uint32) []byte { return fmt.Appendf([]byte(PrefixTreeSummary), "%06x", p) }
+
+// parseTreePage returns the page of a tree page or summary key.
+func parseTreePage(key []byte, prefix string) (uint32, error) {
+	s := key[len(prefix):]
+	if len(s) != 6 {
+		return 0, fmt.Errorf("tree key %q: expected 6 hex digits after %q", key, prefix)
+	}
+	p, err := strconv.ParseUint(string(s), 16, 32)
+	if err != nil {
+		return 0, fmt.Errorf("tree key %q: %v", key, err)
+	}
+	return uint32(p), nil
 }
 
 // TxIndexKey is the index key of a committed transaction by hash.

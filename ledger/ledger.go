@@ -2,10 +2,8 @@ package ledger
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -29,6 +27,7 @@ type Ledger struct {
 
 	mu         sync.Mutex // block execution and commit
 	tree       *smt.Tree  // committed tree; never written (FinalizeBlock writes a snapshot)
+	pageDepth  int        // of the tree's stored pages
 	nextHeight int64      // height of the next block; 0 before InitChain on a fresh store
 	genesis    *overlay   // state staged by InitChain, written by the first Commit
 	pending    *pendingBlock
@@ -63,9 +62,12 @@ type pendingBlock struct {
 }
 
 // Open loads the ledger in store: it reads the last committed height and
-// app hash, rebuilds the state tree from the flat entries and refuses to
-// start if the rebuilt root differs from the committed app hash. Close
-// closes the store.
+// app hash and opens the state tree from its stored pages, whose root must
+// equal the committed app hash. Without usable pages (a store from before
+// them, or pages that do not match) it rebuilds them from the flat entries
+// and refuses to start if the rebuilt root differs from the committed app
+// hash; Options.VerifyState makes it check the flat entries so every time.
+// Close closes the store.
 func Open(store Store, opts Options) (*Ledger, error) {
 	snap, err := store.Snapshot()
 	if err != nil {
@@ -76,31 +78,38 @@ func Open(store Store, opts Options) (*Ledger, error) {
 		snap.Release()
 		return nil, err
 	}
-	tree, err := buildTree(snap, entriesHint(snap))
+	depth := opts.pageDepth
+	if depth == 0 {
+		depth = smt.DefaultPageDepth
+	}
+	var cache *smt.PageCache
+	if size := opts.TreePageCacheBytes; size >= 0 {
+		if size == 0 {
+			size = DefaultTreePageCacheBytes
+		}
+		cache = smt.NewPageCache(size)
+	}
+	tree, _, err := loadTree(snap, depth, cache, height, appHash)
 	if err != nil {
 		snap.Release()
 		return nil, err
 	}
-	root := tree.Root()
-	switch {
-	case height == 0 && tree.Len() > 0:
-		snap.Release()
-		return nil, fmt.Errorf("ledger state holds %d entries but no committed height: the database is corrupt or not a Tally ledger", tree.Len())
-	case height > 0 && !bytes.Equal(root[:], appHash):
-		groups, gerr := StateGroupHashes(snap)
-		snap.Release()
-		detail := FormatGroupHashes(groups)
-		if gerr != nil {
-			detail = gerr.Error()
+	if tree == nil {
+		if tree, snap, err = rebuildTree(store, snap, depth, cache, height, appHash); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("ledger state does not match its app hash at height %d: committed %X, rebuilt from the stored entries %X (the database is corrupt or was changed outside tallyd); state hashes by key prefix (prefix, keys, hash), to compare with a healthy node's \"tallyd debug dump\": %s", height, appHash, root[:], detail)
+	} else if opts.VerifyState {
+		if err := verifyState(snap, height, appHash); err != nil {
+			snap.Release()
+			return nil, err
+		}
 	}
 	chainID, err := getChainID(snap)
 	if err != nil {
 		snap.Release()
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	l := &Ledger{store: store, verify: newVerifier(opts), tree: tree, treeUpdate: opts.TreeUpdate,
+	l := &Ledger{store: store, verify: newVerifier(opts), tree: tree, treeUpdate: opts.TreeUpdate, pageDepth: depth,
 		maxPending:       limitOrDefault(opts.MaxPendingPerAccount, DefaultMaxPendingPerAccount),
 		maxAccountPerBlk: limitOrDefault(opts.MaxAccountTxsPerBlock, DefaultMaxAccountTxsPerBlock),
 	}
@@ -148,73 +157,6 @@ func entriesHint(r Reader) int {
 		return 0
 	}
 	return int(n)
-}
-
-// buildTree rebuilds the state tree from every state entry of r. Reading
-// the store is sequential; hashing the values is spread over the cores in
-// chunks while the reading goes on; smt.Build then builds in parallel.
-func buildTree(r Reader, sizeHint int) (*smt.Tree, error) {
-	const chunkSize = 8192
-	type chunk struct {
-		entries []smt.Entry
-		values  []byte
-		ends    []int
-	}
-	newChunk := func() *chunk {
-		return &chunk{entries: make([]smt.Entry, 0, chunkSize), values: make([]byte, 0, chunkSize*64), ends: make([]int, 0, chunkSize)}
-	}
-	work := make(chan *chunk, 4)
-	var wg sync.WaitGroup
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for c := range work {
-				start := 0
-				for i, end := range c.ends {
-					c.entries[i].ValueHash = sha256.Sum256(c.values[start:end])
-					start = end
-				}
-				c.values = nil
-			}
-		})
-	}
-	var chunks []*chunk
-	cur := newChunk()
-	keys := make([]byte, 0, chunkSize*48)
-	err := r.Iterate([]byte(StatePrefix), func(key, value []byte) error {
-		if len(value) == 0 {
-			return fmt.Errorf("state key %q has an empty value", key)
-		}
-		if len(keys)+len(key) > cap(keys) {
-			keys = make([]byte, 0, max(chunkSize*48, len(key)))
-		}
-		keys = append(keys, key...)
-		cur.entries = append(cur.entries, smt.Entry{Key: keys[len(keys)-len(key):]})
-		cur.values = append(cur.values, value...)
-		cur.ends = append(cur.ends, len(cur.values))
-		if len(cur.entries) == chunkSize {
-			chunks = append(chunks, cur)
-			work <- cur
-			cur = newChunk()
-		}
-		return nil
-	})
-	chunks = append(chunks, cur)
-	work <- cur
-	close(work)
-	wg.Wait()
-	if err != nil {
-		return nil, fmt.Errorf("open ledger: read state: %w", err)
-	}
-	entries := make([]smt.Entry, 0, max(sizeHint, len(chunks)*chunkSize))
-	for _, c := range chunks {
-		entries = append(entries, c.entries...)
-	}
-	chunks = nil
-	tree, err := smt.Build(entries)
-	if err != nil {
-		return nil, fmt.Errorf("open ledger: rebuild state tree: %w", err)
-	}
-	return tree, nil
 }
 
 // Close closes the store. Views taken before stay readable only as far as
@@ -281,7 +223,10 @@ func (l *Ledger) InitChain(chainID string, initialHeight int64, g GenesisState) 
 	if err := applyChanges(tree, changes); err != nil {
 		return nil, err
 	}
-	root := tree.Root()
+	root, err := tree.Sum()
+	if err != nil {
+		return nil, fmt.Errorf("genesis state tree: %w", err)
+	}
 	l.genesis = ov
 	l.nextHeight = initialHeight
 	l.pending = nil
@@ -443,7 +388,10 @@ func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) 
 	if err := applyChanges(tree, changes); err != nil {
 		return nil, fmt.Errorf("block %d: %w", b.Height, err)
 	}
-	root := tree.Root()
+	root, err := tree.Sum()
+	if err != nil {
+		return nil, fmt.Errorf("block %d: %w", b.Height, err)
+	}
 	if treeDone != nil {
 		treeDone()
 	}
@@ -508,7 +456,17 @@ func (l *Ledger) Commit() error {
 	if p == nil {
 		return errors.New("commit without a finalized block")
 	}
+	// The tree's pages and their marker go first: a store that tore the
+	// batch after them leaves pages whose height or root does not match,
+	// which Open rebuilds from the state, and a tear within the state
+	// changes a state that Open refuses (LevelDB batches do not tear).
 	var batch Batch
+	pages, err := p.tree.PageWrites()
+	if err != nil {
+		return fmt.Errorf("commit block %d: %w", p.height, err)
+	}
+	addPageWrites(&batch, pages)
+	batch.Set([]byte(metaTreeKey), encodeTreeMeta(l.pageDepth, p.height))
 	for _, c := range append(p.changes, p.index...) {
 		if c.Value == nil {
 			batch.Delete(c.Key)
@@ -526,12 +484,14 @@ func (l *Ledger) Commit() error {
 	if err != nil {
 		return fmt.Errorf("commit block %d: written, but cannot read it back: %w", p.height, err)
 	}
-	l.tree = p.tree
+	if l.tree, err = p.tree.Persisted(pageSource{snap}); err != nil {
+		return fmt.Errorf("commit block %d: %w", p.height, err)
+	}
 	l.pending = nil
 	l.processed = nil
 	l.genesis = nil
 	l.nextHeight = p.height + 1
-	v := &View{height: p.height, appHash: p.appHash, chainID: l.ChainID(), snap: snap, tree: p.tree.Snapshot()}
+	v := &View{height: p.height, appHash: p.appHash, chainID: l.ChainID(), snap: snap, tree: l.tree.Snapshot()}
 	l.view.Store(v)
 	l.checkMu.Lock()
 	l.checkSigners = p.signers

@@ -138,15 +138,18 @@ func (l *Ledger) BeginRestore(m *SnapshotManifest) (*Restore, error) {
 	return &Restore{l: l, m: m}, nil
 }
 
-// wipeState deletes every state key (an unfinished restore's).
+// wipeState deletes every state key and tree page (an unfinished
+// restore's).
 func (l *Ledger) wipeState() error {
 	var b Batch
-	err := l.store.Iterate([]byte(StatePrefix), func(key, _ []byte) error {
-		b.Delete(bytes.Clone(key))
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("clear state for a restore: %w", err)
+	for _, prefix := range []string{StatePrefix, PrefixTree} {
+		err := l.store.Iterate([]byte(prefix), func(key, _ []byte) error {
+			b.Delete(bytes.Clone(key))
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("clear state for a restore: %w", err)
+		}
 	}
 	if b.Len() == 0 {
 		return nil
@@ -244,19 +247,17 @@ func (r *Restore) Finish() error {
 	// exactly the state keys written (the state was empty before).
 	leaves := r.leaves
 	r.leaves, r.keys = nil, nil
-	tree, err := smt.Build(leaves)
+	tree, root, err := writeTreePages(l.store, l.pageDepth, l.tree.Cache(), leaves, r.m.Height, r.m.AppHash)
 	if err != nil {
 		return fmt.Errorf("rebuild the restored state tree: %w", err)
+	}
+	if !bytes.Equal(root[:], r.m.AppHash) {
+		_ = l.wipeState()
+		return fmt.Errorf("%w: rebuilt root %X, snapshot app hash %X at height %d", ErrSnapshotMismatch, root[:], r.m.AppHash, r.m.Height)
 	}
 	snap, err := l.store.Snapshot()
 	if err != nil {
 		return err
-	}
-	root := tree.Root()
-	if !bytes.Equal(root[:], r.m.AppHash) {
-		snap.Release()
-		_ = l.wipeState()
-		return fmt.Errorf("%w: rebuilt root %X, snapshot app hash %X at height %d", ErrSnapshotMismatch, root[:], r.m.AppHash, r.m.Height)
 	}
 	chainID, err := getChainID(snap)
 	snap.Release()
@@ -274,10 +275,12 @@ func (r *Restore) Finish() error {
 	if err != nil {
 		return err
 	}
-	l.tree = tree
+	if l.tree, err = tree.Persisted(pageSource{snap}); err != nil {
+		return err
+	}
 	l.nextHeight = r.m.Height + 1
 	l.chainID.Store(&chainID)
-	v := &View{height: r.m.Height, appHash: bytes.Clone(r.m.AppHash), chainID: chainID, snap: snap, tree: tree.Snapshot()}
+	v := &View{height: r.m.Height, appHash: bytes.Clone(r.m.AppHash), chainID: chainID, snap: snap, tree: l.tree.Snapshot()}
 	l.view.Store(v)
 	l.resetCheck(newReadCache(snap), l.nextHeight)
 	return nil

@@ -133,7 +133,28 @@ type Options struct {
 	// one per sending account; 0 means DefaultKeyCacheSize, negative
 	// disables the cache.
 	KeyCacheSize int
+	// TreePageCacheBytes bounds the cache of state tree pages read from the
+	// store (smt.PageCache); 0 means DefaultTreePageCacheBytes, negative
+	// disables the cache.
+	TreePageCacheBytes int
+	// VerifyState makes Open rebuild the state tree from every state
+	// entry, in memory, and refuse a state whose root is not the committed
+	// app hash, as it does when the tree's pages are missing. Without it,
+	// Open checks the stored tree (its root against the app hash, each
+	// page against the tree above it when read), not the entries: a state
+	// entry changed outside the ledger shows when it is proven (a value
+	// mismatch) or changed by a block (an app hash other nodes disagree
+	// with). It costs O(state) time and memory; offline tools set it.
+	VerifyState bool
+
+	// pageDepth is the state tree's page depth; 0 means
+	// smt.DefaultPageDepth. Tests set small depths so that small states
+	// have pages of many leaves.
+	pageDepth int
 }
+
+// DefaultTreePageCacheBytes is the default bound of the tree page cache.
+const DefaultTreePageCacheBytes = 64 << 20
 
 // Defaults of Options.
 const (

@@ -609,10 +609,11 @@ func buildTop(items []pageNode, depth, pageDepth, levels int) *node {
 // BuildPaged builds the paged tree holding entries (in any order, keys
 // distinct and non-empty) and hands every non-empty page to emit, in page
 // order, to be stored. The tree returned has no page source: once the
-// writes are stored, use Persisted. Pages are built on all cores, a group
-// at a time, so that only one group's encoded pages are held at once.
-func BuildPaged(depth int, entries []Entry, emit func(PageWrite) error) (*Tree, error) {
-	t, err := NewPaged(depth, nil, nil)
+// writes are stored, use Persisted; it reads pages through cache. Pages
+// are built on all cores, a group at a time, so that only one group's
+// encoded pages are held at once.
+func BuildPaged(depth int, entries []Entry, cache *PageCache, emit func(PageWrite) error) (*Tree, error) {
+	t, err := NewPaged(depth, nil, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -731,4 +732,13 @@ func BuildPaged(depth int, entries []Entry, emit func(PageWrite) error) (*Tree, 
 	t.size = len(entries)
 	t.root = buildTop(nodes, 0, depth, parallelHashDepth(runtime.GOMAXPROCS(0)))
 	return t, nil
+}
+
+// Cache returns the page cache a paged tree reads through (nil if none or
+// not paged).
+func (t *Tree) Cache() *PageCache {
+	if t.pg == nil {
+		return nil
+	}
+	return t.pg.cache
 }

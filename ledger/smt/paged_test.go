@@ -214,7 +214,7 @@ func TestBuildPagedMatchesBuild(t *testing.T) {
 	for _, depth := range []int{1, 3, 8, DefaultPageDepth} {
 		kv := randomKV(rand.New(rand.NewSource(int64(depth))), 500)
 		store := newPageStore()
-		built, err := BuildPaged(depth, entriesOf(kv), func(w PageWrite) error { store.write([]PageWrite{w}); return nil })
+		built, err := BuildPaged(depth, entriesOf(kv), nil, func(w PageWrite) error { store.write([]PageWrite{w}); return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +233,7 @@ func TestBuildPagedMatchesBuild(t *testing.T) {
 	}
 	entries := entriesOf(map[string]string{"a": "1", "b": "2"})
 	entries = append(entries, entries[0])
-	if _, err := BuildPaged(4, entries, func(PageWrite) error { return nil }); !errors.Is(err, ErrDuplicateKey) {
+	if _, err := BuildPaged(4, entries, nil, func(PageWrite) error { return nil }); !errors.Is(err, ErrDuplicateKey) {
 		t.Fatalf("duplicate key: %v", err)
 	}
 }
@@ -243,7 +243,7 @@ func TestBuildPagedMatchesBuild(t *testing.T) {
 func TestPagedDetectsCorruptPages(t *testing.T) {
 	kv := randomKV(rand.New(rand.NewSource(5)), 200)
 	store := newPageStore()
-	if _, err := BuildPaged(3, entriesOf(kv), func(w PageWrite) error { store.write([]PageWrite{w}); return nil }); err != nil {
+	if _, err := BuildPaged(3, entriesOf(kv), nil, func(w PageWrite) error { store.write([]PageWrite{w}); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	mangle := map[string]func([]byte) []byte{
