@@ -51,7 +51,7 @@ const (
 	PrefixTreePage    = "~page:" // + 6 hex digits of the page -> its leaves (pages of 2 or more)
 	PrefixTreeSummary = "~sum:"  // + 6 hex digits of the page -> leaf count, root hash, a lone leaf
 	metaTreeKey       = "~tree"  // -> page depth (1 byte) + height the pages are at (8 bytes big endian)
-	balanceSep         = ':'
+	balanceSep        = ':'
 )
 
 // StateGroups lists every declared state key prefix (and single state
