@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -235,11 +236,10 @@ func BenchmarkStateSize(b *testing.B) {
 	}
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
-			dir := b.TempDir()
 			senders := benchSenders(100)
 			start := time.Now()
-			addrs := largeState(b, dir, n, senders)
-			b.Logf("built %d accounts in %v", n, time.Since(start))
+			dir, addrs := benchStateDir(b, n, senders)
+			b.Logf("state of %d accounts ready in %v", n, time.Since(start))
 			b.Run("open", func(b *testing.B) {
 				for b.Loop() {
 					l := openLevel(b, dir)
@@ -317,6 +317,39 @@ func BenchmarkStateSize(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchStateDir returns a directory holding a committed state of n
+// accounts (largeState) and the accounts' addresses. With
+// TALLY_BENCH_STATE_DIR set, the state is kept in DIR/<n> and reused by
+// later runs (generating ten million accounts takes many minutes), opened
+// once first, untimed, so that a ledger needing to rebuild its tree pages
+// does so before the timing starts.
+func benchStateDir(b *testing.B, n int, senders []identity) (string, []crypto.Address) {
+	root := os.Getenv("TALLY_BENCH_STATE_DIR")
+	if root == "" {
+		dir := b.TempDir()
+		return dir, largeState(b, dir, n, senders)
+	}
+	dir := filepath.Join(root, strconv.Itoa(n))
+	if _, err := os.Stat(filepath.Join(dir, "READY")); err != nil {
+		if err := os.RemoveAll(dir); err != nil {
+			b.Fatal(err)
+		}
+		addrs := largeState(b, dir, n, senders)
+		if err := os.WriteFile(filepath.Join(dir, "READY"), nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		return dir, addrs
+	}
+	addrs := make([]crypto.Address, n)
+	for i := range addrs {
+		h := sha256.Sum256(fmt.Appendf(nil, "account %d", i))
+		addrs[i] = crypto.Address(h[:20])
+	}
+	l := openLevel(b, dir)
+	l.Close()
+	return dir, addrs
 }
 
 // residentMiB is this process's resident set size (Linux), in MiB.

@@ -18,13 +18,17 @@
 //
 // State is a set of flat key/values; keys.go declares every key. The app
 // hash is the root of a sparse Merkle tree (package smt) over all of them,
-// kept in memory: FinalizeBlock executes on an overlay of the committed
-// state and updates a copy of the tree (O(changes x log(state))); Commit
-// writes the overlay, the height and the app hash in one synced batch, so a
-// crash leaves the old state or the new one, never a mix. Open rebuilds the
-// tree from the flat entries and refuses a state whose root differs from
-// the committed app hash. View gives consistent reads of the last committed
-// state and ics23 proofs of presence and absence (View.Prove).
+// paged: its top levels in memory, the pages of leaves below in the store
+// (tree.go). FinalizeBlock executes on an overlay of the committed state
+// and updates a copy of the tree (O(changes x log(state)), each changed
+// page read and rehashed once); Commit writes the changed pages, the
+// overlay, the height and the app hash in one synced batch, so a crash
+// leaves the old state or the new one, never a mix. Open builds the top
+// from the stored page summaries and refuses a tree whose root differs
+// from the committed app hash; without usable pages it rebuilds them from
+// the flat entries and checks those. View gives consistent reads of the
+// last committed state and ics23 proofs of presence and absence
+// (View.Prove).
 //
 // # Transactions
 //

@@ -6,11 +6,13 @@
 //
 // The tree holds, for every state key, the key itself and the SHA-256 hash
 // of its value; the values live in the flat store (LevelDB) that the tree
-// commits to. Inner nodes live only in memory: at start-up the node reads
-// the flat entries and calls Build, then checks the root against the
-// committed app hash. The package does no I/O, reads no clock, uses no
-// randomness, and its root depends only on the set of key/values, never on
-// the order in which they were written.
+// commits to. A tree from New or Build lives in memory. A paged tree
+// (NewPaged, OpenPaged, BuildPaged; paged.go) keeps only its top levels in
+// memory and its lower levels in pages that the caller stores, read through
+// a PageSource and a PageCache; its roots and proofs are those of the same
+// keys in memory. The package does no I/O of its own, reads no clock, uses
+// no randomness, and its root depends only on the set of key/values, never
+// on the order in which they were written.
 //
 // # Hashing
 //
