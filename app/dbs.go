@@ -36,7 +36,12 @@ func (r *dbRecorder) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	r.dbs = append(r.dbs, db)
 	r.mu.Unlock()
 	if r.gate != nil {
-		return faultDB{DB: db, gate: r.gate}, nil
+		fdb := faultDB{DB: db, gate: r.gate}
+		if s, ok := levelStoreByID(ctx.ID); ok {
+			dbDir, home := ctx.Config.DBDir(), ctx.Config.RootDir
+			fdb.damaged = func(cause string) *StoreDamagedError { return s.damaged(dbDir, home, cause) }
+		}
+		return fdb, nil
 	}
 	return db, nil
 }

@@ -46,9 +46,15 @@ type DiskFault struct {
 	Errno syscall.Errno
 	// Err is the error as the store reported it.
 	Err error
+	// Damaged is set when a read found the store's files damaged (no
+	// Errno then).
+	Damaged *StoreDamagedError
 }
 
 func (f *DiskFault) Error() string {
+	if f.Damaged != nil {
+		return f.Damaged.Error()
+	}
 	where := f.Store
 	if f.Path != "" {
 		where += " " + f.Path
@@ -198,6 +204,15 @@ func (g *diskFaultGate) check(v any) bool {
 	return true
 }
 
+// storeDamaged hands a damaged store found by a read to the handler, as
+// a disk fault: the node cannot go on serving from it.
+func (g *diskFaultGate) storeDamaged(e *StoreDamagedError) {
+	g.once.Do(func() {
+		g.logger.Error("stopping the node: a store is damaged", "err", e.Error())
+		g.handle(&DiskFault{Store: e.Store, Path: e.Path, Err: e, Damaged: e})
+	})
+}
+
 // ExitOnDiskFault is the default NodeOptions.OnDiskFault: it prints
 // "Error: " and the fault on stderr and ends the process with status 1.
 func ExitOnDiskFault(f *DiskFault) {
@@ -232,10 +247,19 @@ func (l *diskFaultLogger) Error(msg string, keyvals ...any) {
 type faultDB struct {
 	dbm.DB
 	gate *diskFaultGate
+	// damaged, when set, turns a read that finds the store damaged (a
+	// table block failing its checksum) into the one line that names
+	// the store and the way out (storecheck.go): the start-up checks do
+	// not read every table.
+	damaged func(cause string) *StoreDamagedError
 }
 
 func (d faultDB) seen(err error) error {
 	if err != nil {
+		if d.damaged != nil && isCorrupted(err) {
+			d.gate.storeDamaged(d.damaged(err.Error()))
+			return err
+		}
 		d.gate.check(err)
 	}
 	return err

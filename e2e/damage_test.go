@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/localnet"
 	"github.com/tallyledger/tally/localnet/faults"
@@ -82,6 +85,8 @@ func TestDamagedStoresRepairedOrRefused(t *testing.T) {
 		// replayed: the ledger started behind the block store.
 		replayed bool
 		recover  func(t *testing.T)
+		// onRead: the damage is found when the node reads it, not at start.
+		onRead bool
 	}{
 		{
 			name:     "consensus WAL cut mid-record",
@@ -213,6 +218,13 @@ func TestDamagedStoresRepairedOrRefused(t *testing.T) {
 			refusal: []string{"ledger", "ledger.db", "is damaged", "manifest", "tallyd reset --home"},
 			recover: reset,
 		},
+		{
+			name:    "block store table garbled",
+			damage:  func(t *testing.T) { compactAndGarbleTables(t, filepath.Join(data, "blockstore.db")) },
+			onRead:  true,
+			refusal: []string{"block store", "blockstore.db", "is damaged", "checksum", "tallyd reset --home"},
+			recover: reset,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,7 +236,35 @@ func TestDamagedStoresRepairedOrRefused(t *testing.T) {
 			}
 			tc.damage(t)
 			logFrom := fileSize(net.LogFile(v))
-			if tc.refusal != nil {
+			if tc.onRead {
+				// The node starts (or stops in its handshake); reading every
+				// block makes it read the damaged one, and it stops.
+				if err := net.RestartNode(v); err == nil {
+					top, err := net.Height(ctx, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for h := int64(1); h <= top && net.Running(v); h++ {
+						_, _ = net.Client(v).Block(ctx, &h)
+					}
+				}
+				wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+				defer cancel()
+				waitFor(wctx, t, "node3 stops on the damaged block store", func() (bool, error) { return !net.Running(v), nil })
+				b, _ := os.ReadFile(net.LogFile(v))
+				out := string(b[logFrom:])
+				if strings.Contains(out, "goroutine ") || strings.Contains(out, "panic:") {
+					t.Errorf("node3 logged a Go panic:\n%s", tail(out, 40))
+				}
+				last := lastLine(out)
+				for _, want := range append([]string{"Error: "}, tc.refusal...) {
+					if !strings.Contains(last, want) {
+						t.Errorf("node3's last line does not say %q: %s", want, last)
+					}
+				}
+				t.Logf("stopped: %s", last)
+				tc.recover(t)
+			} else if tc.refusal != nil {
 				out, started := startOnce(ctx, t, home)
 				if started {
 					t.Fatalf("tallyd started on the damaged store:\n%s", tail(out, 20))
@@ -507,5 +547,29 @@ func extractFile(t *testing.T, archive, name, dst string) {
 			t.Fatal(err)
 		}
 		return
+	}
+}
+
+// compactAndGarbleTables moves a stopped node's LevelDB database from its
+// journal into table files (as a node does once its journal is full) and
+// overwrites 64 bytes in the middle of each table.
+func compactAndGarbleTables(t *testing.T, dir string) {
+	t.Helper()
+	db, err := leveldb.OpenFile(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompactRange(util.Range{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tables, _ := filepath.Glob(filepath.Join(dir, "*.ldb"))
+	if len(tables) == 0 {
+		t.Fatalf("no table in %s after compaction", dir)
+	}
+	for _, f := range tables {
+		garbleAt(t, f, -1)
 	}
 }
