@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/consensus"
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/privval"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/syndtr/goleveldb/leveldb"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 )
 
 // writeJournal makes a LevelDB database in dir whose journal holds n
@@ -167,4 +169,26 @@ func TestSignStateCheckedAgainstItsSignBytes(t *testing.T) {
 	if err := checkSignState(&privval.FilePVLastSignState{Height: 40}); err != nil {
 		t.Errorf("sign state written past the network's height: %v", err)
 	}
+}
+
+// A read of one of CometBFT's databases that finds a damaged table block
+// reaches the gate as the one line naming the store and the way out.
+func TestFaultDBHandsDamagedReadsToTheGate(t *testing.T) {
+	g, out, calls := recordingGate()
+	s, _ := levelStoreByID("blockstore")
+	db := faultDB{DB: corruptDB{dbm.NewMemDB()}, gate: g,
+		damaged: func(cause string) *StoreDamagedError { return s.damaged("/h/data", "/h", cause) }}
+	if _, err := db.Get([]byte("k")); err == nil {
+		t.Fatal("Get of a damaged block: no error")
+	}
+	want := "block store /h/data/blockstore.db is damaged (leveldb/table: corruption on data-block (pos=0): checksum mismatch): blocks would be missing or wrong; delete the node's chain data with `tallyd reset --home /h`"
+	if calls.Load() != 1 || !strings.HasPrefix(out.String(), want) {
+		t.Fatalf("handler called %d times with %q", calls.Load(), out.String())
+	}
+}
+
+type corruptDB struct{ dbm.DB }
+
+func (corruptDB) Get([]byte) ([]byte, error) {
+	return nil, &lerrors.ErrCorrupted{Err: errors.New("leveldb/table: corruption on data-block (pos=0): checksum mismatch")}
 }
