@@ -35,10 +35,18 @@ const (
 // peer from which nothing has arrived for peerSilenceLimit is dropped and
 // then redialed every redialFastPause (for redialFastFor at most): the
 // network resumes within a dial of the heal.
+//
+// The silence is measured on this node's clock, so a node that was itself
+// frozen (SIGSTOP, a paused VM or container, a starved process) would find
+// every peer silent the moment it resumes, before it has read what they
+// sent meanwhile, and drop healthy connections. A check that comes more
+// than stallGap after the previous one is therefore skipped: the next one,
+// a second later, sees the peers' buffered messages read.
 const (
 	peerSilenceLimit = 5 * time.Second
 	redialFastPause  = time.Second
 	redialFastFor    = 2 * time.Minute
+	stallGap         = 2 * time.Second
 )
 
 // redialSwitch is the part of CometBFT's switch the redialer uses.
@@ -54,6 +62,7 @@ type peerRedialer struct {
 	peers    []*p2p.NetAddress
 	min, max time.Duration
 	state    map[p2p.ID]*redialState
+	checked  time.Time // the last silence check
 }
 
 type redialState struct {
@@ -115,8 +124,14 @@ func (r *peerRedialer) due(sw redialSwitch, now time.Time) []*p2p.NetAddress {
 }
 
 // silent returns the persistent peers among peers from which nothing has
-// arrived for longer than limit.
-func (r *peerRedialer) silent(peers []p2p.Peer, limit time.Duration) []p2p.Peer {
+// arrived for longer than limit, checked at now; none when the previous
+// check was more than stallGap ago (this node, not its peers, was stopped).
+func (r *peerRedialer) silent(peers []p2p.Peer, limit time.Duration, now time.Time) []p2p.Peer {
+	stalled := !r.checked.IsZero() && now.Sub(r.checked) > stallGap
+	r.checked = now
+	if stalled {
+		return nil
+	}
 	var out []p2p.Peer
 	for _, p := range peers {
 		if _, ok := r.state[p.ID()]; ok && p.Status().RecvMonitor.Idle > limit {
@@ -162,7 +177,7 @@ func (n *Node) redialLoop(r *peerRedialer) {
 			if !sw.IsRunning() {
 				continue
 			}
-			for _, p := range r.silent(sw.Peers().Copy(), peerSilenceLimit) {
+			for _, p := range r.silent(sw.Peers().Copy(), peerSilenceLimit, now) {
 				idle := p.Status().RecvMonitor.Idle.Round(time.Millisecond)
 				n.logger.Info("dropping silent persistent peer to redial it", "peer", p.ID(), "silent_for", idle.String())
 				sw.StopPeerForError(p, fmt.Errorf("nothing received for %s", idle))

@@ -122,12 +122,12 @@ func TestSilentPeerDroppedAndRedialedFast(t *testing.T) {
 		silentPeer{id: peerB, idle: 200 * time.Millisecond},
 		silentPeer{id: stranger, idle: time.Minute},
 	}
-	got := r.silent(peers, peerSilenceLimit)
+	t0 := time.Unix(1_000_000, 0)
+	got := r.silent(peers, peerSilenceLimit, t0)
 	if len(got) != 1 || got[0].ID() != peerA {
 		t.Fatalf("silent peers %v, want only %s", got, peerA)
 	}
 	sw := &fakeSwitch{connected: map[p2p.ID]bool{peerB: true}, dialing: map[p2p.ID]bool{}}
-	t0 := time.Unix(1_000_000, 0)
 	r.dropped(peerA, t0)
 	for i, want := range []int{0, 1, 1, 1, 1, 1} {
 		now := t0.Add(time.Duration(i) * time.Second)
@@ -142,6 +142,30 @@ func TestSilentPeerDroppedAndRedialedFast(t *testing.T) {
 	}
 	if n := len(r.due(sw, later.Add(1500*time.Millisecond))); n != 0 {
 		t.Fatalf("1.5s later: %d due, want 0 (backing off again)", n)
+	}
+}
+
+// A node that was itself frozen (paused, starved) finds every peer silent
+// when it resumes, before it has read what they sent meanwhile: the check
+// that comes late after the previous one drops nobody; the next, on time,
+// does drop a peer still silent.
+func TestNoSilentPeerDroppedAfterOwnStall(t *testing.T) {
+	const (
+		self  = "0000000000000000000000000000000000000000"
+		peerA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	)
+	r := newPeerRedialer(peerA+"@127.0.0.1:1000", self, 20*time.Second)
+	peers := []p2p.Peer{silentPeer{id: peerA, idle: 7 * time.Second}}
+	t0 := time.Unix(1_000_000, 0)
+	if got := r.silent(nil, peerSilenceLimit, t0); len(got) != 0 {
+		t.Fatalf("no peers: %v silent", got)
+	}
+	// The node was frozen for 7 s: the next check comes 7 s late.
+	if got := r.silent(peers, peerSilenceLimit, t0.Add(7*time.Second)); len(got) != 0 {
+		t.Fatalf("check right after a 7s stall found %v silent, want none", got)
+	}
+	if got := r.silent(peers, peerSilenceLimit, t0.Add(8*time.Second)); len(got) != 1 {
+		t.Fatalf("check on time after the stall found %v silent, want %s", got, peerA)
 	}
 }
 
