@@ -87,6 +87,7 @@ type Node struct {
 // not listen on any port until Start. Every failure is one line saying what
 // is wrong and, where there is one, what to do; nothing is left open.
 func NewNode(home string, opts NodeOptions) (n *Node, err error) {
+	began := time.Now()
 	c, ac, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
@@ -137,6 +138,15 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		return nil, err
 	}
 
+	// Where start-up time goes, said once the node is open: a restarted
+	// validator's rejoin time is mostly this and the first rounds.
+	var phases []any
+	mark := func(name string) {
+		now := time.Now()
+		phases = append(phases, name, now.Sub(began).Round(time.Millisecond).String())
+		began = now
+	}
+	mark("config_and_keys")
 	dbDir := c.DBDir()
 	if err := os.MkdirAll(dbDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dbDir, err)
@@ -161,6 +171,7 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 		st.Close()
 		return nil, levelStores[0].damaged(dbDir, home, err.Error())
 	}
+	mark("ledger_open")
 	dbs := &dbRecorder{gate: gate}
 	// The ledger's lock is held: no other node runs on this home.
 	if err := checkConsensusWAL(c, logger); err != nil {
@@ -194,9 +205,11 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	if err := checkLedgerAgainstChain(c, l, genDoc, dbs, home); err != nil {
 		return nil, err
 	}
+	mark("ledger_check")
 	if err := checkTxIndex(c, dbs, logger); err != nil {
 		return nil, err
 	}
+	mark("tx_index_check")
 
 	metrics.WatchLedger(l)
 	divergence.watch(l)
@@ -212,6 +225,8 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
+	mark("cometbft_open_and_handshake")
+	logger.Info("node opened", phases...)
 	n.cmt = cmtNode
 	n.rpc = local.New(cmtNode)
 	if ac.APIListenAddr != "" {
