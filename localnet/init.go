@@ -294,6 +294,7 @@ func configureNode(c *cmtcfg.Config, ac *app.Config, o Options, info NodeInfo) {
 	// Redial a restarted peer within seconds instead of CometBFT's
 	// exponential backoff, so a killed node rejoins quickly.
 	c.P2P.PersistentPeersMaxDialPeriod = 5 * time.Second
+	c.BlockSync.AdaptiveSync = true
 
 	tc := o.TimeoutCommit
 	c.Consensus.TimeoutCommit = tc
