@@ -43,11 +43,9 @@ func TestSoak(t *testing.T) {
 		func(k int) (faults.Result, error) { return inj.PartitionMinority(ctx, k%n, 8*time.Second) },
 		func(k int) (faults.Result, error) { return inj.PartitionHalves(ctx, 8*time.Second) },
 		func(k int) (faults.Result, error) { return inj.KillAll(ctx) },
-	}
-	if docker {
-		scenarios = append(scenarios, func(k int) (faults.Result, error) {
+		func(k int) (faults.Result, error) {
 			return inj.SlowLossy(ctx, k%n, 200*time.Millisecond, 50*time.Millisecond, 20, 8*time.Second)
-		})
+		},
 	}
 	byName := map[string]*soakStat{}
 	var order []string

@@ -107,26 +107,38 @@ func (f *Injector) Heal() error {
 	return nil
 }
 
-// DegradeLinks slows and thins node i's traffic to its peers: with tc
-// netem inside its container, every packet is delayed by delay (±jitter)
-// and loss percent are dropped; where the kernel has no netem, loss
-// percent of the packets to its peers are dropped at random (iptables
-// statistic), which TCP turns into retransmission delays. It returns what
-// it applied.
-func (f *Injector) DegradeLinks(i int, delay, jitter time.Duration, loss float64) (string, error) {
-	if f.net.Docker() == nil {
-		return "", errors.New("faults: slow and lossy links need a docker localnet (tc netem or iptables in the container)")
-	}
+// DegradeLinks slows and thins node i's links to its peers and returns
+// what it applied, and whether the delay was applied (the loss always is).
+//
+// In a process localnet, the proxies of the mesh delay every chunk of
+// bytes between node i and its peers, both ways, by delay (±jitter), and
+// hold loss percent of them back for a retransmission timeout (see
+// Impairment). In a docker localnet, tc netem inside node i's container
+// delays its packets by delay (±jitter) and drops loss percent; where the
+// kernel has no netem, loss percent of the packets to its peers are
+// dropped at random (iptables statistic), which TCP turns into
+// retransmission delays, and nothing is delayed.
+func (f *Injector) DegradeLinks(i int, delay, jitter time.Duration, loss float64) (how string, delayed bool, err error) {
 	pct := strconv.FormatFloat(loss, 'f', -1, 64) + "%"
-	err := f.nsenter(i, "tc", "qdisc", "replace", "dev", "eth0", "root", "netem", "delay", ms(delay), ms(jitter), "loss", pct)
+	if f.net.Docker() == nil {
+		if f.mesh == nil {
+			return "", false, errors.New("faults: slow links of a process localnet need the proxy mesh (InterposeMesh before Start)")
+		}
+		f.mesh.degrade(i, Impairment{Delay: delay, Jitter: jitter, Loss: loss / 100, RTO: MinRTO})
+		f.mu.Lock()
+		f.degraded[i] = "proxy"
+		f.mu.Unlock()
+		return fmt.Sprintf("proxies delay its links' bytes %s±%s both ways, %s of chunks held a further %s or more (as a retransmitted segment)", delay, jitter, pct, MinRTO), true, nil
+	}
+	err = f.nsenter(i, "tc", "qdisc", "replace", "dev", "eth0", "root", "netem", "delay", ms(delay), ms(jitter), "loss", pct)
 	if err == nil {
 		f.mu.Lock()
 		f.degraded[i] = "netem"
 		f.mu.Unlock()
-		return fmt.Sprintf("netem delay %s±%s, loss %s", delay, jitter, pct), nil
+		return fmt.Sprintf("netem delay %s±%s, loss %s", delay, jitter, pct), true, nil
 	}
 	if !strings.Contains(err.Error(), "qdisc kind is unknown") {
-		return "", err
+		return "", false, err
 	}
 	prob := strconv.FormatFloat(loss/100, 'f', -1, 64)
 	for j, nd := range f.net.Manifest().Nodes {
@@ -134,13 +146,13 @@ func (f *Injector) DegradeLinks(i int, delay, jitter time.Duration, loss float64
 			continue
 		}
 		if err := f.nsenter(i, "iptables", "-A", "OUTPUT", "-d", nd.Address, "-m", "statistic", "--mode", "random", "--probability", prob, "-j", "DROP"); err != nil {
-			return "", err
+			return "", false, err
 		}
 	}
 	f.mu.Lock()
 	f.degraded[i] = "iptables"
 	f.mu.Unlock()
-	return fmt.Sprintf("%s of packets to peers dropped at random (no netem in this kernel)", pct), nil
+	return fmt.Sprintf("%s of its packets to peers dropped at random (iptables statistic); no delay added: this kernel has no netem", pct), false, nil
 }
 
 // RestoreLinks removes what DegradeLinks did to node i.
@@ -150,6 +162,8 @@ func (f *Injector) RestoreLinks(i int) error {
 	delete(f.degraded, i)
 	f.mu.Unlock()
 	switch how {
+	case "proxy":
+		f.mesh.degrade(i, Impairment{})
 	case "netem":
 		return f.nsenter(i, "tc", "qdisc", "del", "dev", "eth0", "root")
 	case "iptables":

@@ -3,10 +3,12 @@ package faults
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tallyledger/tally/app"
 	"github.com/tallyledger/tally/localnet"
@@ -19,6 +21,11 @@ import (
 // unanswered) like a network that drops every packet; healing it lets
 // them through again. Unlike a real network, the held connection has no
 // TCP retransmission backoff to wait out after the heal.
+//
+// A link can also be slowed and thinned (degrade): every chunk of bytes
+// it copies arrives delay±jitter later, in order, and a share of them
+// later still, as a lost segment does once TCP retransmits it (see
+// Impairment).
 type Mesh struct {
 	n     int
 	links map[[2]int]*link
@@ -75,6 +82,55 @@ func (m *Mesh) cut(i, j int, cut bool) {
 	}
 }
 
+// degrade impairs (or, with the zero Impairment, restores) every link
+// between node i and the others, both ways.
+func (m *Mesh) degrade(i int, imp Impairment) {
+	for j := 0; j < m.n; j++ {
+		if j == i {
+			continue
+		}
+		for _, k := range [][2]int{{i, j}, {j, i}} {
+			if l := m.links[k]; l != nil {
+				l.setImpairment(imp)
+			}
+		}
+	}
+}
+
+// Impairment slows and thins a proxied link. A userspace proxy sees a
+// byte stream, not packets: it cannot drop bytes without breaking the
+// stream, so it does to a chunk what TCP does to a lost segment: holds it
+// back for a retransmission timeout. Each chunk (one read, at most 32 KiB)
+// is delayed by Delay±Jitter; with probability Loss it is "lost" and waits
+// a further RTO, doubled each time it is lost again. Chunks never overtake
+// each other, so one held chunk holds those behind it, as a lost segment
+// holds the stream behind it.
+type Impairment struct {
+	Delay, Jitter time.Duration
+	Loss          float64 // 0 to 1
+	RTO           time.Duration
+}
+
+// MinRTO is Linux's minimum TCP retransmission timeout, the wait a lost
+// segment costs on a fast link.
+const MinRTO = 200 * time.Millisecond
+
+func (imp Impairment) zero() bool { return imp.Delay == 0 && imp.Jitter == 0 && imp.Loss == 0 }
+
+// hold is how long a chunk read now is held back.
+func (imp Impairment) hold(rnd *rand.Rand) time.Duration {
+	d := imp.Delay
+	if imp.Jitter > 0 {
+		d += time.Duration(rnd.Int64N(int64(2*imp.Jitter)+1)) - imp.Jitter
+	}
+	rto := max(imp.RTO, MinRTO)
+	for k := 0; k < 8 && imp.Loss > 0 && rnd.Float64() < imp.Loss; k++ {
+		d += rto
+		rto *= 2
+	}
+	return max(d, 0)
+}
+
 // Close stops every proxy and closes their connections.
 func (m *Mesh) Close() {
 	for _, l := range m.links {
@@ -92,6 +148,7 @@ type link struct {
 	isCut  bool
 	closed bool
 	conns  map[net.Conn]struct{}
+	imp    Impairment
 }
 
 func newLink(target string) (*link, error) {
@@ -106,6 +163,18 @@ func newLink(target string) (*link, error) {
 }
 
 func (l *link) addr() string { return l.ln.Addr().String() }
+
+func (l *link) setImpairment(imp Impairment) {
+	l.mu.Lock()
+	l.imp = imp
+	l.mu.Unlock()
+}
+
+func (l *link) impairment() Impairment {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.imp
+}
 
 func (l *link) setCut(cut bool) {
 	l.mu.Lock()
@@ -172,26 +241,66 @@ func (l *link) serve() {
 	}
 }
 
-// pipe copies src to dst, holding the bytes while the link is cut.
+// pipe copies src to dst, holding the bytes while the link is cut and
+// delaying them while it is impaired. Reading goes on while chunks wait
+// (a slow link still carries many bytes in flight); the writer releases
+// them in order, each at its time.
 func (l *link) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if !l.waitOpen() {
-				return
+	type chunk struct {
+		b   []byte
+		due time.Time
+		eof bool
+	}
+	queue := make(chan chunk, 1024)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer close(queue)
+		rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
+		var last time.Time
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				c := chunk{b: append([]byte(nil), buf[:n]...), due: time.Now()}
+				if imp := l.impairment(); !imp.zero() {
+					c.due = c.due.Add(imp.hold(rnd))
+				}
+				if c.due.Before(last) {
+					c.due = last // in order: never before the chunk ahead
+				}
+				last = c.due
+				select {
+				case queue <- c:
+				case <-done:
+					return
+				}
 			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			if err != nil {
+				if err == io.EOF {
+					select {
+					case queue <- chunk{eof: true, due: last}:
+					case <-done:
+					}
+				}
 				return
 			}
 		}
-		if err != nil {
-			if err != io.EOF {
-				return
-			}
+	}()
+	for c := range queue {
+		if wait := time.Until(c.due); wait > 0 {
+			time.Sleep(wait)
+		}
+		if !l.waitOpen() {
+			return
+		}
+		if c.eof {
 			if tc, ok := dst.(*net.TCPConn); ok {
 				_ = tc.CloseWrite()
 			}
+			return
+		}
+		if _, err := dst.Write(c.b); err != nil {
 			return
 		}
 	}

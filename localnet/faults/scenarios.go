@@ -2,7 +2,9 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -57,10 +59,15 @@ func (f *Injector) KillAll(ctx context.Context) (Result, error) {
 	top := f.tip(ctx, all(f.net.Len()))
 	f.KillAllNodes()
 	began := time.Now()
-	for i := 0; i < f.net.Len(); i++ {
-		if err := f.Restart(i); err != nil {
-			return r, err
-		}
+	errs := make([]error, f.net.Len())
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f.Restart(i) }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return r, err
 	}
 	if err := f.waitAny(ctx, all(f.net.Len()), top+1); err != nil {
 		return r, err
@@ -148,14 +155,19 @@ func (f *Injector) PartitionHalves(ctx context.Context, d time.Duration) (Result
 	return r, f.waitAll(ctx, top+1)
 }
 
-// SlowLossy delays node i's packets by delay±jitter and drops loss
-// percent of them for d; the chain must go on. Recovery is the time after
-// the link is restored until node i is at the others' height.
+// SlowLossy delays node i's traffic by delay±jitter and loses loss
+// percent of it for d (see DegradeLinks); the chain must go on. Recovery
+// is the time after the links are restored until node i is at the others'
+// height. Where no delay could be applied the scenario is named "lossy
+// link".
 func (f *Injector) SlowLossy(ctx context.Context, i int, delay, jitter time.Duration, loss float64, d time.Duration) (Result, error) {
 	r := Result{Scenario: "slow, lossy link", Target: RejoinTarget}
-	how, err := f.DegradeLinks(i, delay, jitter, loss)
+	how, delayed, err := f.DegradeLinks(i, delay, jitter, loss)
 	if err != nil {
 		return r, err
+	}
+	if !delayed {
+		r.Scenario = "lossy link"
 	}
 	r.Fault = fmt.Sprintf("node%d: %s, for %s", i, how, d)
 	p, err := f.progress(ctx, others(f.net.Len(), i), d)
