@@ -3,7 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +97,75 @@ func TestFailoverResubmitsSameBytesWhenNodeFreezes(t *testing.T) {
 	}
 	if rerr := net.ResumeNode(0); rerr != nil {
 		t.Fatal(rerr)
+	}
+}
+
+// A comma-separated node list in the wallet's config (set with `tally
+// config set node a,b`, or written into config.json by hand) fails over
+// like --node a,b: with the first node dead, both sends say they move on
+// to the next node and are committed once each.
+func TestWalletConfigNodeListFailsOver(t *testing.T) {
+	net := startNet(t, defaultOpts())
+	ctx := testCtx(t, 3*time.Minute)
+	net.KillNode(3)
+	tally := func(args ...string) (string, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, tallyBinary, append([]string{"--home", net.WalletDir()}, args...)...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("tally %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
+		}
+		return stdout.String(), stderr.String()
+	}
+	// The localnet's wallet points at node0's RPC and API; the API
+	// belongs to the node, so it goes with it.
+	tally("config", "set", "api", "")
+	send := func(how string, live int) {
+		t.Helper()
+		stdout, stderr := tally("--output", "json", "send", "alice", "bob", "5TALLY")
+		for _, want := range []string{
+			"node " + net.RPCURL(3) + " failed",
+			"submitting the same signed transaction to " + net.RPCURL(live),
+			"committed, as reported by " + net.RPCURL(live),
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", how, want, stderr)
+			}
+		}
+		if !strings.Contains(stdout, `"status": "committed"`) {
+			t.Errorf("%s: not reported committed in the JSON output: %s", how, stdout)
+		}
+	}
+
+	tally("config", "set", "node", net.RPCURL(3)+","+net.RPCURL(1))
+	send("tally config set node", 1)
+
+	path := filepath.Join(net.WalletDir(), client.WalletConfigFile)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf map[string]any
+	if err := json.Unmarshal(raw, &conf); err != nil {
+		t.Fatal(err)
+	}
+	conf["node"] = net.RPCURL(3) + ", " + net.RPCURL(2)
+	if raw, err = json.MarshalIndent(conf, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	send("config.json node key", 2)
+
+	w := openWallet(t, net)
+	lc, err := net.LedgerClient(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist, total, err := lc.History(ctx, w.addr("alice").String(), 1, 10)
+	if err != nil || total != 2 || len(hist) != 2 {
+		t.Errorf("alice's history: %d entries (total %d, %v), want the two transfers", len(hist), total, err)
 	}
 }
