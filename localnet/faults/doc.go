@@ -5,14 +5,15 @@
 //
 // Faults: kill -9 one validator or all of them and restart; pause
 // (SIGSTOP, or docker pause); partitions (3|1, 2|2 or any grouping) and
-// heal; a slow and lossy link (tc netem); a rolling restart; a data disk
-// that fills while the node commits (MountSmallDisk puts a node's data on
-// a tmpfs of its own, as root; FillDisk fills it). In a docker
-// localnet links are cut with iptables DROP rules and slowed with tc netem
-// inside each container's network namespace (nsenter, as root); in a
-// process localnet every peer link runs through a userspace proxy of a
-// Mesh, interposed before the network starts, that holds the bytes while
-// the link is cut.
+// heal; a slow and lossy link; a rolling restart; a data disk that fills
+// while the node commits (MountSmallDisk puts a node's data on a tmpfs of
+// its own, as root; FillDisk fills it). In a docker localnet links are
+// cut with iptables DROP rules and slowed with tc netem (or, without
+// netem, thinned with iptables' random drop) inside each container's
+// network namespace (nsenter, as root); in a process localnet every peer
+// link runs through a userspace proxy of a Mesh, interposed before the
+// network starts, that holds the bytes while the link is cut and delays
+// them while it is degraded (Impairment).
 //
 // Each scenario method (KillOne, KillAll, PauseOne, PartitionMinority,
 // PartitionHalves, SlowLossy, RollingRestart, DoubleSign, DiskFull)
