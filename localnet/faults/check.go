@@ -222,21 +222,35 @@ func checkCometIndex(ctx context.Context, net *localnet.Net, acked []Acked, r *R
 	return nil
 }
 
-// history counts the hashes in an account's whole history.
+// history counts the hashes in an account's whole history. The pages
+// come newest first and the load may add entries while they are read,
+// which pushes older entries onto the next page: each entry is placed by
+// its position from the oldest (the page's total less its place), so an
+// entry read twice counts once, while a transaction recorded twice, at
+// two positions, still counts twice.
 func history(ctx context.Context, c *client.Client, addr string) (map[string]int, error) {
-	seen := map[string]int{}
-	for page, total := 1, 1; (page-1)*100 < total; page++ {
-		txs, t, err := c.History(ctx, addr, page, 100)
+	const perPage = 100
+	byPos := map[int]string{}
+	for page, total := 1, 1; (page-1)*perPage < total; page++ {
+		txs, t, err := c.History(ctx, addr, page, perPage)
 		if err != nil {
 			return nil, err
 		}
 		total = t
-		for _, tx := range txs {
-			seen[tx.Hash]++
+		for k, tx := range txs {
+			pos := t - 1 - (page-1)*perPage - k
+			if prev, ok := byPos[pos]; ok && prev != tx.Hash {
+				return nil, fmt.Errorf("entry %d of the history changed from %s to %s while it was read", pos, prev, tx.Hash)
+			}
+			byPos[pos] = tx.Hash
 		}
 		if len(txs) == 0 {
 			break
 		}
+	}
+	seen := map[string]int{}
+	for _, h := range byPos {
+		seen[h]++
 	}
 	return seen, nil
 }
