@@ -3,7 +3,10 @@ package localnet
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -41,6 +44,9 @@ type BenchOptions struct {
 	Drain time.Duration
 	// Progress, when set, is called about once a second during the run.
 	Progress func(BenchProgress)
+	// Profile, when set, receives node0's CPU profile (pprof format) taken
+	// over the load (the network needs Options.Pprof).
+	Profile io.Writer
 }
 
 // BenchProgress is a running count, for a progress line.
@@ -181,6 +187,12 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 		method = "broadcast_tx_sync"
 	}
 	interval := time.Duration(float64(time.Second) * float64(opts.Batch) * float64(len(lanes)) / float64(opts.Rate))
+	profDone := make(chan error, 1)
+	if opts.Profile != nil {
+		go func() { profDone <- fetchProfile(ctx, n.PprofURL(0), opts.Duration, opts.Profile) }()
+	} else {
+		profDone <- nil
+	}
 	var wg sync.WaitGroup
 	for li, l := range lanes {
 		wg.Add(1)
@@ -264,11 +276,39 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 			res.HostCPU = cpu1.busySince(cpu0)
 		}
 	}
+	if err := <-profDone; err != nil {
+		return nil, err
+	}
 	if err := tr.checkResults(ctx, n); err != nil {
 		return nil, err
 	}
 	tr.fill(res, sent)
 	return res, nil
+}
+
+// fetchProfile writes the CPU profile of the node serving pprof at base,
+// taken over d, to w.
+func fetchProfile(ctx context.Context, base string, d time.Duration, w io.Writer) error {
+	if base == "" {
+		return errors.New("bench: a profile needs a network made with pprof on (Options.Pprof)")
+	}
+	secs := max(1, int(d.Round(time.Second)/time.Second))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: d + time.Minute}).Do(req)
+	if err != nil {
+		return fmt.Errorf("bench: profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("bench: profile: HTTP %d from %s", resp.StatusCode, base)
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("bench: profile: %w", err)
+	}
+	return nil
 }
 
 // AppName names the application the network runs: "tally" or "kvstore".

@@ -287,6 +287,9 @@ func configureNode(c *cmtcfg.Config, ac *app.Config, o Options, info NodeInfo) {
 	}
 	c.P2P.PexReactor = false
 	c.FilterPeers = true
+	if o.Pprof && len(o.Hosts) == 0 && !o.Docker {
+		c.RPC.PprofListenAddress = net.JoinHostPort("127.0.0.1", strconv.Itoa(info.Ports.P2P+2))
+	}
 	c.TxIndex.Indexer = "null"
 	if o.CometTxIndex {
 		c.TxIndex.Indexer = "kv"

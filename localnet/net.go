@@ -318,6 +318,15 @@ func (n *Net) RPCURL(i int) string { return rpcURL(n.node(i).info) }
 // or "" when the node serves no metrics.
 func (n *Net) MetricsURL(i int) string { return metricsURL(n.node(i).info) }
 
+// PprofURL returns node i's pprof address (http://127.0.0.1:port), or ""
+// unless the network was made and started with Options.Pprof.
+func (n *Net) PprofURL(i int) string {
+	if !n.opts.Pprof || len(n.opts.Hosts) > 0 || n.opts.Docker {
+		return ""
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(n.node(i).info.Ports.P2P+2))
+}
+
 // APIURL is node i's ledger JSON-RPC API address.
 func (n *Net) APIURL(i int) string { return apiURL(n.node(i).info) }
 

@@ -63,6 +63,10 @@ type Options struct {
 	// tx_search RPC methods). Off by default: the ledger indexes
 	// transactions and histories itself.
 	CometTxIndex bool
+	// Pprof serves Go's net/http/pprof on each node's 127.0.0.1 at
+	// base+2+100i (CometBFT's rpc.pprof_laddr), for profiling a node
+	// under load (Net.PprofURL). Process localnets only.
+	Pprof bool
 
 	// Start.
 

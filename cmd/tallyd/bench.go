@@ -53,7 +53,8 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 			repeat, _ := fs.GetInt("repeat")
 			output, _ := fs.GetString("output")
 			plotFile, _ := fs.GetString("plot")
-			opts := localnet.BenchOptions{Duration: duration}
+			profileDir, _ := fs.GetString("profile")
+			opts := benchRunOptions{BenchOptions: localnet.BenchOptions{Duration: duration}}
 			opts.Batch, _ = fs.GetInt("batch")
 			opts.Lanes, _ = fs.GetInt("lanes")
 			opts.Sync, _ = fs.GetBool("sync")
@@ -84,6 +85,12 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 				return fmt.Errorf("find the tallyd executable: %w", err)
 			}
 			o.LogLevel, _ = fs.GetString("log-level")
+			o.Pprof = profileDir != ""
+			if profileDir != "" {
+				if err := os.MkdirAll(profileDir, 0o755); err != nil {
+					return fmt.Errorf("--profile: %w", err)
+				}
+			}
 			// An existing network in --dir is reused only for a plain run;
 			// otherwise every run gets a fresh network of its own.
 			reuse := fs.Changed("dir") && baseline == "" && repeat == 1
@@ -116,7 +123,11 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 					if !reuse {
 						netDir = filepath.Join(dir, fmt.Sprintf("%s-%d", appName(a), rep))
 					}
-					rs, err := benchNetwork(ctx, progress, netDir, ao, rates, opts)
+					ro := opts
+					if profileDir != "" {
+						ro.ProfilePrefix = filepath.Join(profileDir, fmt.Sprintf("%s-%d", appName(a), rep))
+					}
+					rs, err := benchNetwork(ctx, progress, netDir, ao, rates, ro)
 					runs = append(runs, rs...)
 					if err != nil {
 						return err
@@ -151,6 +162,7 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 	fs.String("output", "text", "text (a table) or json")
 	fs.String("plot", "", "write a PNG of committed tx/s and latency over time to this file")
 	fs.String("log-level", "", "node log level; default from each node's config.toml")
+	fs.String("profile", "", "write node0's CPU profile over each run's load to DIR/<app>-<repeat>-<rate>.pprof (read with go tool pprof -top)")
 	return cmd
 }
 
@@ -162,7 +174,14 @@ func appName(app string) string {
 }
 
 // benchNetwork starts the network in dir, runs every rate and stops it.
-func benchNetwork(ctx context.Context, w io.Writer, dir string, o localnet.Options, rates []int, opts localnet.BenchOptions) ([]*localnet.BenchResult, error) {
+// benchRunOptions are one network's bench options: the load's, and where
+// node0's profiles go ("" for none).
+type benchRunOptions struct {
+	localnet.BenchOptions
+	ProfilePrefix string
+}
+
+func benchNetwork(ctx context.Context, w io.Writer, dir string, o localnet.Options, rates []int, opts benchRunOptions) ([]*localnet.BenchResult, error) {
 	if err := localnet.Init(dir, o); err != nil {
 		return nil, err
 	}
@@ -191,7 +210,20 @@ func benchNetwork(ctx context.Context, w io.Writer, dir string, o localnet.Optio
 			fmt.Fprintf(w, "  %s @%d/s %s %3.0fs: offered %d, rejected %d, committed %d, height %d\n",
 				net.AppName(), rate, phase, p.Elapsed.Seconds(), p.Offered, p.Rejected, p.Committed, p.Height)
 		}
-		res, err := localnet.Bench(ctx, net, ro)
+		var prof *os.File
+		if opts.ProfilePrefix != "" {
+			f, err := os.Create(fmt.Sprintf("%s-%d.pprof", opts.ProfilePrefix, rate))
+			if err != nil {
+				return runs, fmt.Errorf("--profile: %w", err)
+			}
+			prof, ro.Profile = f, f
+		}
+		res, err := localnet.Bench(ctx, net, ro.BenchOptions)
+		if prof != nil {
+			if cerr := prof.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("--profile: %w", cerr)
+			}
+		}
 		if err != nil {
 			return runs, err
 		}
