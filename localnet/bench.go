@@ -32,9 +32,17 @@ type BenchOptions struct {
 	// 4). Each lane owns its senders and sends its batches in order, so a
 	// sender's nonces reach its node in order.
 	Lanes int
-	// Sync broadcasts with broadcast_tx_sync (CheckTx's answer counted as
-	// admitted or rejected) instead of broadcast_tx_async.
-	Sync bool
+	// Async broadcasts with broadcast_tx_async instead of
+	// broadcast_tx_sync: the node answers before CheckTx runs, so a
+	// transaction CheckTx refuses is neither retried nor counted as
+	// rejected, and shows as lost.
+	Async bool
+	// Retry is how long after the load's last scheduled batch a lane
+	// still resends the transactions the node refused for now (mempool
+	// full, too many pending for the sender, an earlier nonce not in yet,
+	// no answer); default 10 s. What is still refused then counts as
+	// rejected.
+	Retry time.Duration
 	// Senders are the wallet keys that send (Tally only); each sends to the
 	// next one (the last to the first) through node (index mod N).
 	// Default: every userN key, else alice and bob.
@@ -55,6 +63,7 @@ type BenchProgress struct {
 	Draining  bool // the load is over; waiting for commits
 	Offered   int
 	Rejected  int
+	Retried   int
 	Committed int
 	Height    int64
 }
@@ -66,13 +75,18 @@ type BenchResult struct {
 	Duration time.Duration // load duration asked for
 	TxBytes  int           // size of each transaction
 
-	Offered   int            // transactions sent
-	Admitted  int            // of which the node accepted (Offered - Rejected)
-	Rejected  int            // of which the node refused
-	Reasons   map[string]int // rejections by reason
-	Committed int            // admitted transactions found in blocks with code 0
-	Failed    int            // found in blocks with a non-zero code (results read after the run)
-	Lost      int            // admitted but never seen in a block by the end of the drain
+	Offered  int            // transactions offered (each counted once, however often it was sent)
+	Admitted int            // of which the node accepted (Offered - Rejected)
+	Rejected int            // of which the node refused for good (or still refused when the retries ended)
+	Reasons  map[string]int // rejections by reason
+	// Retried counts the refusals that were retried (a transaction refused
+	// for now is sent again, see BenchOptions.Retry), by reason in
+	// RetryReasons.
+	Retried      int
+	RetryReasons map[string]int
+	Committed    int // admitted transactions found in blocks with code 0
+	Failed       int // found in blocks with a non-zero code (results read after the run)
+	Lost         int // admitted (CheckTx accepted them) but never seen in a block by the end of the drain
 
 	Blocks      int // blocks committed from the start of the load to the last commit
 	MaxBlockTxs int
@@ -135,6 +149,9 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 	if opts.Drain <= 0 {
 		opts.Drain = max(30*time.Second, opts.Duration)
 	}
+	if opts.Retry <= 0 {
+		opts.Retry = 10 * time.Second
+	}
 	total := int(float64(opts.Rate) * opts.Duration.Seconds())
 	if total < 1 {
 		return nil, fmt.Errorf("bench: rate %d for %s is no transaction", opts.Rate, opts.Duration)
@@ -147,7 +164,7 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 	} else if err := n.WaitAll(ctx, h+1); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	res := &BenchResult{App: n.AppName(), Rate: opts.Rate, Duration: opts.Duration, Reasons: map[string]int{}, HostCPU: -1}
+	res := &BenchResult{App: n.AppName(), Rate: opts.Rate, Duration: opts.Duration, Reasons: map[string]int{}, RetryReasons: map[string]int{}, HostCPU: -1}
 	var lanes []*lane
 	var err error
 	if n.opts.App == AppKVStore {
@@ -169,7 +186,7 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 
-	tr := &tracker{submitted: make(map[[32]byte]time.Time, total), reasons: res.Reasons}
+	tr := newTracker(total, res.Reasons, res.RetryReasons)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	began := time.Now()
@@ -181,12 +198,13 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 		tr.watch(watchCtx, n, startHeight)
 	}()
 
-	// Each lane sends a batch every interval, staggered over one interval.
-	method := "broadcast_tx_async"
-	if opts.Sync {
-		method = "broadcast_tx_sync"
+	// Each lane offers a batch every interval, staggered over one interval.
+	method := "broadcast_tx_sync"
+	if opts.Async {
+		method = "broadcast_tx_async"
 	}
 	interval := time.Duration(float64(time.Second) * float64(opts.Batch) * float64(len(lanes)) / float64(opts.Rate))
+	giveUp := began.Add(opts.Duration + opts.Retry)
 	profDone := make(chan error, 1)
 	if opts.Profile != nil {
 		go func() { profDone <- fetchProfile(ctx, n.PprofURL(0), opts.Duration, opts.Profile) }()
@@ -199,36 +217,8 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 		go func() {
 			defer wg.Done()
 			bc := newBatchClient(n.RPCURL(l.node))
-			refused := map[int]bool{} // senders with a refused transaction
-			next := began.Add(interval * time.Duration(li) / time.Duration(len(lanes)))
-			for i := 0; i < len(l.txs) && ctx.Err() == nil; i += opts.Batch {
-				if d := time.Until(next); d > 0 {
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(d):
-					}
-				}
-				next = next.Add(interval)
-				batch := make([]benchTx, 0, opts.Batch)
-				for _, tx := range l.txs[i:min(i+opts.Batch, len(l.txs))] {
-					if tx.sender >= 0 && refused[tx.sender] {
-						tr.skip()
-						continue
-					}
-					batch = append(batch, tx)
-				}
-				if len(batch) == 0 {
-					continue
-				}
-				tr.submit(batch)
-				outcomes, err := bc.broadcast(ctx, method, batch)
-				for _, k := range tr.answered(batch, outcomes, err) {
-					if batch[k].sender >= 0 {
-						refused[batch[k].sender] = true
-					}
-				}
-			}
+			first := began.Add(interval * time.Duration(li) / time.Duration(len(lanes)))
+			runLane(ctx, l, bc, tr, method, opts.Batch, first, interval, giveUp)
 		}()
 	}
 	progress := func(draining bool) {
@@ -251,7 +241,7 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 			progress(false)
 		}
 	}
-	sent := time.Since(began)
+	sent := tr.lastOffer().Sub(began) + interval
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -311,6 +301,116 @@ func fetchProfile(ctx context.Context, base string, d time.Duration, w io.Writer
 	return nil
 }
 
+// runLane offers l's transactions, batch txs every interval from first,
+// and sends them with their retries in order: each interval up to two
+// requests of batch transactions (CometBFT's default limit of a JSON-RPC
+// batch is 10) from the head of the lane's queue (the transactions offered
+// and not yet admitted), so a sender's nonces reach the node in order and
+// a backlog of retries can be caught up. A transaction refused for now
+// (outcome.retry) stays in the queue and goes again with the next request;
+// one refused for good ends its sender's load (its later nonces can no
+// longer be next). At giveUp, what the queue still holds is rejected.
+func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method string, batch int, first time.Time, interval time.Duration, giveUp time.Time) {
+	q := &laneQueue{refused: map[int]bool{}, last: map[[32]byte]string{}}
+	next, offered := first, 0
+	for ctx.Err() == nil {
+		if offered >= len(l.txs) && (len(q.txs) == 0 || !time.Now().Before(giveUp)) {
+			break
+		}
+		if d := time.Until(next); d > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(d):
+			}
+		}
+		next = next.Add(interval)
+		if offered < len(l.txs) {
+			fresh := l.txs[offered:min(offered+batch, len(l.txs))]
+			offered += len(fresh)
+			tr.offer(fresh)
+			q.txs = append(q.txs, fresh...)
+		}
+		// A second request catches up a backlog, unless the node just
+		// refused something for now.
+		for range 2 {
+			send := q.take(batch, tr)
+			if len(send) == 0 {
+				break
+			}
+			outs, err := bc.broadcast(ctx, method, send)
+			if err != nil {
+				outs = make([]outcome, len(send))
+				for i := range outs {
+					outs[i] = outcome{reason: err.Error(), retry: true}
+				}
+			}
+			if q.settle(send, outs, tr) > 0 {
+				break
+			}
+		}
+	}
+	for _, tx := range q.txs {
+		tr.reject(tx, "not admitted when the retries ended; last refused with: "+shortReason(q.last[tx.hash]))
+	}
+}
+
+// laneQueue is a lane's transactions offered and not yet admitted, in
+// order.
+type laneQueue struct {
+	txs     []benchTx
+	refused map[int]bool        // senders with a transaction refused for good
+	last    map[[32]byte]string // the last refusal of a transaction retried
+}
+
+// take removes up to max transactions from the head of the queue to send
+// them, rejecting on the way those of senders refused for good.
+func (q *laneQueue) take(max int, tr *tracker) []benchTx {
+	var send []benchTx
+	i := 0
+	for ; i < len(q.txs) && len(send) < max; i++ {
+		tx := q.txs[i]
+		if tx.sender >= 0 && q.refused[tx.sender] {
+			tr.reject(tx, skippedReason)
+			delete(q.last, tx.hash)
+			continue
+		}
+		send = append(send, tx)
+	}
+	q.txs = q.txs[i:]
+	return send
+}
+
+// settle records the node's answers to send and puts the transactions
+// refused for now back at the head of the queue, in their order; it
+// returns how many those are.
+func (q *laneQueue) settle(send []benchTx, outs []outcome, tr *tracker) int {
+	var again []benchTx
+	for i, tx := range send {
+		o := outcome{reason: "no answer in the batch", retry: true}
+		if i < len(outs) {
+			o = outs[i]
+		}
+		switch {
+		case o.reason == "":
+			tr.admit(tx)
+			delete(q.last, tx.hash)
+		case o.retry:
+			tr.retried(o.reason)
+			q.last[tx.hash] = o.reason
+			again = append(again, tx)
+		default:
+			tr.reject(tx, o.reason)
+			delete(q.last, tx.hash)
+			if tx.sender >= 0 {
+				q.refused[tx.sender] = true
+			}
+		}
+	}
+	q.txs = append(again, q.txs...)
+	return len(again)
+}
+
 // AppName names the application the network runs: "tally" or "kvstore".
 func (n *Net) AppName() string {
 	if n.opts.App == AppKVStore {
@@ -319,66 +419,82 @@ func (n *Net) AppName() string {
 	return "tally"
 }
 
-// tracker follows every submitted transaction to its block.
+// tracker follows every offered transaction to its admission and its
+// block.
 type tracker struct {
 	began time.Time
 
-	mu        sync.Mutex
-	submitted map[[32]byte]time.Time // waiting for their block
-	offered   int
-	rejected  int
-	reasons   map[string]int
-	commits   []commitRecord // one per transaction seen in a block
-	blocks    int
-	maxBlock  int
-	height    atomic.Int64
+	mu       sync.Mutex
+	waiting  map[[32]byte]*offeredTx // offered, not yet seen in a block nor rejected
+	offered  int
+	last     time.Time // of the last offer
+	rejected int
+	retries  int
+	reasons  map[string]int // rejections
+	retryBy  map[string]int // refusals retried
+	commits  []commitRecord // one per transaction seen in a block
+	blocks   int
+	maxBlock int
+	height   atomic.Int64
 }
 
-func (t *tracker) submit(batch []benchTx) {
+// offeredTx is an offered transaction waiting for its block.
+type offeredTx struct {
+	at       time.Time // first offered: latency runs from here
+	admitted bool      // the node accepted it
+}
+
+func newTracker(total int, reasons, retryReasons map[string]int) *tracker {
+	return &tracker{waiting: make(map[[32]byte]*offeredTx, total), reasons: reasons, retryBy: retryReasons}
+}
+
+// offer records transactions offered now.
+func (t *tracker) offer(batch []benchTx) {
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, tx := range batch {
-		t.submitted[tx.hash] = now
+		t.waiting[tx.hash] = &offeredTx{at: now}
 	}
 	t.offered += len(batch)
+	t.last = now
 }
 
-// skip records a transaction not sent (skippedReason).
-func (t *tracker) skip() {
+// lastOffer is when the last transactions were offered.
+func (t *tracker) lastOffer() time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.offered++
-	t.rejected++
-	t.reasons[skippedReason]++
+	return t.last
 }
 
-// answered records the node's answers to a batch: a transport error or a
-// per-transaction error (or non-zero CheckTx code) is a rejection. It
-// returns the positions of the rejected transactions.
-func (t *tracker) answered(batch []benchTx, outcomes []string, err error) (rejected []int) {
+// admit records that the node accepted tx.
+func (t *tracker) admit(tx benchTx) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i, tx := range batch {
-		reason := ""
-		switch {
-		case err != nil:
-			reason = err.Error()
-		case i < len(outcomes):
-			reason = outcomes[i]
-		}
-		if reason == "" {
-			continue
-		}
-		if _, waiting := t.submitted[tx.hash]; !waiting {
-			continue // already committed (cannot be refused any more)
-		}
-		delete(t.submitted, tx.hash)
-		t.rejected++
-		t.reasons[shortReason(reason)]++
-		rejected = append(rejected, i)
+	if w := t.waiting[tx.hash]; w != nil {
+		w.admitted = true
 	}
-	return rejected
+}
+
+// retried counts a refusal that will be retried.
+func (t *tracker) retried(reason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.retries++
+	t.retryBy[shortReason(reason)]++
+}
+
+// reject records that tx is refused for good (unless it is already in a
+// block: an answer lost in transport may hide an admission).
+func (t *tracker) reject(tx benchTx, reason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.waiting[tx.hash]; !ok {
+		return
+	}
+	delete(t.waiting, tx.hash)
+	t.rejected++
+	t.reasons[shortReason(reason)]++
 }
 
 // commitRecord is one of the run's transactions found in a block.
@@ -398,12 +514,12 @@ func (t *tracker) block(height int64, txs [][]byte, at time.Time) {
 	t.maxBlock = max(t.maxBlock, len(txs))
 	for i, raw := range txs {
 		h := sha256.Sum256(raw)
-		sub, ok := t.submitted[h]
+		w, ok := t.waiting[h]
 		if !ok {
 			continue
 		}
-		delete(t.submitted, h)
-		t.commits = append(t.commits, commitRecord{height: height, index: i, latency: at.Sub(sub), since: at.Sub(t.began)})
+		delete(t.waiting, h)
+		t.commits = append(t.commits, commitRecord{height: height, index: i, latency: at.Sub(w.at), since: at.Sub(t.began)})
 	}
 }
 
@@ -434,16 +550,22 @@ func (t *tracker) checkResults(ctx context.Context, n *Net) error {
 	return nil
 }
 
+// settled says whether every admitted transaction is in a block.
 func (t *tracker) settled() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.submitted) == 0
+	for _, w := range t.waiting {
+		if w.admitted {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *tracker) progress() BenchProgress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return BenchProgress{Offered: t.offered, Rejected: t.rejected, Committed: len(t.commits), Height: t.height.Load()}
+	return BenchProgress{Offered: t.offered, Rejected: t.rejected, Retried: t.retries, Committed: len(t.commits), Height: t.height.Load()}
 }
 
 // watch reads every block after from that node0 (or, while it does not
@@ -500,7 +622,17 @@ func (t *tracker) readBlock(ctx context.Context, c *rpchttp.HTTP, h int64, seen 
 func (t *tracker) fill(res *BenchResult, sent time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	res.Offered, res.Rejected = t.offered, t.rejected
+	// Transactions never answered (the run was cut short) are rejected;
+	// the admitted ones not in a block are lost.
+	for _, w := range t.waiting {
+		if w.admitted {
+			res.Lost++
+		} else {
+			t.rejected++
+			t.reasons["not answered"]++
+		}
+	}
+	res.Offered, res.Rejected, res.Retried = t.offered, t.rejected, t.retries
 	res.Admitted = t.offered - t.rejected
 	var lat []time.Duration
 	var last time.Duration
@@ -513,7 +645,6 @@ func (t *tracker) fill(res *BenchResult, sent time.Duration) {
 		lat = append(lat, r.latency)
 		last = max(last, r.since)
 	}
-	res.Lost = len(t.submitted)
 	res.Blocks, res.MaxBlockTxs = t.blocks, t.maxBlock
 	if s := sent.Seconds(); s > 0 {
 		res.OfferedTPS = float64(t.offered) / s

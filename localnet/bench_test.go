@@ -2,7 +2,7 @@ package localnet
 
 import (
 	"crypto/sha256"
-	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,22 +36,26 @@ func TestShortReasonGroups(t *testing.T) {
 	}
 }
 
-// TestTrackerAccounting follows transactions through submission, refusal
+// TestTrackerAccounting follows transactions through offer, refusal
 // and blocks: a refused one is rejected, one with a non-zero code failed,
-// one never seen is lost, and latency runs from submission to the block.
+// an admitted one never seen is lost, one never admitted is not lost, and
+// latency runs from the offer to the block.
 func TestTrackerAccounting(t *testing.T) {
-	tx := func(s string) benchTx { return benchTx{raw: []byte(s), hash: sha256.Sum256([]byte(s))} }
-	a, b, c, d, e := tx("a"), tx("b"), tx("c"), tx("d"), tx("e")
+	tx := func(s string) benchTx { return benchTx{raw: []byte(s), hash: sha256.Sum256([]byte(s)), sender: -1} }
+	a, b, c, d, e, f := tx("a"), tx("b"), tx("c"), tx("d"), tx("e"), tx("f")
 	began := time.Now()
-	tr := &tracker{began: began, submitted: map[[32]byte]time.Time{}, reasons: map[string]int{}}
-	tr.submit([]benchTx{a, b, c})
-	tr.answered([]benchTx{a, b, c}, []string{"", "", "mempool is full: 12"}, nil)
-	tr.submit([]benchTx{d, e})
-	tr.answered([]benchTx{d, e}, nil, errors.New("connection refused"))
-	tr.submit([]benchTx{tx("f")})
-	tr.answered([]benchTx{tx("f")}, []string{""}, nil)
+	tr := newTracker(6, map[string]int{}, map[string]int{})
+	tr.began = began
+	tr.offer([]benchTx{a, b, c, d, e, f})
+	for _, x := range []benchTx{a, b, f} {
+		tr.admit(x)
+	}
+	tr.reject(c, "CheckTx code 7 (tally): insufficient funds 12")
+	tr.reject(d, "connection refused")
+	tr.reject(e, "connection refused")
 	tr.block(7, [][]byte{[]byte("a"), []byte("x"), []byte("b")}, began.Add(1500*time.Millisecond))
 	tr.commits[1].failed = true // as checkResults marks b (code 5)
+	tr.reject(a, "late answer") // already in a block: not rejected
 
 	res := &BenchResult{Reasons: tr.reasons}
 	tr.fill(res, 2*time.Second)
@@ -59,7 +63,7 @@ func TestTrackerAccounting(t *testing.T) {
 		t.Fatalf("offered %d rejected %d admitted %d committed %d failed %d lost %d, want 6 3 3 1 1 1",
 			res.Offered, res.Rejected, res.Admitted, res.Committed, res.Failed, res.Lost)
 	}
-	if res.Reasons["mempool is full: N"] != 1 || res.Reasons["connection refused"] != 2 {
+	if res.Reasons["CheckTx code N (tally): insufficient funds N"] != 1 || res.Reasons["connection refused"] != 2 {
 		t.Errorf("reasons %v", res.Reasons)
 	}
 	if res.P50 < time.Second || res.P50 > 1500*time.Millisecond || res.Max != res.P50 {
@@ -70,5 +74,104 @@ func TestTrackerAccounting(t *testing.T) {
 	}
 	if len(res.Timeline) != 2 || res.Timeline[1].Committed != 1 {
 		t.Errorf("timeline %+v, want the commit in second 1", res.Timeline)
+	}
+}
+
+// TestLaneRetriesInOrder: transactions refused for now go back to the
+// head of the queue in their order and are admitted later, counted once
+// as offered and never as rejected or lost; one refused for good ends its
+// sender's later transactions; what is still refused when the retries end
+// is rejected, not lost.
+func TestLaneRetriesInOrder(t *testing.T) {
+	mk := func(s string, sender int) benchTx {
+		return benchTx{raw: []byte(s), hash: sha256.Sum256([]byte(s)), sender: sender}
+	}
+	a1, a2, b1, c1, b2, c2 := mk("a1", 0), mk("a2", 0), mk("b1", 1), mk("c1", 2), mk("b2", 1), mk("c2", 2)
+	tr := newTracker(6, map[string]int{}, map[string]int{})
+	q := &laneQueue{refused: map[int]bool{}, last: map[[32]byte]string{}}
+	tr.offer([]benchTx{a1, a2, b1, c1, b2, c2})
+	q.txs = []benchTx{a1, a2, b1, c1, b2, c2}
+
+	send := q.take(4, tr)
+	if got := names(send); got != "a1 a2 b1 c1" {
+		t.Fatalf("first request %q, want a1 a2 b1 c1", got)
+	}
+	full := outcome{reason: "mempool is full: 5000", retry: true}
+	ahead := outcome{reason: "CheckTx code 4 (tally): nonce 8 is ahead, account expects 7", retry: true}
+	q.settle(send, []outcome{full, ahead, {}, {reason: "CheckTx code 7 (tally): insufficient"}}, tr)
+	if got := names(q.txs); got != "a1 a2 b2 c2" {
+		t.Fatalf("queue after the first answers %q, want a1 a2 b2 c2 (refused for now first, in order)", got)
+	}
+	send = q.take(4, tr)
+	if got := names(send); got != "a1 a2 b2" {
+		t.Fatalf("second request %q, want a1 a2 b2 (c2's sender was refused for good)", got)
+	}
+	q.settle(send, []outcome{{}, {}, full}, tr)
+	if got := names(q.txs); got != "b2" {
+		t.Fatalf("queue %q, want b2", got)
+	}
+	// The retries end with b2 still refused.
+	for _, x := range q.txs {
+		tr.reject(x, "not admitted when the retries ended; last refused with: "+shortReason(q.last[x.hash]))
+	}
+	tr.block(3, [][]byte{a1.raw, a2.raw, b1.raw}, time.Now())
+
+	res := &BenchResult{Reasons: tr.reasons}
+	tr.fill(res, time.Second)
+	if res.Offered != 6 || res.Admitted != 3 || res.Committed != 3 || res.Rejected != 3 || res.Lost != 0 || tr.retries != 3 {
+		t.Fatalf("offered %d admitted %d committed %d rejected %d lost %d retried %d, want 6 3 3 3 0 3",
+			res.Offered, res.Admitted, res.Committed, res.Rejected, res.Lost, tr.retries)
+	}
+	if res.Reasons[skippedReason] != 1 || res.Reasons["not admitted when the retries ended; last refused with: mempool is full: N"] != 1 {
+		t.Errorf("reasons %v", res.Reasons)
+	}
+}
+
+func names(txs []benchTx) string {
+	var s []string
+	for _, x := range txs {
+		s = append(s, string(x.raw))
+	}
+	return strings.Join(s, " ")
+}
+
+// TestOutcomeClassification: which answers are retried.
+func TestOutcomeClassification(t *testing.T) {
+	res := func(code uint32, space, log string) *rpcResponse {
+		r := &rpcResponse{}
+		r.Result = &struct {
+			Code      uint32 `json:"code"`
+			Log       string `json:"log"`
+			Codespace string `json:"codespace"`
+		}{code, log, space}
+		return r
+	}
+	rpcErr := func(data string) *rpcResponse {
+		r := &rpcResponse{}
+		r.Error = &struct {
+			Message string `json:"message"`
+			Data    string `json:"data"`
+		}{"Internal error", data}
+		return r
+	}
+	for _, tc := range []struct {
+		name      string
+		r         *rpcResponse
+		ok, retry bool
+	}{
+		{"accepted", res(0, "", ""), true, false},
+		{"mempool full", rpcErr("mempool is full: number of txs 5000 (max: 5000)"), false, true},
+		{"already in cache", rpcErr("tx already exists in cache"), true, false},
+		{"too many pending", res(19, "tally", "has 64 transactions waiting"), false, true},
+		{"nonce ahead", res(4, "tally", "nonce 9 is ahead, account expects 7"), false, true},
+		{"nonce used", res(4, "tally", "nonce 7 used, account expects 9"), false, false},
+		{"insufficient", res(7, "tally", "insufficient TALLY"), false, false},
+		{"other app's code 19", res(19, "sdk", "x"), false, false},
+		{"too large", rpcErr("tx too large"), false, false},
+	} {
+		o := tc.r.outcome()
+		if (o.reason == "") != tc.ok || o.retry != tc.retry {
+			t.Errorf("%s: outcome %+v, want admitted %v retry %v", tc.name, o, tc.ok, tc.retry)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tallyledger/tally/app"
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/crypto/keystore"
 	"github.com/tallyledger/tally/ledger"
@@ -206,9 +207,18 @@ type rpcResponse struct {
 	} `json:"error"`
 }
 
-// broadcast sends one batch and returns, per transaction, "" when the node
-// took it or the reason it did not.
-func (c *batchClient) broadcast(ctx context.Context, method string, txs []benchTx) ([]string, error) {
+// outcome is a node's answer to one transaction of a batch.
+type outcome struct {
+	reason string // "" when the node took the transaction
+	// retry: refused for now (mempool full, too many pending for its
+	// sender, an earlier nonce of its sender not in yet, no answer), worth
+	// sending again.
+	retry bool
+}
+
+// broadcast sends one batch and returns the node's answer to each
+// transaction; the error is a transport failure (no answer at all).
+func (c *batchClient) broadcast(ctx context.Context, method string, txs []benchTx) ([]outcome, error) {
 	reqs := make([]rpcRequest, len(txs))
 	for i, tx := range txs {
 		reqs[i] = rpcRequest{JSONRPC: "2.0", ID: i, Method: method, Params: map[string]string{"tx": base64.StdEncoding.EncodeToString(tx.raw)}}
@@ -233,26 +243,55 @@ func (c *batchClient) broadcast(ctx context.Context, method string, txs []benchT
 	}
 	var out []rpcResponse
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("broadcast: HTTP %d: %s", resp.StatusCode, firstLine(string(raw)))
+		// CometBFT answers a batch of one with a single response.
+		var one rpcResponse
+		if len(txs) != 1 || json.Unmarshal(raw, &one) != nil {
+			return nil, fmt.Errorf("broadcast: HTTP %d: %s", resp.StatusCode, firstLine(string(raw)))
+		}
+		out = []rpcResponse{one}
 	}
-	outcomes := make([]string, len(txs))
+	outcomes := make([]outcome, len(txs))
 	for i := range outcomes {
-		outcomes[i] = "no answer in the batch"
+		outcomes[i] = outcome{reason: "no answer in the batch", retry: true}
 	}
 	for _, r := range out {
 		if r.ID < 0 || r.ID >= len(txs) {
 			continue
 		}
-		switch {
-		case r.Error != nil:
-			outcomes[r.ID] = strings.TrimSpace(r.Error.Message + ": " + r.Error.Data)
-		case r.Result != nil && r.Result.Code != 0:
-			outcomes[r.ID] = fmt.Sprintf("CheckTx code %d (%s): %s", r.Result.Code, r.Result.Codespace, r.Result.Log)
-		default:
-			outcomes[r.ID] = ""
-		}
+		outcomes[r.ID] = r.outcome()
 	}
 	return outcomes, nil
+}
+
+// outcome classifies one answer.
+func (r *rpcResponse) outcome() outcome {
+	switch {
+	case r.Error != nil:
+		msg := strings.TrimSpace(r.Error.Message + ": " + r.Error.Data)
+		switch {
+		case strings.Contains(r.Error.Data, "tx already exists in cache"):
+			return outcome{} // sent before, its answer lost: the node has it
+		case strings.Contains(r.Error.Data, "mempool is full"):
+			return outcome{reason: msg, retry: true}
+		}
+		return outcome{reason: msg}
+	case r.Result == nil:
+		return outcome{reason: "empty answer", retry: true}
+	case r.Result.Code == 0:
+		return outcome{}
+	}
+	reason := fmt.Sprintf("CheckTx code %d (%s): %s", r.Result.Code, r.Result.Codespace, r.Result.Log)
+	if r.Result.Codespace == app.Codespace {
+		switch ledger.Code(r.Result.Code) {
+		case ledger.CodeTooManyPending:
+			return outcome{reason: reason, retry: true}
+		case ledger.CodeBadNonce:
+			// Ahead: an earlier nonce of the sender was refused for
+			// now. A nonce already used is final.
+			return outcome{reason: reason, retry: strings.Contains(r.Result.Log, "ahead")}
+		}
+	}
+	return outcome{reason: reason}
 }
 
 func firstLine(s string) string {

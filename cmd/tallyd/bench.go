@@ -27,12 +27,17 @@ func newLocalnetBenchCmd(e env) *cobra.Command {
 and offer it transfers at each rate of --rates for --duration. Every
 transfer is signed before the clock starts (funded senders user1..userN,
 each pinned to one node so its nonces arrive in order) and offered open
-loop in JSON-RPC batches of broadcast_tx_async. A watcher reads each new
-block and matches its transactions to their submit times.
+loop in JSON-RPC batches of broadcast_tx_sync. A transaction the node
+refuses for now (mempool full, too many pending for its sender) is sent
+again, in its sender's order, until --retry after the load; one refused
+for good ends its sender's load. A watcher reads each new block and
+matches its transactions to the time they were first offered.
 
 Reported per run: offered, admitted and committed tx/s, submit-to-commit
-latency (p50/p95/p99/max), rejections by reason, lost transactions
-(admitted, never committed: must be 0) and the host's CPU use.
+latency (p50/p95/p99/max), refusals retried and rejections by reason, lost
+transactions (admitted by CheckTx, never committed: must be 0) and the
+host's CPU use. --profile DIR also takes node0's CPU profile over each
+run's load.
 
 --baseline kvstore runs the same network (same ports, consensus and mempool
 settings, same load shape, transactions of the same size) with CometBFT's
@@ -57,7 +62,8 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 			opts := benchRunOptions{BenchOptions: localnet.BenchOptions{Duration: duration}}
 			opts.Batch, _ = fs.GetInt("batch")
 			opts.Lanes, _ = fs.GetInt("lanes")
-			opts.Sync, _ = fs.GetBool("sync")
+			opts.Retry, _ = fs.GetDuration("retry")
+			opts.Async, _ = fs.GetBool("async")
 			for _, r := range rates {
 				if r <= 0 {
 					return &cliconv.UsageError{Err: fmt.Errorf("--rates has %d, expected positive rates", r)}
@@ -74,6 +80,8 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 				return &cliconv.UsageError{Err: fmt.Errorf("--repeat %d, expected at least 1", repeat)}
 			case output != "text" && output != "json":
 				return &cliconv.UsageError{Err: fmt.Errorf("--output %q, expected text or json", output)}
+			case opts.Retry <= 0:
+				return &cliconv.UsageError{Err: fmt.Errorf("--retry %s, expected a positive duration", opts.Retry)}
 			case opts.Batch < 1 || opts.Lanes < 1:
 				return &cliconv.UsageError{Err: fmt.Errorf("--batch %d and --lanes %d must be at least 1", opts.Batch, opts.Lanes)}
 			}
@@ -158,7 +166,8 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 	fs.Int("repeat", 1, "run every app this many times, alternating (tally, kvstore, tally, kvstore...)")
 	fs.Int("batch", 10, "transactions per JSON-RPC batch")
 	fs.Int("lanes", 4, "connections sending to each node, each owning its senders")
-	fs.Bool("sync", false, "broadcast with broadcast_tx_sync (CheckTx answers counted) instead of broadcast_tx_async")
+	fs.Bool("async", false, "broadcast with broadcast_tx_async: CheckTx's refusals are then neither retried nor seen, and count as lost")
+	fs.Duration("retry", 10*time.Second, "how long after the load a transaction refused for now (mempool full, too many pending) is still sent again")
 	fs.String("output", "text", "text (a table) or json")
 	fs.String("plot", "", "write a PNG of committed tx/s and latency over time to this file")
 	fs.String("log-level", "", "node log level; default from each node's config.toml")
@@ -207,8 +216,8 @@ func benchNetwork(ctx context.Context, w io.Writer, dir string, o localnet.Optio
 			if p.Draining {
 				phase = "drain"
 			}
-			fmt.Fprintf(w, "  %s @%d/s %s %3.0fs: offered %d, rejected %d, committed %d, height %d\n",
-				net.AppName(), rate, phase, p.Elapsed.Seconds(), p.Offered, p.Rejected, p.Committed, p.Height)
+			fmt.Fprintf(w, "  %s @%d/s %s %3.0fs: offered %d, retried %d, rejected %d, committed %d, height %d\n",
+				net.AppName(), rate, phase, p.Elapsed.Seconds(), p.Offered, p.Retried, p.Rejected, p.Committed, p.Height)
 		}
 		var prof *os.File
 		if opts.ProfilePrefix != "" {
@@ -242,6 +251,7 @@ type benchRun struct {
 	P50          int64   `json:"p50_ms"`
 	P95          int64   `json:"p95_ms"`
 	P99          int64   `json:"p99_ms"`
+	Retried      int     `json:"retried"`
 	Rejected     int     `json:"rejected"`
 	Lost         int     `json:"lost"`
 }
@@ -268,7 +278,7 @@ func writeBenchJSON(w io.Writer, runs []*localnet.BenchResult, withBaseline bool
 		doc.Runs = append(doc.Runs, benchRun{
 			App: r.App, Rate: r.Rate, OfferedTPS: round1(r.OfferedTPS), CommittedTPS: round1(r.CommittedTPS),
 			P50: r.P50.Milliseconds(), P95: r.P95.Milliseconds(), P99: r.P99.Milliseconds(),
-			Rejected: r.Rejected, Lost: r.Lost,
+			Retried: r.Retried, Rejected: r.Rejected, Lost: r.Lost,
 		})
 	}
 	if withBaseline {
@@ -284,22 +294,25 @@ func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 
 func printBenchTable(w io.Writer, runs []*localnet.BenchResult, withBaseline bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "app\trate (offered tx/s)\tsent\tadmitted\tcommitted tx/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\trejected\tlost\tblocks\tmax txs/block\thost CPU\t")
+	fmt.Fprintln(tw, "app\trate (offered tx/s)\toffered\tadmitted\tcommitted tx/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tretried\trejected\tlost\tblocks\tmax txs/block\thost CPU\t")
 	for _, r := range runs {
 		cpu := "?"
 		if r.HostCPU >= 0 {
 			cpu = fmt.Sprintf("%.0f%%", 100*r.HostCPU)
 		}
-		fmt.Fprintf(tw, "%s\t%d (%.0f)\t%d\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d (%.0f)\t%d\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n",
 			r.App, r.Rate, r.OfferedTPS, r.Offered, r.Admitted, r.CommittedTPS,
 			r.P50.Milliseconds(), r.P95.Milliseconds(), r.P99.Milliseconds(), r.Max.Milliseconds(),
-			r.Rejected, r.Lost, r.Blocks, r.MaxBlockTxs, cpu)
+			r.Retried, r.Rejected, r.Lost, r.Blocks, r.MaxBlockTxs, cpu)
 	}
 	tw.Flush()
 	if len(runs) > 0 {
 		fmt.Fprintf(w, "Transactions of %d bytes.\n", runs[0].TxBytes)
 	}
 	for _, r := range runs {
+		for _, reason := range sortedReasons(r.RetryReasons) {
+			fmt.Fprintf(w, "retried (%s @%d/s): %d x %s\n", r.App, r.Rate, r.RetryReasons[reason], reason)
+		}
 		for _, reason := range r.SortedReasons() {
 			fmt.Fprintf(w, "rejected (%s @%d/s): %d x %s\n", r.App, r.Rate, r.Reasons[reason], reason)
 		}
@@ -307,4 +320,10 @@ func printBenchTable(w io.Writer, runs []*localnet.BenchResult, withBaseline boo
 	if withBaseline {
 		fmt.Fprintf(w, "Tally's best committed tx/s is %.1f%% of the kvstore baseline's on this network.\n", 100*benchRatio(runs))
 	}
+}
+
+// sortedReasons lists the reasons of counts, most frequent first.
+func sortedReasons(counts map[string]int) []string {
+	r := localnet.BenchResult{Reasons: counts}
+	return r.SortedReasons()
 }
