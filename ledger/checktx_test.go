@@ -153,9 +153,10 @@ func TestSignatureCache(t *testing.T) {
 	if k1 == sigCacheKey("b", []byte{1}) {
 		t.Fatal("cache key ignores the chain")
 	}
-	sc.add(k1)
-	sc.add(k2)
-	sc.add(k3)
+	d := &decodedTx{}
+	sc.add(k1, d)
+	sc.add(k2, d)
+	sc.add(k3, d)
 	if sc.has(k1) || !sc.has(k2) || !sc.has(k3) || sc.len() != 2 {
 		t.Fatal("cache does not evict the oldest entry")
 	}

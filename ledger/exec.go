@@ -21,10 +21,16 @@ type execEnv struct {
 	// signers (a validator-set change), so that a proposal's pass, run
 	// without them, is not reused for the decided block.
 	signersRead bool
+	// events says whether the pass keeps the transactions' events (a
+	// block's execution and the proposal check whose results it reuses).
+	// CheckTx and proposal building only need the codes, so they skip
+	// building events (bech32 addresses, formatted numbers): results
+	// differ only in their Events, which those callers drop.
+	events bool
 }
 
-func newExecEnv(b BlockInfo, signersKnown bool) *execEnv {
-	env := &execEnv{height: uint64(b.Height), signersKnown: signersKnown, signers: map[[20]byte]bool{}}
+func newExecEnv(b BlockInfo, signersKnown, events bool) *execEnv {
+	env := &execEnv{height: uint64(b.Height), signersKnown: signersKnown, events: events, signers: map[[20]byte]bool{}}
 	for _, s := range b.Signers {
 		if len(s) == 20 {
 			env.signers[[20]byte(s)] = true
@@ -53,8 +59,13 @@ func (c *txContext) touch(a crypto.Address) {
 	c.touched = append(c.touched, a)
 }
 
-// emit adds an event with the given key/value attribute pairs.
-func (c *txContext) emit(typ string, kv ...string) { c.events = append(c.events, newEvent(typ, kv...)) }
+// emit adds an event with the given key/value attribute pairs. Callers
+// whose attributes cost something to build check c.env.events first.
+func (c *txContext) emit(typ string, kv ...string) {
+	if c.env.events {
+		c.events = append(c.events, newEvent(typ, kv...))
+	}
+}
 
 func newEvent(typ string, kv ...string) Event {
 	ev := Event{Type: typ, Attributes: make([]Attribute, 0, len(kv)/2)}
@@ -99,7 +110,7 @@ func authenticate(r Reader, env *execEnv, d *decodedTx) (*Account, error) {
 	if d.sigErr != nil {
 		return nil, asError(CodeBadSignature, d.sigErr)
 	}
-	sender := d.tx.Sender()
+	sender := d.sender
 	acct, err := getAccount(r, sender)
 	if err != nil {
 		return nil, err
@@ -152,12 +163,18 @@ func runTx(parent *overlay, env *execEnv, d *decodedTx) (TxResult, error) {
 			return TxResult{}, err
 		}
 		putAccount(parent, &bumped) // the nonce is consumed all the same
+		if !env.events {
+			return rejection(e, nil)
+		}
 		return rejection(e, []Event{
 			newEvent("tx_type", "type", typ),
 			newEvent("account", "address", acct.Address.String()),
 		})
 	}
 	c.st.mergeInto(parent)
+	if !env.events {
+		return TxResult{Code: CodeOK}, nil
+	}
 	events := make([]Event, 0, 2+len(c.events)+len(c.touched))
 	events = append(events, newEvent("tx_type", "type", typ))
 	events = append(events, c.events...)

@@ -42,7 +42,9 @@ func execTransfer(c *txContext, m *Msg) error {
 		return err
 	}
 	c.touch(t.To)
-	c.emit("transfer", "sender", c.sender.String(), "recipient", t.To.String(), "asset", t.Asset, "amount", u64(t.Amount))
+	if c.env.events {
+		c.emit("transfer", "sender", c.sender.String(), "recipient", t.To.String(), "asset", t.Asset, "amount", u64(t.Amount))
+	}
 	return nil
 }
 
@@ -95,7 +97,9 @@ func execMint(c *txContext, m *Msg) error {
 		return err
 	}
 	c.touch(mt.To)
-	c.emit("mint", "issuer", c.sender.String(), "recipient", mt.To.String(), "asset", mt.Asset, "amount", u64(mt.Amount))
+	if c.env.events {
+		c.emit("mint", "issuer", c.sender.String(), "recipient", mt.To.String(), "asset", mt.Asset, "amount", u64(mt.Amount))
+	}
 	return nil
 }
 
@@ -120,6 +124,8 @@ func execBurn(c *txContext, m *Msg) error {
 	if err := putBalance(c.st, c.sender, b.Asset, have-b.Amount); err != nil {
 		return err
 	}
-	c.emit("burn", "issuer", c.sender.String(), "asset", b.Asset, "amount", u64(b.Amount))
+	if c.env.events {
+		c.emit("burn", "issuer", c.sender.String(), "asset", b.Asset, "amount", u64(b.Amount))
+	}
 	return nil
 }

@@ -266,10 +266,11 @@ func (l *Ledger) ready(height int64) error {
 // (CodeTooManyPending otherwise: one account cannot flood the mempool);
 // its effects then stay in the check state until the next Commit resets
 // it. After a Commit the mempool's remaining transactions are rechecked
-// (recheck=true) in order.
+// (recheck=true) in order. The result carries the code and log, never
+// events (only a block's execution builds them), and a transaction seen
+// before is neither decoded nor verified again (the signature cache).
 func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
-	d := decodeTx(raw)
-	l.verify.verifyOne(l.ChainID(), d)
+	d := l.verify.decodeOne(l.ChainID(), raw)
 
 	l.checkMu.Lock()
 	defer l.checkMu.Unlock()
@@ -278,13 +279,13 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 	}
 	var sender crypto.Address
 	if d.tx != nil {
-		sender = d.tx.Sender()
+		sender = d.sender
 		if n := l.checkPending[sender]; l.maxPending > 0 && n >= l.maxPending {
 			return TxResult{Code: CodeTooManyPending, Log: fmt.Sprintf(
 				"%s has %d transactions waiting for a block, at most %d allowed: retry after the next block", sender, n, l.maxPending)}
 		}
 	}
-	env := newExecEnv(BlockInfo{Height: l.checkHeight, Signers: l.checkSigners}, len(l.checkSigners) > 0)
+	env := newExecEnv(BlockInfo{Height: l.checkHeight, Signers: l.checkSigners}, len(l.checkSigners) > 0, false)
 	res, err := tryTx(l.check, env, d)
 	if err != nil {
 		return TxResult{Code: CodeInternal, Log: err.Error()}
@@ -339,7 +340,6 @@ func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) 
 		return nil, err
 	}
 	l.pending = nil
-	chainID := l.ChainID()
 	var p *blockPass
 	var res *BlockResult
 	if pb := l.takeProcessed(b, txs); pb != nil {
@@ -347,7 +347,7 @@ func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) 
 		res = &BlockResult{TxResults: pb.results, Events: p.events}
 	} else {
 		var err error
-		if p, err = l.newBlockPass(b, true, txs); err != nil {
+		if p, err = l.newBlockPass(b, true, true, txs); err != nil {
 			return nil, err
 		}
 		res = &BlockResult{TxResults: make([]TxResult, len(txs)), Events: p.events}
@@ -358,8 +358,8 @@ func (l *Ledger) FinalizeBlock(b BlockInfo, txs [][]byte) (*BlockResult, error) 
 		}
 	}
 	for _, d := range p.txs {
-		if d.decodeErr == nil {
-			l.verify.cache.forget(sigCacheKey(chainID, d.raw))
+		if d.decodeErr == nil && d.keyed {
+			l.verify.cache.forget(d.key)
 		}
 	}
 

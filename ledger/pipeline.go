@@ -28,19 +28,16 @@ type blockPass struct {
 // the state blocks execute on. signersKnown says whether b.Signers are the
 // real signers of the last commit (FinalizeBlock) or unknown (proposals),
 // which decides the validator-change check. The caller holds l.mu and has
-// checked the height. The error is a storage failure.
-func (l *Ledger) newBlockPass(b BlockInfo, signersKnown bool, txs [][]byte) (*blockPass, error) {
-	decoded := make([]*decodedTx, len(txs))
-	for i, raw := range txs {
-		decoded[i] = decodeTx(raw)
-	}
-	l.verify.verifyAll(l.ChainID(), decoded)
-	p := &blockPass{height: b.Height, env: newExecEnv(b, signersKnown), blk: newOverlay(l.execBase()), txs: decoded}
-	events, err := beginBlock(p.blk, p.env)
+// checked the height. events says whether the results carry their events
+// (see execEnv.events). The error is a storage failure.
+func (l *Ledger) newBlockPass(b BlockInfo, signersKnown, events bool, txs [][]byte) (*blockPass, error) {
+	decoded := l.verify.decodeAll(l.ChainID(), txs)
+	p := &blockPass{height: b.Height, env: newExecEnv(b, signersKnown, events), blk: newOverlay(l.execBase()), txs: decoded}
+	begin, err := beginBlock(p.blk, p.env)
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", b.Height, err)
 	}
-	p.events = events
+	p.events = begin
 	return p, nil
 }
 
@@ -107,7 +104,7 @@ func (l *Ledger) PrepareTxs(b BlockInfo, txs [][]byte, maxBytes int64, sizeOf fu
 	if err := l.ready(b.Height); err != nil {
 		return nil, err
 	}
-	p, err := l.newBlockPass(b, true, txs)
+	p, err := l.newBlockPass(b, true, false, txs)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +120,7 @@ func (l *Ledger) PrepareTxs(b BlockInfo, txs [][]byte, maxBytes int64, sizeOf fu
 		}
 		var sender crypto.Address
 		if d.tx != nil {
-			sender = d.tx.Sender()
+			sender = d.sender
 			if l.maxAccountPerBlk > 0 && perSender[sender] >= l.maxAccountPerBlk {
 				out.Omitted = append(out.Omitted, OmittedTx{Index: i, Hash: TxHashString(d.raw), Code: CodeOK,
 					Reason: fmt.Sprintf("%s already has %d transactions in this block, at most %d per block", sender, perSender[sender], l.maxAccountPerBlk)})
@@ -158,7 +155,7 @@ func (l *Ledger) ProcessTxs(b BlockInfo, txs [][]byte) error {
 		return err
 	}
 	l.processed = nil
-	p, err := l.newBlockPass(b, true, txs)
+	p, err := l.newBlockPass(b, true, true, txs)
 	if err != nil {
 		return err
 	}

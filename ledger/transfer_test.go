@@ -207,7 +207,7 @@ func TestTransferBalanceOverflowGuard(t *testing.T) {
 	putBalance(blk, bob.addr, "TALLY", math.MaxUint64) // impossible state, set by hand
 	d := decodeTx(newTx(t).from(alice).to(bob).amount(1).bytes(map[crypto.Address]uint64{}))
 	d.sigErr = d.tx.VerifySignature(testChainID)
-	r, err := runTx(blk, &execEnv{height: 2}, d)
+	r, err := runTx(blk, &execEnv{height: 2, events: true}, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,14 +15,21 @@ import (
 // execution.
 type decodedTx struct {
 	raw       []byte
-	tx        *Tx   // nil when decodeErr is set
-	decodeErr error // undecodable or fails ValidateBasic
-	sigErr    error // signature does not verify
+	tx        *Tx            // nil when decodeErr is set; never written (the cache shares it)
+	sender    crypto.Address // tx.Sender(), when tx is set
+	decodeErr error          // undecodable or fails ValidateBasic
+	sigErr    error          // signature does not verify
+	key       [32]byte       // sigCacheKey, when keyed
+	keyed     bool
 }
 
 func decodeTx(raw []byte) *decodedTx {
 	tx, err := DecodeTx(raw)
-	return &decodedTx{raw: raw, tx: tx, decodeErr: err}
+	d := &decodedTx{raw: raw, tx: tx, decodeErr: err}
+	if tx != nil {
+		d.sender = tx.Sender()
+	}
+	return d
 }
 
 // sigCacheKey binds a cached verification to the exact transaction bytes
@@ -36,34 +43,47 @@ func sigCacheKey(chainID string, raw []byte) [32]byte {
 	return sha256.Sum256(buf)
 }
 
-// sigCache remembers transactions whose signatures verified, so that a
-// transaction checked by CheckTx is not verified again in its block. It is
-// bounded: once full, the oldest entries go first. Only successful
-// verifications are cached, and a cached key names the exact bytes, so a
-// hit gives the same answer a verification would: block results never
-// depend on the cache. A nil *sigCache holds nothing.
+// sigCache remembers transactions whose signatures verified, with their
+// decoded form, so that a transaction checked by CheckTx is neither
+// decoded nor verified again when the mempool rechecks it, nor in the
+// proposal and the block. It is bounded: once full, the oldest entries go
+// first. Only transactions that decoded and verified are cached, and a
+// cached key names the exact bytes (and the chain), so a hit gives the
+// same answer decoding and verifying would: block results never depend on
+// the cache. A nil *sigCache holds nothing.
 type sigCache struct {
-	set *fifocache.Cache[[32]byte, struct{}]
+	set *fifocache.Cache[[32]byte, cachedTx]
+}
+
+// cachedTx is a verified transaction's decoded form; never written.
+type cachedTx struct {
+	tx     *Tx
+	sender crypto.Address
 }
 
 func newSigCache(limit int) *sigCache {
 	if limit <= 0 {
 		return nil
 	}
-	return &sigCache{set: fifocache.New[[32]byte, struct{}](limit)}
+	return &sigCache{set: fifocache.New[[32]byte, cachedTx](limit)}
 }
 
 func (c *sigCache) has(k [32]byte) bool {
-	if c == nil {
-		return false
-	}
-	_, ok := c.set.Get(k)
+	_, ok := c.get(k)
 	return ok
 }
 
-func (c *sigCache) add(k [32]byte) {
+func (c *sigCache) get(k [32]byte) (cachedTx, bool) {
+	if c == nil {
+		return cachedTx{}, false
+	}
+	return c.set.Get(k)
+}
+
+// add caches d, which decoded and verified.
+func (c *sigCache) add(k [32]byte, d *decodedTx) {
 	if c != nil {
-		c.set.Add(k, struct{}{})
+		c.set.Add(k, cachedTx{tx: d.tx, sender: d.sender})
 	}
 }
 
@@ -109,20 +129,48 @@ func newVerifier(opts Options) *verifier {
 	return &verifier{cache: newSigCache(size), keys: crypto.NewKeyCache(keys), workers: workers}
 }
 
-// verifyOne checks one decoded transaction's signature and caches success.
-func (v *verifier) verifyOne(chainID string, d *decodedTx) {
-	if d.decodeErr != nil {
-		return
-	}
-	k := sigCacheKey(chainID, d.raw)
-	if v.cache.has(k) {
+// decode returns raw decoded, from the cache when its signature verified
+// before (then sigErr is nil and hit is true).
+func (v *verifier) decode(chainID string, raw []byte) (d *decodedTx, hit bool) {
+	k := sigCacheKey(chainID, raw)
+	if e, ok := v.cache.get(k); ok {
 		v.hits.Add(1)
-		return
+		return &decodedTx{raw: raw, tx: e.tx, sender: e.sender, key: k, keyed: true}, true
+	}
+	d = decodeTx(raw)
+	d.key, d.keyed = k, true
+	return d, false
+}
+
+// decodeOne decodes and verifies one transaction (CheckTx), caching
+// success.
+func (v *verifier) decodeOne(chainID string, raw []byte) *decodedTx {
+	d, hit := v.decode(chainID, raw)
+	if hit || d.decodeErr != nil {
+		return d
 	}
 	v.misses.Add(1)
 	if d.sigErr = d.tx.verifySignature(chainID, v.keys); d.sigErr == nil {
-		v.cache.add(k)
+		v.cache.add(d.key, d)
 	}
+	return d
+}
+
+// decodeAll decodes a block's transactions and verifies those not cached,
+// in parallel (verifyAll).
+func (v *verifier) decodeAll(chainID string, raws [][]byte) []*decodedTx {
+	out := make([]*decodedTx, len(raws))
+	var todo []*decodedTx
+	for i, raw := range raws {
+		d, hit := v.decode(chainID, raw)
+		out[i] = d
+		if !hit && d.decodeErr == nil {
+			todo = append(todo, d)
+		}
+	}
+	v.misses.Add(uint64(len(todo)))
+	v.verifyEach(chainID, todo)
+	return out
 }
 
 // verifyAll sets sigErr on every decoded transaction. Transactions whose
@@ -135,19 +183,31 @@ func (v *verifier) verifyAll(chainID string, txs []*decodedTx) {
 		if d.decodeErr != nil {
 			continue
 		}
-		if v.cache.has(sigCacheKey(chainID, d.raw)) {
+		if !d.keyed {
+			d.key, d.keyed = sigCacheKey(chainID, d.raw), true
+		}
+		if v.cache.has(d.key) {
 			v.hits.Add(1)
 			continue
 		}
 		todo = append(todo, d)
 	}
 	v.misses.Add(uint64(len(todo)))
+	v.verifyEach(chainID, todo)
+}
+
+// verifyEach verifies every transaction of todo (decoded, keyed) on up to
+// v.workers goroutines and caches those that verify.
+func (v *verifier) verifyEach(chainID string, todo []*decodedTx) {
+	check := func(d *decodedTx) {
+		if d.sigErr = d.tx.verifySignature(chainID, v.keys); d.sigErr == nil {
+			v.cache.add(d.key, d)
+		}
+	}
 	workers := min(v.workers, len(todo))
 	if workers <= 1 {
 		for _, d := range todo {
-			if d.sigErr = d.tx.verifySignature(chainID, v.keys); d.sigErr == nil {
-				v.cache.add(sigCacheKey(chainID, d.raw))
-			}
+			check(d)
 		}
 		return
 	}
@@ -162,10 +222,7 @@ func (v *verifier) verifyAll(chainID string, txs []*decodedTx) {
 				if i >= int64(len(todo)) {
 					return
 				}
-				d := todo[i]
-				if d.sigErr = d.tx.verifySignature(chainID, v.keys); d.sigErr == nil {
-					v.cache.add(sigCacheKey(chainID, d.raw))
-				}
+				check(todo[i])
 			}
 		}()
 	}
