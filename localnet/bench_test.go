@@ -88,6 +88,7 @@ func TestLaneRetriesInOrder(t *testing.T) {
 	}
 	a1, a2, b1, c1, b2, c2 := mk("a1", 0), mk("a2", 0), mk("b1", 1), mk("c1", 2), mk("b2", 1), mk("c2", 2)
 	tr := newTracker(6, map[string]int{}, map[string]int{})
+	tr.began = time.Now()
 	q := &laneQueue{refused: map[int]bool{}, last: map[[32]byte]string{}}
 	tr.offer([]benchTx{a1, a2, b1, c1, b2, c2})
 	q.txs = []benchTx{a1, a2, b1, c1, b2, c2}
