@@ -306,6 +306,9 @@ func configureNode(c *cmtcfg.Config, ac *app.Config, o Options, info NodeInfo) {
 	tc := o.TimeoutCommit
 	c.Consensus.TimeoutCommit = tc
 	c.Consensus.TimeoutPropose = max(2*tc, time.Second)
+	if o.TimeoutPropose > 0 {
+		c.Consensus.TimeoutPropose = o.TimeoutPropose
+	}
 	c.Consensus.TimeoutProposeDelta = 200 * time.Millisecond
 	c.Consensus.TimeoutPrevote = max(tc, 500*time.Millisecond)
 	c.Consensus.TimeoutPrevoteDelta = 200 * time.Millisecond

@@ -57,6 +57,11 @@ type Options struct {
 	// TimeoutCommit is the consensus timeout_commit (default 500ms, fit
 	// for one machine); the other consensus timeouts are scaled from it.
 	TimeoutCommit time.Duration
+	// TimeoutPropose is the consensus timeout_propose (default twice
+	// TimeoutCommit, at least 1s): how long validators wait for a
+	// proposal before voting nil. A proposal of thousands of transactions
+	// on a loaded machine may need more.
+	TimeoutPropose time.Duration
 	// Reset removes the directory before generating a new network.
 	Reset bool
 	// CometTxIndex keeps CometBFT's kv transaction indexer (its tx and
@@ -145,6 +150,9 @@ func (o Options) validateInit() error {
 	}
 	if len(o.Hosts) > 0 && o.WalletPassword == "" {
 		return fmt.Errorf("hosts: a network for real machines gets encrypted wallet keys (its admin key governs the chain): give the wallet password (--password-file or $TALLY_PASSWORD)")
+	}
+	if o.TimeoutPropose < 0 {
+		return fmt.Errorf("timeout propose %s is negative", o.TimeoutPropose)
 	}
 	if o.TimeoutCommit < 0 {
 		return fmt.Errorf("timeout commit %s is negative", o.TimeoutCommit)

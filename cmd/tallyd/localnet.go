@@ -50,6 +50,7 @@ func addNetworkFlags(fs *pflag.FlagSet, users int) {
 	fs.Int("admins", 1, "number of admin keys (admin, admin2..); the threshold is admins/2+1")
 	fs.Int("users", users, "extra funded member keys user1..userN")
 	fs.Duration("timeout-commit", localnet.DefaultTimeoutCommit, "consensus timeout_commit")
+	fs.Duration("timeout-propose", 0, "consensus timeout_propose (default twice timeout_commit, at least 1s)")
 	fs.Bool("reset", false, "delete the network in --dir and make a new one (refused while it runs; asks first on a terminal)")
 	fs.BoolP("yes", "y", false, "with --reset: do not ask for confirmation")
 	fs.Bool("docker", false, "run each validator in its own container (docker-compose; a FROM scratch image of a static tallyd built here)")
@@ -118,6 +119,9 @@ func networkOptions(cmd *cobra.Command) (dir string, o localnet.Options, err err
 	}
 	if fs.Changed("timeout-commit") {
 		o.TimeoutCommit, _ = fs.GetDuration("timeout-commit")
+	}
+	if fs.Changed("timeout-propose") {
+		o.TimeoutPropose, _ = fs.GetDuration("timeout-propose")
 	}
 	o.Reset, _ = fs.GetBool("reset")
 	o.Docker, _ = fs.GetBool("docker")
