@@ -48,7 +48,9 @@ type BenchOptions struct {
 	// Default: every userN key, else alice and bob.
 	Senders []string
 	// Drain bounds the wait, after the load, for admitted transactions to
-	// be committed (default 30 s or Duration, whichever is longer).
+	// be committed: the wait ends once none has come in a block for Drain
+	// (default 30 s or Duration, whichever is longer), or after four
+	// times Drain.
 	Drain time.Duration
 	// Progress, when set, is called about once a second during the run.
 	Progress func(BenchProgress)
@@ -246,10 +248,19 @@ func Bench(ctx context.Context, n *Net, opts BenchOptions) (*BenchResult, error)
 		return nil, ctx.Err()
 	}
 
-	// Drain: until every admitted transaction is seen in a block, or the
-	// limit passes.
-	deadline := time.Now().Add(opts.Drain)
-	for !tr.settled() && time.Now().Before(deadline) && ctx.Err() == nil {
+	// Drain: until every admitted transaction is seen in a block, or no
+	// more of them has come in a block for opts.Drain (at most four
+	// times that in all): a slow network's late commits are not lost.
+	last, lastCommits := time.Now(), -1
+	end := last.Add(4 * opts.Drain)
+	for !tr.settled() && ctx.Err() == nil {
+		now := time.Now()
+		if c := tr.progress().Committed; c != lastCommits {
+			last, lastCommits = now, c
+		}
+		if now.Sub(last) >= opts.Drain || !now.Before(end) {
+			break
+		}
 		select {
 		case <-tick.C:
 			progress(true)
