@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -362,7 +363,11 @@ func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method 
 		}
 	}
 	for _, tx := range q.txs {
-		tr.reject(tx, "not admitted when the retries ended; last refused with: "+shortReason(q.last[tx.hash]))
+		reason := "not sent when the retries ended (its lane was still resending earlier ones)"
+		if last := q.last[tx.hash]; last != "" {
+			reason = "not admitted when the retries ended; last refused with: " + last
+		}
+		tr.reject(tx, reason)
 	}
 }
 
@@ -699,10 +704,13 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[min(max(i-1, 0), len(sorted)-1)]
 }
 
+// bech32Address matches an account address in a rejection's log.
+var bech32Address = regexp.MustCompile(`\btally1[02-9ac-hj-np-z]{38}\b`)
+
 // shortReason keeps the first line of a rejection with its numbers (nonces,
 // sizes, hashes' digits) replaced by "N", so that reasons group.
 func shortReason(s string) string {
-	s = firstLine(s)
+	s = bech32Address.ReplaceAllString(firstLine(s), "ADDRESS")
 	var b strings.Builder
 	inNumber := false
 	for _, r := range s {

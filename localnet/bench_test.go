@@ -34,6 +34,11 @@ func TestShortReasonGroups(t *testing.T) {
 	if a != b || a != "mempool is full: number of txs N (max: N), total txs bytes N (max: N)" {
 		t.Errorf("reasons %q and %q, want one group", a, b)
 	}
+	c := shortReason("tally1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v7 has 64 transactions waiting")
+	d := shortReason("tally1zg69v7yszg69v7yszg69v7yszg69v7ys8xjdyn has 64 transactions waiting")
+	if c != d || c != "ADDRESS has N transactions waiting" {
+		t.Errorf("reasons %q and %q, want one group without the addresses", c, d)
+	}
 }
 
 // TestTrackerAccounting follows transactions through offer, refusal
@@ -113,7 +118,7 @@ func TestLaneRetriesInOrder(t *testing.T) {
 	}
 	// The retries end with b2 still refused.
 	for _, x := range q.txs {
-		tr.reject(x, "not admitted when the retries ended; last refused with: "+shortReason(q.last[x.hash]))
+		tr.reject(x, "not admitted when the retries ended; last refused with: "+q.last[x.hash])
 	}
 	tr.block(3, [][]byte{a1.raw, a2.raw, b1.raw}, time.Now())
 
