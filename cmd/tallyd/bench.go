@@ -89,6 +89,9 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 			if err != nil {
 				return err
 			}
+			if !fs.Changed("timeout-propose") {
+				o.TimeoutPropose = benchTimeoutPropose
+			}
 			if o.Binary, err = e.executable(); err != nil {
 				return fmt.Errorf("find the tallyd executable: %w", err)
 			}
@@ -160,6 +163,8 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 	addNetworkFlags(cmd.Flags(), 200)
 	fs := cmd.Flags()
 	fs.Lookup("dir").DefValue = "a temporary directory"
+	fs.Lookup("timeout-propose").DefValue = benchTimeoutPropose.String()
+	fs.Lookup("timeout-propose").Usage = "consensus timeout_propose of the benchmarked networks (both apps)"
 	fs.IntSlice("rates", []int{250, 500, 1000, 2000}, "offered transactions per second, one run each")
 	fs.Duration("duration", 20*time.Second, "duration of each run's load")
 	fs.String("baseline", "", `also run the same network with CometBFT's kvstore example app ("kvstore") and compare`)
@@ -174,6 +179,13 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 	fs.String("profile", "", "write node0's CPU profile over each run's load to DIR/<app>-<repeat>-<rate>.pprof (read with go tool pprof -top)")
 	return cmd
 }
+
+// benchTimeoutPropose is the bench networks' timeout_propose: CometBFT's
+// default, as a production node has it. A localnet's 1 s makes the
+// validators vote nil on a proposal of thousands of transactions that a
+// loaded machine cannot build and check in time, and every failed round
+// makes the next proposal bigger still.
+const benchTimeoutPropose = 3 * time.Second
 
 func appName(app string) string {
 	if app == localnet.AppKVStore {
