@@ -111,6 +111,42 @@ func BenchmarkCheckTx(b *testing.B) {
 	}
 }
 
+// BenchmarkRecheckTx is the mempool's recheck after a block: transfers
+// CheckTx admitted before (their signatures cached) checked again, in
+// order, on a fresh check state. What it measures is CheckTx's cost
+// beside the signature: decoding, authentication, execution, events.
+func BenchmarkRecheckTx(b *testing.B) {
+	senders := benchSenders(1000)
+	g := benchGenesis(senders)
+	l, err := Open(NewMemStore(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.InitChain(testChainID, 1, g); err != nil {
+		b.Fatal(err)
+	}
+	raws := signedTransfers(b, senders, []crypto.Address{bob.addr, carol.addr}, len(senders), map[crypto.Address]uint64{})
+	for _, raw := range raws {
+		if r := l.CheckTx(raw, false); r.Code != CodeOK {
+			b.Fatal(r.Log)
+		}
+	}
+	i := len(raws)
+	for b.Loop() {
+		if i == len(raws) {
+			b.StopTimer()
+			l.resetCheck(l.genesis, 1)
+			i = 0
+			b.StartTimer()
+		}
+		if r := l.CheckTx(raws[i], true); r.Code != CodeOK {
+			b.Fatal(r.Log)
+		}
+		i++
+	}
+}
+
 // BenchmarkBlock1000Transfers applies and commits blocks of 1,000
 // transfers on LevelDB: with every signature verified in FinalizeBlock
 // (in parallel), and with signatures already verified by CheckTx.
