@@ -232,39 +232,36 @@ func (d *dockerNet) startContainer(i int, home string) (instance, error) {
 		lf.Close()
 		return nil, err
 	}
-	c := &container{name: name, done: make(chan struct{})}
+	c := &container{exitState: newExitState(), name: name}
 	logs := exec.Command("docker", "logs", "--follow", "--since", began.Add(-time.Second).Format(time.RFC3339Nano), name)
 	logs.Stdout, logs.Stderr = lf, lf
 	logsErr := logs.Start()
 	go func() {
 		out, err := exec.Command("docker", "wait", name).Output()
 		code, perr := strconv.Atoi(strings.TrimSpace(string(out)))
+		var exit error
 		switch {
 		case err != nil:
-			c.err = fmt.Errorf("docker wait %s: %v", name, err)
+			exit = fmt.Errorf("docker wait %s: %v", name, err)
 		case perr != nil:
-			c.err = fmt.Errorf("docker wait %s: %q", name, out)
+			exit = fmt.Errorf("docker wait %s: %q", name, out)
 		case code != 0:
-			c.err = fmt.Errorf("exit status %d", code)
+			exit = fmt.Errorf("exit status %d", code)
 		}
 		if logsErr == nil {
 			_ = logs.Wait() // docker logs --follow ends with the container
 		}
 		lf.Close()
-		close(c.done)
+		c.finish(exit)
 	}()
 	return c, nil
 }
 
 // container is one run of a node's container.
 type container struct {
-	name string
-	done chan struct{}
-	err  error // exit status, valid after done
-
-	mu     sync.Mutex
-	paused bool
-	killed bool
+	exitState
+	name   string
+	paused bool // under mu
 }
 
 func (c *container) pid() int {
@@ -276,20 +273,6 @@ func (c *container) pid() int {
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(out))
 	return pid
-}
-
-func (c *container) exited() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (c *container) exitErr() error {
-	<-c.done
-	return c.err
 }
 
 func (c *container) signal(sig syscall.Signal) error {
@@ -331,20 +314,7 @@ func (c *container) stop(grace time.Duration) error {
 	if err := c.signal(syscall.SIGTERM); err != nil {
 		return err
 	}
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-c.done:
-	case <-t.C:
-		c.kill()
-		return fmt.Errorf("did not stop within %s of SIGTERM; killed", grace)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.killed || c.err == nil {
-		return nil
-	}
-	return fmt.Errorf("exited with %v on SIGTERM", c.err)
+	return c.awaitStop(grace, c.kill)
 }
 
 func (c *container) describeExit() string {

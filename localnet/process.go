@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -22,15 +21,11 @@ const runMarker = "=== "
 
 // process is one running `tallyd start` child.
 type process struct {
-	cmd  *exec.Cmd
-	log  *os.File
-	done chan struct{} // closed when the process has exited and been reaped
-
-	mu      sync.Mutex
-	err     error // the exit status, valid after done
-	killed  bool  // we sent SIGKILL
-	stopped bool  // we sent SIGTERM
-	paused  bool  // we sent SIGSTOP and no SIGCONT yet
+	exitState // done: the process has exited and been reaped
+	cmd       *exec.Cmd
+	log       *os.File
+	stopped   bool // we sent SIGTERM (under mu)
+	paused    bool // we sent SIGSTOP and no SIGCONT yet (under mu)
 }
 
 // startProcess runs `binary <command> --home home` (command "start", or the
@@ -52,7 +47,7 @@ func startProcess(binary, command, home string, extraArgs []string) (*process, e
 		lf.Close()
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
-	p := &process{cmd: cmd, log: lf, done: make(chan struct{})}
+	p := &process{exitState: newExitState(), cmd: cmd, log: lf}
 	pid := cmd.Process.Pid
 	if err := writePIDFile(home, pid); err != nil {
 		_ = cmd.Process.Kill()
@@ -63,33 +58,13 @@ func startProcess(binary, command, home string, extraArgs []string) (*process, e
 	go func() {
 		err := cmd.Wait()
 		removePIDFile(home, pid)
-		p.mu.Lock()
-		p.err = err
-		p.mu.Unlock()
 		lf.Close()
-		close(p.done)
+		p.finish(err)
 	}()
 	return p, nil
 }
 
 func (p *process) pid() int { return p.cmd.Process.Pid }
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// exitErr is the process's exit error once it has exited (nil for exit 0).
-func (p *process) exitErr() error {
-	<-p.done
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.err
-}
 
 func (p *process) signal(sig syscall.Signal) error {
 	if p.exited() {
@@ -127,26 +102,13 @@ func (p *process) stop(grace time.Duration) error {
 	if err := p.signal(syscall.SIGTERM); err != nil {
 		return err
 	}
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-p.done:
-	case <-t.C:
-		_ = p.signal(syscall.SIGKILL)
-		<-p.done
-		return fmt.Errorf("did not stop within %s of SIGTERM; killed", grace)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.killed || p.err == nil {
-		return nil
-	}
+	err := p.awaitStop(grace, p.kill)
 	// Killed by SIGTERM itself: the node had not yet installed its handler,
 	// which it does before opening anything, so nothing was left half done.
-	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); err != nil && p.exited() && ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
 		return nil
 	}
-	return fmt.Errorf("exited with %v on SIGTERM", p.err)
+	return err
 }
 
 // kill sends SIGKILL and waits for the process to be reaped.
