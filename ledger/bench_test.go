@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syndtr/goleveldb/leveldb/util"
+
 	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger/smt"
 )
@@ -421,7 +423,14 @@ func benchStateDir(b *testing.B, n int, senders []identity) (string, []crypto.Ad
 		h := sha256.Sum256(fmt.Appendf(nil, "account %d", i))
 		addrs[i] = crypto.Address(h[:20])
 	}
+	// Settle LevelDB (a rebuild of the tree's pages, earlier runs' blocks)
+	// so that no compaction left over runs during the timed blocks.
 	l := openLevel(b, dir)
+	if ls, ok := l.store.(*levelStore); ok {
+		if err := ls.db.CompactRange(util.Range{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	l.Close()
 	return dir, addrs
 }
