@@ -287,6 +287,9 @@ func largeState(b *testing.B, dir string, n int, senders []identity) []crypto.Ad
 // the sizes instead; 10M accounts take minutes to generate and several GiB.
 //
 //	TALLY_BENCH_ACCOUNTS=1000000,10000000 go test ./ledger -run '^$' -bench StateSize -benchtime 3x -timeout 2h
+//
+// TALLY_BENCH_STATE_DIR=DIR keeps the generated states in DIR for later
+// runs (see benchStateDir); docs/architecture.md#state has the figures.
 func BenchmarkStateSize(b *testing.B) {
 	sizes := []int{10_000, 100_000, 1_000_000}
 	if env := os.Getenv("TALLY_BENCH_ACCOUNTS"); env != "" {
