@@ -2,11 +2,14 @@ package localnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	dbm "github.com/cometbft/cometbft-db"
 	"github.com/cometbft/cometbft/abci/example/kvstore"
+	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -49,8 +52,12 @@ func RunKVStoreNode(ctx context.Context, home, logLevel string, w io.Writer) err
 	if err != nil {
 		return fmt.Errorf("kvstore database: %w", err)
 	}
-	defer db.Close()
-	n, err := cmtnode.NewNode(c, pv, nk, proxy.NewLocalClientCreator(kvstore.NewApplication(db)),
+	kv := &closableKVStore{Application: kvstore.NewApplication(db)}
+	defer func() {
+		kv.close()
+		db.Close()
+	}()
+	n, err := cmtnode.NewNode(c, pv, nk, proxy.NewLocalClientCreator(kv),
 		cmtnode.DefaultGenesisDocProviderFunc(c), cmtcfg.DefaultDBProvider,
 		cmtnode.DefaultMetricsProvider(c.Instrumentation), logger)
 	if err != nil {
@@ -65,4 +72,29 @@ func RunKVStoreNode(ctx context.Context, home, logLevel string, w io.Writer) err
 	}
 	n.Wait()
 	return nil
+}
+
+// closableKVStore refuses queries once its database is about to close.
+// CometBFT's peer filter queries the application from goroutines of its
+// own that can outlive the node's Stop, and the kvstore example panics on
+// a closed database ("leveldb: closed").
+type closableKVStore struct {
+	*kvstore.Application
+	mu     sync.RWMutex
+	closed bool
+}
+
+func (a *closableKVStore) Query(ctx context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.closed {
+		return nil, errors.New("the node is stopping")
+	}
+	return a.Application.Query(ctx, req)
+}
+
+func (a *closableKVStore) close() {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
 }
