@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -26,13 +28,29 @@ import (
 // fails. Needs root to mount them; skipped otherwise.
 func TestFaultsDiskFull(t *testing.T) {
 	ctx := testCtx(t, 10*time.Minute)
+	diskFull(t, ctx, false, tallydBinary)
+}
+
+// The same on a docker localnet: the small disks are mounted on the host
+// at the nodes' data directories before the containers start, so that
+// the bind mount of each node's home (recursive) carries them into its
+// container; the harness fills them from the host. The node's output is
+// its container's (docker logs), its exit status the container's.
+// Skipped where no Docker daemon answers or without root.
+func TestFaultsDiskFullDockerLocalnet(t *testing.T) {
+	ctx := testCtx(t, 12*time.Minute)
+	bin := dockerTallyd(t, ctx)
+	diskFull(t, ctx, true, bin)
+}
+
+func diskFull(t *testing.T, ctx context.Context, docker bool, binary string) {
 	const (
 		diskSize = 96 << 20
 		guarded  = 2 // min_free_disk_mib = 16, filled to 8 MiB free
 		unguard  = 3 // min_free_disk_mib = 0, filled to 0
 	)
-	dataDirs := map[int]string{}
-	fn := startFaultNet(t, ctx, false, tallydBinary, func(dir string) error {
+	dataDirs := map[int]string{} // as this process reaches them
+	fn := startFaultNet(t, ctx, docker, binary, func(dir string) error {
 		for node, minFree := range map[int]int{guarded: 16, unguard: 0} {
 			home := filepath.Join(dir, fmt.Sprintf("node%d", node))
 			if err := setAppConfig(filepath.Join(home, app.AppConfigFile), "min_free_disk_mib", fmt.Sprint(minFree)); err != nil {
@@ -64,6 +82,9 @@ func TestFaultsDiskFull(t *testing.T) {
 	if err := fn.net.WaitAll(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
+	// The data directory as the node names it in its line (in its
+	// container, on a docker localnet).
+	nodeData := func(i int) string { return path.Join(filepath.ToSlash(fn.net.NodeHome(i)), "data") }
 
 	// The same node killed and restarted, for a recovery time to compare
 	// with in the same run.
@@ -75,9 +96,9 @@ func TestFaultsDiskFull(t *testing.T) {
 		line = l
 		return res, err
 	})
-	t.Logf("node%d, its disk full: %s", unguard, line)
-	if !regexp.MustCompile(`^Error: disk full writing .+ ` + regexp.QuoteMeta(dataDirs[unguard]) + `\S*: no space left on device; free space and start the node again$`).MatchString(line) {
-		t.Errorf("node%d's line %q does not name the store under %s, the cause and the way out", unguard, line, dataDirs[unguard])
+	t.Logf("%s: node%d, its disk full: %s", fn.kind, unguard, line)
+	if !regexp.MustCompile(`^Error: disk full writing .+ ` + regexp.QuoteMeta(nodeData(unguard)) + `\S*: no space left on device; free space and start the node again$`).MatchString(line) {
+		t.Errorf("node%d's line %q does not name the store under %s, the cause and the way out", unguard, line, nodeData(unguard))
 	}
 
 	fn.run(ctx, func() (faults.Result, error) {
@@ -85,8 +106,8 @@ func TestFaultsDiskFull(t *testing.T) {
 		line = l
 		return res, err
 	})
-	t.Logf("node%d, its disk almost full: %s", guarded, line)
-	if !regexp.MustCompile(`^Error: data disk almost full: \d+ (MiB|KiB) free on the disk holding ` + regexp.QuoteMeta(dataDirs[guarded]) + `, under min_free_disk_mib = 16 .*; free space and start the node again$`).MatchString(line) {
+	t.Logf("%s: node%d, its disk almost full: %s", fn.kind, guarded, line)
+	if !regexp.MustCompile(`^Error: data disk almost full: \d+ (MiB|KiB) free on the disk holding ` + regexp.QuoteMeta(nodeData(guarded)) + `, under min_free_disk_mib = 16 .*; free space and start the node again$`).MatchString(line) {
 		t.Errorf("node%d's line %q does not say the disk is almost full, the margin and the way out", guarded, line)
 	}
 	fn.finish()

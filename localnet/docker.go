@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,6 +55,12 @@ func (d *DockerInfo) Container(i int) string {
 	return d.Project + "-node" + strconv.Itoa(i)
 }
 
+// homeInContainer is where a node home (relative to the localnet
+// directory) is mounted in its container.
+func (d *DockerInfo) homeInContainer(home string) string {
+	return path.Join(containerRoot, filepath.ToSlash(home))
+}
+
 // newDockerInfo names the docker objects of a network on base port base.
 // The subnet is derived from the base port, so that two localnets on this
 // machine (which cannot share ports) get different subnets.
@@ -86,8 +93,8 @@ func writeDockerFiles(dir string, m *Manifest) error {
 		fmt.Fprintf(&b, "    image: %s\n", d.Image)
 		fmt.Fprintf(&b, "    container_name: %s\n", d.Container(i))
 		fmt.Fprintf(&b, "    user: %q\n", d.User)
-		fmt.Fprintf(&b, "    command: [\"start\", \"--home\", \"%s/%s\"]\n", containerRoot, nd.Home)
-		fmt.Fprintf(&b, "    volumes:\n      - ./%s:%s/%s\n", nd.Home, containerRoot, nd.Home)
+		fmt.Fprintf(&b, "    command: [\"start\", \"--home\", \"%s\"]\n", d.homeInContainer(nd.Home))
+		fmt.Fprintf(&b, "    volumes:\n      - ./%s:%s\n", nd.Home, d.homeInContainer(nd.Home))
 		fmt.Fprintf(&b, "    ports:\n")
 		for _, p := range []int{nd.Ports.RPC, nd.Ports.API, nd.Ports.Metrics} {
 			if p == 0 {

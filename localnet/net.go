@@ -305,6 +305,17 @@ func (n *Net) ChainID() string { return n.manifest.ChainID }
 // Home is node i's home directory.
 func (n *Net) Home(i int) string { return n.node(i).home }
 
+// NodeHome is node i's home as the node itself names it (its --home, and
+// the paths in its messages): Home for a process, the home's mount point
+// in its container on a docker localnet.
+func (n *Net) NodeHome(i int) string {
+	nd := n.node(i)
+	if n.docker != nil {
+		return n.docker.info.homeInContainer(nd.info.Home)
+	}
+	return nd.home
+}
+
 // LogFile is the file receiving node i's output.
 func (n *Net) LogFile(i int) string { return filepath.Join(n.node(i).home, LogFileName) }
 

@@ -20,6 +20,10 @@ var ErrCannotMount = errors.New("faults: cannot mount a small file system")
 // already in dir are copied onto it. The returned function unmounts it
 // (detaching it if a process still holds it open) and must be called
 // once every process using dir has stopped. Linux only; it needs root.
+//
+// For a docker localnet, mount it at the node's data directory before
+// Start: the containers bind-mount the node homes recursively, so the
+// container sees the tmpfs (and what FillDisk writes on the host).
 func MountSmallDisk(dir string, size int64) (unmount func() error, err error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("%w: mounting needs root", ErrCannotMount)
@@ -147,7 +151,8 @@ func (f *Filler) Remove() error {
 // Go panic or stack trace; meanwhile the others must go on. Then the space
 // is freed, the node started again, and the recovery is the time until it
 // reaches the height the others had then. It returns the node's error
-// line.
+// line. On a docker localnet dataDir is the directory on the host (the
+// tmpfs the node's container sees), the node's output its container's.
 func (f *Injector) DiskFull(ctx context.Context, i int, dataDir string, leave int64) (Result, string, error) {
 	r := Result{Scenario: "disk full while committing", Target: RejoinTarget}
 	if leave > 0 {

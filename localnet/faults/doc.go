@@ -7,7 +7,9 @@
 // (SIGSTOP, or docker pause); partitions (3|1, 2|2 or any grouping) and
 // heal; a slow and lossy link; a rolling restart; a data disk that fills
 // while the node commits (MountSmallDisk puts a node's data on a tmpfs of
-// its own, as root; FillDisk fills it). In a docker localnet links are
+// its own, as root, before the start; in a docker localnet the bind mount
+// of the node's home carries it into the container; FillDisk fills it
+// from the host). In a docker localnet links are
 // cut with iptables DROP rules and slowed with tc netem (or, without
 // netem, thinned with iptables' random drop) inside each container's
 // network namespace (nsenter, as root); in a process localnet every peer
