@@ -224,16 +224,26 @@ func joinBuckets(subtrees []*node, depth int) *node {
 	return joined(joinBuckets(subtrees[:half], depth+1), joinBuckets(subtrees[half:], depth+1))
 }
 
+// collapsed says what takes the place of a node over two child subtrees
+// when it is not an inner node: nothing when both are empty, or a leaf left
+// alone, which moves up (a leaf's hash does not depend on its depth).
+func collapsed(left, right *node) (*node, bool) {
+	switch {
+	case left == nil && right == nil:
+		return nil, true
+	case left == nil && right.leaf != nil:
+		return right, true
+	case right == nil && left.leaf != nil:
+		return left, true
+	}
+	return nil, false
+}
+
 // joined returns the hashed node over two child subtrees, collapsing a lone
 // leaf into its parent's place.
 func joined(left, right *node) *node {
-	switch {
-	case left == nil && right == nil:
-		return nil
-	case left == nil && right.leaf != nil:
-		return right
-	case right == nil && left.leaf != nil:
-		return left
+	if n, ok := collapsed(left, right); ok {
+		return n
 	}
 	n := &node{left: left, right: right}
 	lh, rh := &emptyHash, &emptyHash

@@ -352,13 +352,8 @@ func setPage(n *node, depth int, p uint32, pageDepth int, s *node) *node {
 	} else {
 		right = setPage(right, depth+1, p, pageDepth, s)
 	}
-	switch {
-	case left == nil && right == nil:
-		return nil
-	case left == nil && right.leaf != nil:
-		return right
-	case right == nil && left.leaf != nil:
-		return left
+	if n, ok := collapsed(left, right); ok {
+		return n
 	}
 	if !inner {
 		return &node{left: left, right: right, dirty: true}

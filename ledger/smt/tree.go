@@ -232,13 +232,8 @@ func (t *Tree) remove(n *node, depth int, path *[32]byte, key string) *node {
 	}
 	// A leaf left alone in this subtree moves up to take its place. Its hash
 	// does not depend on its depth, so the node is reused as it is.
-	switch {
-	case left == nil && right == nil:
-		return nil
-	case left == nil && right.leaf != nil:
-		return right
-	case right == nil && left.leaf != nil:
-		return left
+	if n, ok := collapsed(left, right); ok {
+		return n
 	}
 	n = own(n)
 	n.left, n.right = left, right
