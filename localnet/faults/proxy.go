@@ -149,6 +149,7 @@ type link struct {
 	closed bool
 	conns  map[net.Conn]struct{}
 	imp    Impairment
+	seed   uint64 // of the impairment's draws; 0 seeds from the clock
 }
 
 func newLink(target string) (*link, error) {
@@ -256,7 +257,13 @@ func (l *link) pipe(dst, src net.Conn) {
 	defer close(done)
 	go func() {
 		defer close(queue)
-		rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
+		l.mu.Lock()
+		seed := l.seed
+		l.mu.Unlock()
+		if seed == 0 {
+			seed = uint64(time.Now().UnixNano())
+		}
+		rnd := rand.New(rand.NewPCG(seed, 0))
 		var last time.Time
 		buf := make([]byte, 32<<10)
 		for {
