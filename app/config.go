@@ -281,6 +281,13 @@ func LoadConfig(home string) (*cmtcfg.Config, *Config, error) {
 	if err := c.ValidateBasic(); err != nil {
 		return nil, nil, fmt.Errorf("invalid %s: %w", path, err)
 	}
+	// The ledger's check state is the committed state plus the mempool's
+	// transactions: it is rebuilt after each block from the recheck, so
+	// without one a sender's next transaction would be judged against a
+	// state missing its own pending ones.
+	if c.Mempool.Type != cmtcfg.MempoolTypeNop && !c.Mempool.Recheck {
+		return nil, nil, fmt.Errorf("invalid %s: [mempool] recheck = false, expected true (the ledger checks new transactions against the mempool's, rechecked after each block)", path)
+	}
 
 	ac := DefaultConfig()
 	apath := filepath.Join(home, AppConfigFile)

@@ -105,6 +105,22 @@ func TestLoadConfigErrors(t *testing.T) {
 	if err != nil || ac.APIListenAddr != DefaultAPIListenAddr {
 		t.Fatalf("absent app.toml must give defaults: %v %+v", err, ac)
 	}
+	// The check state needs the mempool's recheck.
+	cfgPath := filepath.Join(home, ConfigFile)
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := strings.Replace(string(raw), "recheck = true", "recheck = false", 1)
+	if off == string(raw) {
+		t.Fatal("config.toml has no recheck = true")
+	}
+	if err := os.WriteFile(cfgPath, []byte(off), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err = LoadConfig(home); err == nil || !strings.Contains(err.Error(), "recheck = false, expected true") {
+		t.Fatalf("recheck off: %v", err)
+	}
 }
 
 func TestResetHomeKeepsKeysAndResetsSignState(t *testing.T) {

@@ -166,6 +166,9 @@ func NewNode(home string, opts NodeOptions) (n *Node, err error) {
 	metrics := NewMetrics()
 	ledgerOpts := ac.LedgerOptions()
 	ledgerOpts.TreeUpdate = metrics.TreeUpdateHook
+	// CheckTx admits no more than the mempool can hold, so the mempool
+	// never drops a transaction CheckTx admitted (ledger.CodeMempoolFull).
+	ledgerOpts.MaxMempoolTxs, ledgerOpts.MaxMempoolBytes = int64(c.Mempool.Size), c.Mempool.MaxTxsBytes
 	l, err := ledger.Open(st, ledgerOpts)
 	if err != nil {
 		st.Close()

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tallyledger/tally/crypto"
 	"github.com/tallyledger/tally/ledger"
 	"github.com/tallyledger/tally/wire"
 )
@@ -220,5 +221,36 @@ func TestTxErrorMessages(t *testing.T) {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// A node refusing for now (a full mempool, too many pending transactions
+// of the sender) does not end the submission: the failover moves on to
+// the next node, whose answer counts.
+func TestFailoverMovesOnFromABusyNode(t *testing.T) {
+	seed := [32]byte{7}
+	key, err := crypto.PrivKeyFromBytes(seed[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := ledger.NewSignedTx("c", ledger.Body{Nonce: 1, Msg: ledger.Msg{Transfer: &ledger.Transfer{To: key.PubKey().Address(), Asset: "TALLY", Amount: 1}}}, key).Encode()
+	busy, busySrv := newFakeNode(t)
+	busy.handle("broadcast_tx_sync", func(json.RawMessage) (any, string) {
+		return map[string]any{"code": int(ledger.CodeMempoolFull), "log": "mempool is full: 5000 transactions waiting for a block, at most 5000: retry after the next block", "codespace": "tally", "hash": "AB"}, ""
+	})
+	next, nextSrv := newFakeNode(t)
+	next.handle("broadcast_tx_sync", func(json.RawMessage) (any, string) {
+		return map[string]any{"code": int(ledger.CodeInsufficient), "log": "insufficient TALLY", "codespace": "tally", "hash": "AB"}, ""
+	})
+	a, _ := New(busySrv.URL, WithPollInterval(time.Millisecond))
+	b, _ := New(nextSrv.URL, WithPollInterval(time.Millisecond))
+	var switches []string
+	f := &Failover{Nodes: []*Client{a, b}, OnSwitch: func(from, to string, reason error) { switches = append(switches, reason.Error()) }}
+	_, _, err = f.Commit(context.Background(), tx)
+	if !errors.Is(err, ledger.ErrInsufficient) {
+		t.Fatalf("error %v, want the second node's insufficient funds", err)
+	}
+	if len(switches) != 1 || !strings.Contains(switches[0], "is busy: mempool is full") {
+		t.Fatalf("switches %q, want one from the busy node", switches)
 	}
 }

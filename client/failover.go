@@ -45,7 +45,9 @@ type FailoverReport struct {
 // Commit submits tx and waits for its block. It returns the committed
 // transaction (with its *TxError if it failed in the block). A rejection
 // by CheckTx ends the submission (a bad nonce first checks whether the
-// transaction is already in a block); an expiry height passed without
+// transaction is already in a block), except a refusal for now (a full
+// mempool, too many pending transactions of the sender), which moves on
+// to the next node like a node that does not answer; an expiry height passed without
 // the transaction in a block gives an error matching ErrExpired;
 // otherwise it tries until ctx ends.
 func (f *Failover) Commit(ctx context.Context, tx []byte) (*TxResult, *FailoverReport, error) {
@@ -124,6 +126,10 @@ func (f *Failover) submitAndWait(ctx context.Context, c *Client, tx []byte, expi
 				return nil, fmt.Errorf("transaction %s %w (node %s: %s)", hash, ErrExpired, c.NodeURL(), te.Log)
 			}
 			return nil, err
+		case errors.As(err, &te) && (te.Code == ledger.CodeMempoolFull || te.Code == ledger.CodeTooManyPending):
+			// Refused for now: the next block frees room, here or on
+			// another node.
+			return nil, fmt.Errorf("node %s is busy: %s", c.NodeURL(), te.Log)
 		default:
 			return nil, err
 		}

@@ -33,6 +33,7 @@ const (
 	CodeConflict        Code = 18 // state already as requested (account exists, asset exists...)
 	CodeTooManyPending  Code = 19 // CheckTx only: the sender has too many transactions waiting in the mempool
 	CodeSelfTransfer    Code = 20 // a transfer to the sender itself
+	CodeMempoolFull     Code = 21 // CheckTx only: the node's mempool has no room; retry after the next block
 	CodeInternal        Code = 99 // storage failure; never caused by the transaction
 )
 
@@ -45,7 +46,7 @@ var codeNames = map[Code]string{
 	CodeInvalidAmount: "invalid_amount", CodeUnknownProposal: "unknown_proposal",
 	CodeProposalClosed: "proposal_closed", CodeAlreadyVoted: "already_voted",
 	CodeUnsafeChange: "unsafe_change", CodeConflict: "conflict", CodeTooManyPending: "too_many_pending",
-	CodeSelfTransfer: "self_transfer", CodeInternal: "internal",
+	CodeSelfTransfer: "self_transfer", CodeMempoolFull: "mempool_full", CodeInternal: "internal",
 }
 
 // String returns the code's stable name.

@@ -3,6 +3,8 @@ package ledger
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tallyledger/tally/crypto"
@@ -269,5 +271,92 @@ func TestAdminCountReadsNoAccount(t *testing.T) {
 	n, err := c.view().AdminCount()
 	if err != nil || n != 3 || reads != 0 {
 		t.Fatalf("AdminCount = %d, %v after reading %d accounts; want 3 and none read", n, err, reads)
+	}
+}
+
+// CheckTx admits no more than the mempool holds (Options.MaxMempoolTxs and
+// MaxMempoolBytes), counting rechecked transactions, so CometBFT never
+// finds its mempool full after CheckTx admitted a transaction (it would
+// drop it without a word, its sender's later nonces stuck on the gap). A
+// recheck is never refused for room, and the next block frees it.
+func TestCheckTxAdmitsNoMoreThanTheMempoolHolds(t *testing.T) {
+	open := func(opts Options) *Ledger {
+		t.Helper()
+		l, err := Open(NewMemStore(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = l.Close() })
+		if _, err := l.InitChain(testChainID, 1, testGenesis()); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := open(Options{MaxMempoolTxs: 3})
+	a0 := newTx(t).from(alice).to(bob).nonce(0).bytes(nil)
+	a1 := newTx(t).from(alice).to(bob).nonce(1).bytes(nil)
+	b0 := newTx(t).from(bob).to(alice).nonce(0).bytes(nil)
+	c0 := newTx(t).from(issuer).to(alice).nonce(0).bytes(nil)
+	for _, raw := range [][]byte{a0, a1, b0} {
+		wantResult(t, l.CheckTx(raw, false), CodeOK, "")
+	}
+	wantResult(t, l.CheckTx(c0, false), CodeMempoolFull, "mempool is full: 3 transactions waiting for a block, at most 3")
+	if got := CodeMempoolFull.String(); got != "mempool_full" {
+		t.Errorf("code name %q", got)
+	}
+	// A block takes a0; the mempool rechecks a1 and b0, then has room for one.
+	if _, err := l.FinalizeBlock(BlockInfo{Height: 1}, [][]byte{a0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	wantResult(t, l.CheckTx(a1, true), CodeOK, "")
+	wantResult(t, l.CheckTx(b0, true), CodeOK, "")
+	wantResult(t, l.CheckTx(c0, false), CodeOK, "")
+	wantResult(t, l.CheckTx(newTx(t).from(issuer).to(alice).nonce(1).bytes(nil), false), CodeMempoolFull, "at most 3")
+	// A recheck holds its place even when the count is at the bound.
+	if _, err := l.FinalizeBlock(BlockInfo{Height: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range [][]byte{a1, b0, c0} {
+		wantResult(t, l.CheckTx(raw, true), CodeOK, "")
+	}
+
+	// Bytes: room for two transactions of this size, not three.
+	l = open(Options{MaxMempoolBytes: int64(2*len(a0) + 1)})
+	wantResult(t, l.CheckTx(a0, false), CodeOK, "")
+	wantResult(t, l.CheckTx(b0, false), CodeOK, "")
+	wantResult(t, l.CheckTx(c0, false), CodeMempoolFull, "bytes of transactions waiting for a block")
+
+	// Checked in parallel, exactly the bound is admitted.
+	const bound = 40
+	l = open(Options{MaxMempoolTxs: bound, MaxPendingPerAccount: -1})
+	var raws [][]byte
+	for n := range uint64(3 * bound) {
+		raws = append(raws, newTx(t).from([]identity{alice, bob, issuer}[n%3]).to(carol).amount(1).nonce(n/3).bytes(nil))
+	}
+	var admitted, full atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Go(func() {
+			for i := g; i < len(raws); i += 3 { // one sender per goroutine, in nonce order
+				switch r := l.CheckTx(raws[i], false); r.Code {
+				case CodeOK:
+					admitted.Add(1)
+				case CodeMempoolFull:
+					full.Add(1)
+				default:
+					t.Errorf("tx %d: %v %s", i, r.Code, r.Log)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if admitted.Load() != bound || full.Load() != 2*bound {
+		t.Errorf("admitted %d and refused %d as full, want %d and %d", admitted.Load(), full.Load(), bound, 2*bound)
 	}
 }

@@ -41,14 +41,21 @@ type Ledger struct {
 	check        *overlay // committed state + admitted mempool transactions
 	checkHeight  int64
 	checkPending map[crypto.Address]int // admitted transactions per sender since the last commit
+	// checkTxs and checkBytes count the transactions admitted since the
+	// last commit (rechecked ones included) and their bytes: never fewer
+	// than the mempool holds, since every transaction enters the mempool
+	// only after CheckTx admitted it.
+	checkTxs, checkBytes int64
 	// checkSigners are the signers of the last commit of the last block
 	// committed: CheckTx's best guess of the next block's, so that a
 	// validator change the next block would refuse is refused at once
 	// instead of waiting in the mempool.
 	checkSigners [][]byte
 
-	maxPending       int // 0 = no bound
-	maxAccountPerBlk int // 0 = no bound
+	maxPending       int   // 0 = no bound
+	maxAccountPerBlk int   // 0 = no bound
+	maxMempoolTxs    int64 // 0 = no bound
+	maxMempoolBytes  int64 // 0 = no bound
 }
 
 // pendingBlock is a finalized block waiting for Commit.
@@ -112,6 +119,8 @@ func Open(store Store, opts Options) (*Ledger, error) {
 	l := &Ledger{store: store, verify: newVerifier(opts), tree: tree, treeUpdate: opts.TreeUpdate, pageDepth: depth,
 		maxPending:       limitOrDefault(opts.MaxPendingPerAccount, DefaultMaxPendingPerAccount),
 		maxAccountPerBlk: limitOrDefault(opts.MaxAccountTxsPerBlock, DefaultMaxAccountTxsPerBlock),
+		maxMempoolTxs:    max(opts.MaxMempoolTxs, 0),
+		maxMempoolBytes:  max(opts.MaxMempoolBytes, 0),
 	}
 	l.chainID.Store(&chainID)
 	if height > 0 {
@@ -261,14 +270,17 @@ func (l *Ledger) ready(height int64) error {
 // CheckTx validates a transaction for the mempool against the check state:
 // the committed state plus the effects of transactions already admitted, so
 // an account may have several pending transactions in nonce order. A
-// transaction is admitted only if it would succeed and its sender has
-// fewer than Options.MaxPendingPerAccount admitted transactions waiting
-// (CodeTooManyPending otherwise: one account cannot flood the mempool);
-// its effects then stay in the check state until the next Commit resets
-// it. After a Commit the mempool's remaining transactions are rechecked
-// (recheck=true) in order. The result carries the code and log, never
-// events (only a block's execution builds them), and a transaction seen
-// before is neither decoded nor verified again (the signature cache).
+// transaction is admitted only if it would succeed, its sender has fewer
+// than Options.MaxPendingPerAccount admitted transactions waiting
+// (CodeTooManyPending otherwise: one account cannot flood the mempool),
+// and the mempool has room for it (CodeMempoolFull otherwise, see
+// Options.MaxMempoolTxs); its effects then stay in the check state until
+// the next Commit resets it. After a Commit the mempool's remaining
+// transactions are rechecked (recheck=true) in order; a recheck is never
+// refused for room, since the transaction already holds its place. The
+// result carries the code and log, never events (only a block's execution
+// builds them), and a transaction seen before is neither decoded nor
+// verified again (the signature cache).
 func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 	d := l.verify.decodeOne(l.ChainID(), raw)
 
@@ -285,6 +297,11 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 				"%s has %d transactions waiting for a block, at most %d allowed: retry after the next block", sender, n, l.maxPending)}
 		}
 	}
+	if !recheck {
+		if res, full := l.mempoolFull(len(raw)); full {
+			return res
+		}
+	}
 	env := newExecEnv(BlockInfo{Height: l.checkHeight, Signers: l.checkSigners}, len(l.checkSigners) > 0, false)
 	res, err := tryTx(l.check, env, d)
 	if err != nil {
@@ -292,8 +309,30 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 	}
 	if res.Code == CodeOK {
 		l.checkPending[sender]++
+		l.checkTxs++
+		l.checkBytes += int64(len(raw))
 	}
 	return res
+}
+
+// mempoolFull refuses a new transaction of size bytes when admitting it
+// could overfill the mempool (the caller holds checkMu). CometBFT checks
+// for room before CheckTx and again after it, and a transaction that
+// finds the mempool full only the second time (others admitted while it
+// was checked) is dropped without a word to its sender, after CheckTx
+// has applied it to the check state, so the sender's later nonces would
+// wait on a gap. Counted here, under the check state's lock, the bound
+// holds for transactions checked in parallel too.
+func (l *Ledger) mempoolFull(size int) (TxResult, bool) {
+	switch {
+	case l.maxMempoolTxs > 0 && l.checkTxs >= l.maxMempoolTxs:
+		return TxResult{Code: CodeMempoolFull, Log: fmt.Sprintf(
+			"mempool is full: %d transactions waiting for a block, at most %d: retry after the next block", l.checkTxs, l.maxMempoolTxs)}, true
+	case l.maxMempoolBytes > 0 && l.checkBytes+int64(size) > l.maxMempoolBytes:
+		return TxResult{Code: CodeMempoolFull, Log: fmt.Sprintf(
+			"mempool is full: %d bytes of transactions waiting for a block, at most %d: retry after the next block", l.checkBytes, l.maxMempoolBytes)}, true
+	}
+	return TxResult{}, false
 }
 
 // PendingNonce returns the next nonce of addr in the check state (counting
@@ -325,6 +364,7 @@ func (l *Ledger) resetCheck(base Reader, nextHeight int64) {
 	l.check = newOverlay(base)
 	l.checkHeight = nextHeight
 	l.checkPending = map[crypto.Address]int{}
+	l.checkTxs, l.checkBytes = 0, 0
 }
 
 // FinalizeBlock executes a block on an overlay of the committed state and

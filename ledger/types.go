@@ -124,6 +124,12 @@ type Options struct {
 	// DefaultMaxAccountTxsPerBlock, negative means no bound. It shapes only
 	// this node's proposals, never the validity of a block.
 	MaxAccountTxsPerBlock int
+	// MaxMempoolTxs and MaxMempoolBytes bound the transactions (and their
+	// bytes) CheckTx admits between two commits, rechecked ones included
+	// (CodeMempoolFull beyond them); 0 means no bound. A node sets them to
+	// its mempool's size and max_txs_bytes, so that no transaction CheckTx
+	// admitted is then dropped by a full mempool.
+	MaxMempoolTxs, MaxMempoolBytes int64
 	// TreeUpdate, when set, is called as FinalizeBlock starts updating the
 	// state tree with the number of changed keys; the function it returns
 	// is called when the new root is computed. It lets a caller time the

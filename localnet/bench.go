@@ -316,14 +316,17 @@ func fetchProfile(ctx context.Context, base string, d time.Duration, w io.Writer
 // runLane offers l's transactions, batch txs every interval from first,
 // and sends them with their retries in order: each interval up to two
 // requests of batch transactions (CometBFT's default limit of a JSON-RPC
-// batch is 10) from the head of the lane's queue (the transactions offered
-// and not yet admitted), so a sender's nonces reach the node in order and
-// a backlog of retries can be caught up. A transaction refused for now
-// (outcome.retry) stays in the queue and goes again with the next request;
-// one refused for good ends its sender's load (its later nonces can no
-// longer be next). At giveUp, what the queue still holds is rejected.
+// batch is 10) from the lane's queue (the transactions offered and not yet
+// admitted), so a sender's nonces reach the node in order and a backlog of
+// retries can be caught up. A transaction refused for now (outcome.retry)
+// stays in the queue and holds back its sender's later ones until the
+// next interval, when it goes again; the lane's other senders go on, as
+// they would through a gateway serving many accounts (a node with no room
+// at all holds the whole lane). One refused for good ends its sender's
+// load (its later nonces can no longer be next). At giveUp, what the queue
+// still holds is rejected.
 func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method string, batch int, first time.Time, interval time.Duration, giveUp time.Time) {
-	q := &laneQueue{refused: map[int]bool{}, last: map[[32]byte]string{}}
+	q := newLaneQueue()
 	next, offered := first, 0
 	for ctx.Err() == nil {
 		if offered >= len(l.txs) && (len(q.txs) == 0 || !time.Now().Before(giveUp)) {
@@ -337,14 +340,14 @@ func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method 
 			}
 		}
 		next = next.Add(interval)
+		q.release()
 		if offered < len(l.txs) {
 			fresh := l.txs[offered:min(offered+batch, len(l.txs))]
 			offered += len(fresh)
 			tr.offer(fresh)
 			q.txs = append(q.txs, fresh...)
 		}
-		// A second request catches up a backlog, unless the node just
-		// refused something for now.
+		// A second request catches up a backlog.
 		for range 2 {
 			send := q.take(batch, tr)
 			if len(send) == 0 {
@@ -354,12 +357,10 @@ func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method 
 			if err != nil {
 				outs = make([]outcome, len(send))
 				for i := range outs {
-					outs[i] = outcome{reason: err.Error(), retry: true}
+					outs[i] = outcome{reason: err.Error(), retry: true, full: true}
 				}
 			}
-			if q.settle(send, outs, tr) > 0 {
-				break
-			}
+			q.settle(send, outs, tr)
 		}
 	}
 	for _, tx := range q.txs {
@@ -376,34 +377,56 @@ func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method 
 type laneQueue struct {
 	txs     []benchTx
 	refused map[int]bool        // senders with a transaction refused for good
+	held    map[int]bool        // senders with a transaction refused for now, this interval
+	full    bool                // the node refused for now whatever the sender, this interval
 	last    map[[32]byte]string // the last refusal of a transaction retried
 }
 
-// take removes up to max transactions from the head of the queue to send
-// them, rejecting on the way those of senders refused for good.
+func newLaneQueue() *laneQueue {
+	return &laneQueue{refused: map[int]bool{}, held: map[int]bool{}, last: map[[32]byte]string{}}
+}
+
+// release lets every sender send again: a new interval begins.
+func (q *laneQueue) release() {
+	clear(q.held)
+	q.full = false
+}
+
+// take removes up to max transactions from the queue to send them, in
+// order: it passes over (and leaves in place) those of senders held this
+// interval, and rejects on the way those of senders refused for good.
 func (q *laneQueue) take(max int, tr *tracker) []benchTx {
+	if q.full {
+		return nil
+	}
 	var send []benchTx
+	keep := q.txs[:0:0]
 	i := 0
 	for ; i < len(q.txs) && len(send) < max; i++ {
 		tx := q.txs[i]
-		if tx.sender >= 0 && q.refused[tx.sender] {
+		switch {
+		case tx.sender >= 0 && q.refused[tx.sender]:
 			tr.reject(tx, skippedReason)
 			delete(q.last, tx.hash)
-			continue
+		case tx.sender >= 0 && q.held[tx.sender]:
+			keep = append(keep, tx)
+		default:
+			send = append(send, tx)
 		}
-		send = append(send, tx)
 	}
-	q.txs = q.txs[i:]
+	q.txs = append(keep, q.txs[i:]...)
 	return send
 }
 
 // settle records the node's answers to send and puts the transactions
-// refused for now back at the head of the queue, in their order; it
-// returns how many those are.
+// refused for now back at the head of the queue, in their order (before
+// any later one of their senders), holding their senders (or, for a node
+// with no room, the lane) until the next interval; it returns how many
+// those are.
 func (q *laneQueue) settle(send []benchTx, outs []outcome, tr *tracker) int {
 	var again []benchTx
 	for i, tx := range send {
-		o := outcome{reason: "no answer in the batch", retry: true}
+		o := outcome{reason: "no answer in the batch", retry: true, full: true}
 		if i < len(outs) {
 			o = outs[i]
 		}
@@ -415,6 +438,11 @@ func (q *laneQueue) settle(send []benchTx, outs []outcome, tr *tracker) int {
 			tr.retried(o.reason)
 			q.last[tx.hash] = o.reason
 			again = append(again, tx)
+			if o.full || tx.sender < 0 {
+				q.full = true
+			} else {
+				q.held[tx.sender] = true
+			}
 		default:
 			tr.reject(tx, o.reason)
 			delete(q.last, tx.hash)

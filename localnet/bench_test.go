@@ -84,51 +84,69 @@ func TestTrackerAccounting(t *testing.T) {
 
 // TestLaneRetriesInOrder: transactions refused for now go back to the
 // head of the queue in their order and are admitted later, counted once
-// as offered and never as rejected or lost; one refused for good ends its
+// as offered and never as rejected or lost; a sender refused for now is
+// held until the next interval while the lane's other senders go on, and
+// a node with no room holds the whole lane; one refused for good ends its
 // sender's later transactions; what is still refused when the retries end
 // is rejected, not lost.
 func TestLaneRetriesInOrder(t *testing.T) {
 	mk := func(s string, sender int) benchTx {
 		return benchTx{raw: []byte(s), hash: sha256.Sum256([]byte(s)), sender: sender}
 	}
-	a1, a2, b1, c1, b2, c2 := mk("a1", 0), mk("a2", 0), mk("b1", 1), mk("c1", 2), mk("b2", 1), mk("c2", 2)
-	tr := newTracker(6, map[string]int{}, map[string]int{})
+	a1, a2, b1, c1, b2, c2, d1 := mk("a1", 0), mk("a2", 0), mk("b1", 1), mk("c1", 2), mk("b2", 1), mk("c2", 2), mk("d1", 3)
+	tr := newTracker(7, map[string]int{}, map[string]int{})
 	tr.began = time.Now()
-	q := &laneQueue{refused: map[int]bool{}, last: map[[32]byte]string{}}
-	tr.offer([]benchTx{a1, a2, b1, c1, b2, c2})
-	q.txs = []benchTx{a1, a2, b1, c1, b2, c2}
+	q := newLaneQueue()
+	tr.offer([]benchTx{a1, a2, b1, c1, b2, c2, d1})
+	q.txs = []benchTx{a1, a2, b1, c1, b2, c2, d1}
 
 	send := q.take(4, tr)
 	if got := names(send); got != "a1 a2 b1 c1" {
 		t.Fatalf("first request %q, want a1 a2 b1 c1", got)
 	}
-	full := outcome{reason: "mempool is full: 5000", retry: true}
+	pending := outcome{reason: "CheckTx code 19 (tally): has 64 transactions waiting", retry: true}
 	ahead := outcome{reason: "CheckTx code 4 (tally): nonce 8 is ahead, account expects 7", retry: true}
-	q.settle(send, []outcome{full, ahead, {}, {reason: "CheckTx code 7 (tally): insufficient"}}, tr)
-	if got := names(q.txs); got != "a1 a2 b2 c2" {
-		t.Fatalf("queue after the first answers %q, want a1 a2 b2 c2 (refused for now first, in order)", got)
+	full := outcome{reason: "CheckTx code 21 (tally): mempool is full: 5000", retry: true, full: true}
+	if n := q.settle(send, []outcome{pending, ahead, {}, {reason: "CheckTx code 7 (tally): insufficient"}}, tr); n != 2 {
+		t.Fatalf("%d refused for now, want 2", n)
 	}
+	if got := names(q.txs); got != "a1 a2 b2 c2 d1" {
+		t.Fatalf("queue after the first answers %q, want a1 a2 b2 c2 d1 (refused for now first, in order)", got)
+	}
+	// Same interval: a's are held, c's sender was refused for good.
 	send = q.take(4, tr)
-	if got := names(send); got != "a1 a2 b2" {
-		t.Fatalf("second request %q, want a1 a2 b2 (c2's sender was refused for good)", got)
+	if got := names(send); got != "b2 d1" {
+		t.Fatalf("second request %q, want b2 d1", got)
+	}
+	q.settle(send, []outcome{{}, full}, tr)
+	if got := names(q.txs); got != "d1 a1 a2" {
+		t.Fatalf("queue %q, want d1 a1 a2", got)
+	}
+	if send = q.take(4, tr); len(send) != 0 {
+		t.Fatalf("sent %q to a node with no room", names(send))
+	}
+	q.release()
+	send = q.take(4, tr)
+	if got := names(send); got != "d1 a1 a2" {
+		t.Fatalf("next interval's request %q, want d1 a1 a2", got)
 	}
 	q.settle(send, []outcome{{}, {}, full}, tr)
-	if got := names(q.txs); got != "b2" {
-		t.Fatalf("queue %q, want b2", got)
+	if got := names(q.txs); got != "a2" {
+		t.Fatalf("queue %q, want a2", got)
 	}
-	// The retries end with b2 still refused.
+	// The retries end with a2 still refused.
 	for _, x := range q.txs {
 		tr.reject(x, "not admitted when the retries ended; last refused with: "+q.last[x.hash])
 	}
-	tr.block(3, [][]byte{a1.raw, a2.raw, b1.raw}, time.Now())
+	tr.block(3, [][]byte{a1.raw, b1.raw, b2.raw, d1.raw}, time.Now())
 
 	res := &BenchResult{Reasons: tr.reasons}
 	tr.fill(res, time.Second)
-	if res.Offered != 6 || res.Admitted != 3 || res.Committed != 3 || res.Rejected != 3 || res.Lost != 0 || tr.retries != 3 {
-		t.Fatalf("offered %d admitted %d committed %d rejected %d lost %d retried %d, want 6 3 3 3 0 3",
+	if res.Offered != 7 || res.Admitted != 4 || res.Committed != 4 || res.Rejected != 3 || res.Lost != 0 || tr.retries != 4 {
+		t.Fatalf("offered %d admitted %d committed %d rejected %d lost %d retried %d, want 7 4 4 3 0 4",
 			res.Offered, res.Admitted, res.Committed, res.Rejected, res.Lost, tr.retries)
 	}
-	if res.Reasons[skippedReason] != 1 || res.Reasons["not admitted when the retries ended; last refused with: mempool is full: N"] != 1 {
+	if res.Reasons[skippedReason] != 1 || res.Reasons["not admitted when the retries ended; last refused with: CheckTx code N (tally): mempool is full: N"] != 1 {
 		t.Errorf("reasons %v", res.Reasons)
 	}
 }
@@ -169,6 +187,7 @@ func TestOutcomeClassification(t *testing.T) {
 		{"mempool full", rpcErr("mempool is full: number of txs 5000 (max: 5000)"), false, true},
 		{"already in cache", rpcErr("tx already exists in cache"), true, false},
 		{"too many pending", res(19, "tally", "has 64 transactions waiting"), false, true},
+		{"no room (the ledger's own bound)", res(21, "tally", "mempool is full: 5000 transactions"), false, true},
 		{"nonce ahead", res(4, "tally", "nonce 9 is ahead, account expects 7"), false, true},
 		{"nonce used", res(4, "tally", "nonce 7 used, account expects 9"), false, false},
 		{"insufficient", res(7, "tally", "insufficient TALLY"), false, false},

@@ -214,6 +214,9 @@ type outcome struct {
 	// sender, an earlier nonce of its sender not in yet, no answer), worth
 	// sending again.
 	retry bool
+	// full: refused for now because the node has no room at all (its
+	// mempool is full), whoever the sender.
+	full bool
 }
 
 // broadcast sends one batch and returns the node's answer to each
@@ -272,7 +275,7 @@ func (r *rpcResponse) outcome() outcome {
 		case strings.Contains(r.Error.Data, "tx already exists in cache"):
 			return outcome{} // sent before, its answer lost: the node has it
 		case strings.Contains(r.Error.Data, "mempool is full"):
-			return outcome{reason: msg, retry: true}
+			return outcome{reason: msg, retry: true, full: true}
 		}
 		return outcome{reason: msg}
 	case r.Result == nil:
@@ -285,6 +288,8 @@ func (r *rpcResponse) outcome() outcome {
 		switch ledger.Code(r.Result.Code) {
 		case ledger.CodeTooManyPending:
 			return outcome{reason: reason, retry: true}
+		case ledger.CodeMempoolFull:
+			return outcome{reason: reason, retry: true, full: true}
 		case ledger.CodeBadNonce:
 			// Ahead: an earlier nonce of the sender was refused for
 			// now. A nonce already used is final.
