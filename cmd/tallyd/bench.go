@@ -105,8 +105,13 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 			// An existing network in --dir is reused only for a plain run;
 			// otherwise every run gets a fresh network of its own.
 			reuse := fs.Changed("dir") && baseline == "" && repeat == 1
-			if !reuse {
+			if _, err := localnet.LoadManifest(dir); !reuse || err != nil || fs.Changed("users") {
+				// A network made here gets the bench's senders; a reused
+				// one keeps its own unless --users asks (Init then says
+				// how it differs).
 				o.Users, _ = fs.GetInt("users")
+			}
+			if !reuse {
 				o.Reset = true
 				if !fs.Changed("dir") {
 					tmp, err := os.MkdirTemp("", "tally-bench-")
