@@ -10,6 +10,9 @@ import (
 // the reference the libsecp256k1 backend is tested against.
 type btcecKey struct {
 	pub *btcec.PublicKey
+	// tables holds the key's fixed-base table (fixedbase.go) once it
+	// is a repeat key of a KeyCache that keeps tables.
+	tables keyTables
 }
 
 // parseBtcec decompresses a 33-byte compressed key whose prefix has been
@@ -24,12 +27,25 @@ func parseBtcec(dst *btcecKey, b *[PubKeySize]byte) bool {
 	return true
 }
 
+// useTables lets the key keep a fixed-base table in c once it proves a
+// repeat key.
+func (k *btcecKey) useTables(c *tableCache) { k.tables.cache = c }
+
 // verifyHash is plain ECDSA verification of (r, s) over hash. It reduces
 // r, s and hash modulo N and does not look at the size of s: the caller
-// checks the signature's shape first.
+// checks the signature's shape first. With a table it answers exactly as
+// btcec does, faster.
 func (k *btcecKey) verifyHash(hash *[32]byte, sig *[SignatureSize]byte) bool {
+	if t := k.tables.tableFor(k.pub); t != nil {
+		return t.verifyHash(hash, sig)
+	}
+	return verifyBtcec(k.pub, hash, sig)
+}
+
+// verifyBtcec is btcec's ECDSA verification, the reference.
+func verifyBtcec(pub *btcec.PublicKey, hash *[32]byte, sig *[SignatureSize]byte) bool {
 	var r, s btcec.ModNScalar
 	r.SetByteSlice(sig[:32])
 	s.SetByteSlice(sig[32:])
-	return ecdsa.NewSignature(&r, &s).Verify(hash[:], k.pub)
+	return ecdsa.NewSignature(&r, &s).Verify(hash[:], pub)
 }

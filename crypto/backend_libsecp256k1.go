@@ -47,6 +47,9 @@ type nativeKey struct {
 	pub C.secp256k1_pubkey
 }
 
+// useTables does nothing: fixed-base tables are for the btcec backend.
+func (k *nativeKey) useTables(*tableCache) {}
+
 // selfTest runs the library's check of its build (endianness and the like)
 // once, before its static context is first used, as its header asks.
 var selfTest sync.Once

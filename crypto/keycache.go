@@ -7,17 +7,36 @@ import "github.com/tallyledger/tally/internal/fifocache"
 // most its limit of keys, dropping the oldest first. Only keys that parsed
 // are kept, so a hit gives the answer a parse would: results never depend
 // on the cache. It is safe for concurrent use.
+//
+// With the btcec backend it also keeps, for keys it has seen verify
+// before, a fixed-base table that makes each later verification about
+// twice as fast (fixedbase.go), within a bound of memory of its own
+// (DefaultTableMemory); the answers are btcec's, bit for bit, table or
+// not.
 type KeyCache struct {
-	keys *fifocache.Cache[PubKey, *VerifyingKey]
+	keys   *fifocache.Cache[PubKey, *VerifyingKey]
+	tables *tableCache
 }
 
-// NewKeyCache returns a cache of at most limit keys; a limit <= 0 gives a
-// nil cache, which parses every time.
+// NewKeyCache returns a cache of at most limit keys, with tables within
+// DefaultTableMemory; a limit <= 0 gives a nil cache, which parses every
+// time and keeps no tables.
 func NewKeyCache(limit int) *KeyCache {
+	return NewKeyCacheWithTables(limit, DefaultTableMemory)
+}
+
+// NewKeyCacheWithTables returns a cache of at most limit keys whose
+// fixed-base tables take at most tableMemory bytes (TableBytes each);
+// with less than one table's worth it keeps none. A limit <= 0 gives a
+// nil cache.
+func NewKeyCacheWithTables(limit, tableMemory int) *KeyCache {
 	if limit <= 0 {
 		return nil
 	}
-	return &KeyCache{keys: fifocache.New[PubKey, *VerifyingKey](limit)}
+	return &KeyCache{
+		keys:   fifocache.New[PubKey, *VerifyingKey](limit),
+		tables: newTableCache(tableMemory),
+	}
 }
 
 // VerifyingKey returns the parsed form of the 33-byte compressed key b.
@@ -37,6 +56,9 @@ func (c *KeyCache) VerifyingKey(b []byte) (*VerifyingKey, error) {
 		return nil, err
 	}
 	if c != nil {
+		if c.tables != nil {
+			k.key.useTables(c.tables)
+		}
 		c.keys.Add(p, k)
 	}
 	return k, nil
@@ -48,4 +70,12 @@ func (c *KeyCache) Len() int {
 		return 0
 	}
 	return c.keys.Len()
+}
+
+// Tables is the number of fixed-base tables held.
+func (c *KeyCache) Tables() int {
+	if c == nil {
+		return 0
+	}
+	return c.tables.held()
 }
