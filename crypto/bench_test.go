@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"testing"
 	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
 )
 
 // Benchmarks hold the cost figures behind the performance model: every
@@ -122,4 +124,103 @@ func BenchmarkVerifyBackends(b *testing.B) {
 	b.ReportMetric(float64(onBtcec.Nanoseconds())/float64(b.N), "btcec-ns/verify")
 	b.ReportMetric(float64(onBackend.Nanoseconds())/float64(b.N), VerifierBackend+"-ns/verify")
 	b.ReportMetric(float64(onBtcec)/float64(onBackend), "btcec/"+VerifierBackend)
+}
+
+// BenchmarkVerifyRepeatKey verifies with a key that has its fixed-base
+// table (a repeat key of a KeyCache) and with the same key without one,
+// each through VerifyingKey.Verify as the ledger calls it (shape checks,
+// SHA-256, ECDSA). "ratio" alternates the two within one loop, so that a
+// busy machine slows both alike, and reports without/with.
+func BenchmarkVerifyRepeatKey(b *testing.B) {
+	k := testKey(b, "c0ffee")
+	pub := k.PubKey()
+	msgs := make([][]byte, 16)
+	sigs := make([]Signature, len(msgs))
+	for i := range msgs {
+		msgs[i] = make([]byte, 200)
+		msgs[i][0] = byte(i)
+		sigs[i] = k.Sign(msgs[i])
+	}
+	fast, err := NewKeyCache(16).VerifyingKey(pub[:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range tableAfterUses { // make it a repeat key: its table is built
+		if err := fast.Verify(msgs[0], sigs[0][:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	slow, err := NewKeyCacheWithTables(16, 0).VerifyingKey(pub[:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	verify := func(b *testing.B, vk *VerifyingKey, i int) {
+		if err := vk.Verify(msgs[i%len(msgs)], sigs[i%len(msgs)][:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("table", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			verify(b, fast, i)
+			i++
+		}
+	})
+	b.Run("no-table", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			verify(b, slow, i)
+			i++
+		}
+	})
+	b.Run("ratio", func(b *testing.B) {
+		var withTable, without time.Duration
+		i := 0
+		for b.Loop() {
+			start := time.Now()
+			verify(b, fast, i)
+			mid := time.Now()
+			verify(b, slow, i)
+			withTable += mid.Sub(start)
+			without += time.Since(mid)
+			i++
+		}
+		b.ReportMetric(float64(withTable.Nanoseconds())/float64(b.N), "table-ns/verify")
+		b.ReportMetric(float64(without.Nanoseconds())/float64(b.N), "no-table-ns/verify")
+		b.ReportMetric(float64(without)/float64(withTable), "no-table/table")
+	})
+}
+
+// BenchmarkKeyTableBuild is the cost of one key's table, also in
+// verifications without a table measured in the same loop.
+func BenchmarkKeyTableBuild(b *testing.B) {
+	k := testKey(b, "c0ffee")
+	pub := k.PubKey()
+	msg := make([]byte, 200)
+	sig := k.Sign(msg)
+	var bk btcecKey
+	if !parseBtcec(&bk, (*[PubKeySize]byte)(pub[:])) {
+		b.Fatal("key does not parse")
+	}
+	var q btcec.JacobianPoint
+	bk.pub.AsJacobian(&q)
+	h := sha256.Sum256(msg)
+	var build, verify time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		if newKeyTable(&q) == nil {
+			b.Fatal("no table")
+		}
+		mid := time.Now()
+		if !verifyBtcec(bk.pub, &h, (*[SignatureSize]byte)(&sig)) {
+			b.Fatal("signature does not verify")
+		}
+		build += mid.Sub(start)
+		verify += time.Since(mid)
+	}
+	b.ReportMetric(float64(build.Nanoseconds())/float64(b.N), "build-ns")
+	b.ReportMetric(float64(build)/float64(verify), "verifies/build")
 }

@@ -118,19 +118,41 @@ func TestVerifierMatchesReference(t *testing.T) {
 	if VerifierBackend != "btcec" {
 		n = 100_000
 	}
-	if v := os.Getenv("TALLY_DIFF_N"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 0 {
-			t.Fatalf("TALLY_DIFF_N=%q, expected a count", v)
-		}
+	runDifferential(t, diffCount(t, n), diffSeed(t), func() *KeyCache {
+		return NewKeyCache(64) // small: both hits and misses
+	})
+}
+
+// diffCount is the number of cases to generate: TALLY_DIFF_N, else def.
+func diffCount(t *testing.T, def int) int {
+	v := os.Getenv("TALLY_DIFF_N")
+	if v == "" {
+		return def
 	}
-	seed := uint64(14)
-	if v := os.Getenv("TALLY_DIFF_SEED"); v != "" {
-		var err error
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("TALLY_DIFF_SEED=%q, expected an unsigned integer", v)
-		}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		t.Fatalf("TALLY_DIFF_N=%q, expected a count", v)
 	}
+	return n
+}
+
+// diffSeed is the generator's seed: TALLY_DIFF_SEED, else 14.
+func diffSeed(t *testing.T) uint64 {
+	v := os.Getenv("TALLY_DIFF_SEED")
+	if v == "" {
+		return 14
+	}
+	seed, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		t.Fatalf("TALLY_DIFF_SEED=%q, expected an unsigned integer", v)
+	}
+	return seed
+}
+
+// runDifferential compares the build's path with the reference on cases
+// 0..n-1 of the sequence seed, on every core, each worker verifying
+// through its own cache from newKeys, and reports the first difference.
+func runDifferential(t *testing.T, n int, seed uint64, newKeys func() *KeyCache) {
 	gen := newCaseGen(t, seed)
 
 	workers := runtime.GOMAXPROCS(0)
@@ -146,7 +168,7 @@ func TestVerifierMatchesReference(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			keys := NewKeyCache(64) // small: both hits and misses
+			keys := newKeys()
 			local := map[string][2]int{}
 			for {
 				i := int(next.Add(1) - 1)
@@ -197,7 +219,10 @@ func TestVerifierMatchesReference(t *testing.T) {
 
 // FuzzVerifierMatchesReference compares the build's verification with the
 // reference on arbitrary keys, messages and signatures, seeded with every
-// kind of case the generator makes.
+// kind of case the generator makes. In a default build it also verifies
+// through a cache that gives every key a table at once, and, for any key
+// that parses and 64 bytes of signature, compares btcec's curve
+// arithmetic with the table's directly, on (r, s) no rule has checked.
 func FuzzVerifierMatchesReference(f *testing.F) {
 	gen := newCaseGen(f, 14)
 	for i := range 3 * len(caseKinds) {
@@ -205,9 +230,30 @@ func FuzzVerifierMatchesReference(f *testing.F) {
 		f.Add(c.pub, c.msg, c.sig)
 	}
 	keys := NewKeyCache(16)
+	fast := NewKeyCacheWithTables(16, 16*TableBytes)
+	fast.tables.after = 1
 	f.Fuzz(func(t *testing.T, pub, msg, sig []byte) {
-		if d, _ := checkAgainstReference(keys, diffCase{kind: "fuzz", pub: pub, msg: msg, sig: sig}); d != "" {
+		c := diffCase{kind: "fuzz", pub: pub, msg: msg, sig: sig}
+		d, ref := checkAgainstReference(keys, c)
+		if d == "" {
+			d = compareWithReference(fast, c, ref)
+		}
+		if d != "" {
 			t.Fatal(d)
+		}
+		if len(pub) != PubKeySize || (pub[0] != 2 && pub[0] != 3) || len(sig) != SignatureSize {
+			return
+		}
+		var k btcecKey
+		if !parseBtcec(&k, (*[PubKeySize]byte)(pub)) {
+			return
+		}
+		var q btcec.JacobianPoint
+		k.pub.AsJacobian(&q)
+		h := sha256.Sum256(msg)
+		s := (*[SignatureSize]byte)(sig)
+		if got, want := newKeyTable(&q).verifyHash(&h, s), verifyBtcec(k.pub, &h, s); got != want {
+			t.Fatalf("pub %x msg %x sig %x: table says %v, btcec %v", pub, msg, sig, got, want)
 		}
 	})
 }
@@ -464,6 +510,11 @@ func craftSignature(rng *rand.Rand, e *btcec.ModNScalar, kind string) (pub, sig 
 	if s.IsOverHalfOrder() {
 		s.Negate()
 	}
+	return craftSignatureWithS(rng, e, kind, s)
+}
+
+// craftSignatureWithS is craftSignature with s chosen by the caller.
+func craftSignatureWithS(rng *rand.Rand, e *btcec.ModNScalar, kind string, s btcec.ModNScalar) (pub, sig []byte, valid bool) {
 	var r btcec.ModNScalar
 	var rBytes [32]byte
 	var Q btcec.JacobianPoint
