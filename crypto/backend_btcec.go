@@ -39,7 +39,11 @@ func (k *btcecKey) verifyHash(hash *[32]byte, sig *[SignatureSize]byte) bool {
 	if t := k.tables.tableFor(k.pub); t != nil {
 		return t.verifyHash(hash, sig)
 	}
-	return verifyBtcec(k.pub, hash, sig)
+	if !verifyBtcec(k.pub, hash, sig) {
+		return false
+	}
+	k.tables.noteValid()
+	return true
 }
 
 // verifyBtcec is btcec's ECDSA verification, the reference.

@@ -12,24 +12,32 @@ import (
 //
 // ECDSA verification computes X = u1 G + u2 Q, Q the public key. btcec
 // has precomputed tables for G; for Q it runs a double-and-add of about
-// 130 doublings and 85 additions, most of a verification. An account
+// 129 doublings and 86 additions, most of a verification. An account
 // signs many transactions with one key, so for a key seen again this file
 // precomputes a table of multiples of Q once; u2 Q is then a sum of
 // table points with no doubling at all.
 //
-// The choice, measured with BenchmarkFixedBaseLayouts-style runs on this
-// code (ns per u2 Q, same run; btcec's ScalarMultNonConst = 1.00):
+// The layout is chosen by counting the operations of each option, costed
+// with btcec's own operations measured in one run on this code (mixed
+// addition 0.98 µs, doubling 0.38 µs, a field multiplication by β
+// 0.10 µs, the split and digits below 1.0 µs; btcec's u2 Q is about 129
+// doublings and 86 additions, ~134 µs), within the ~64 KiB a table may
+// take:
 //
-//   - unsigned 4-bit windows over 256 bits: 64 additions, 960 points,
-//     75 KiB;
-//   - signed 5-bit windows over 256 bits: 52 additions, 832 points,
-//     65 KiB;
+//   - unsigned 4-bit windows over 256 bits: 64 additions (~63 µs), 960
+//     points, 75 KiB: over the bound;
+//   - signed 5-bit windows over 256 bits: 52 additions (~51 µs), 832
+//     points, 65 KiB: at the bound;
+//   - signed 6-bit or wider windows over 256 bits: 1,376 points or more,
+//     107 KiB and up: over;
 //   - the GLV endomorphism with signed 6-bit windows (chosen): u2 =
 //     k1 + k2 λ with |k1|, |k2| < 2^128, so 22 windows of 6 bits cover
-//     both halves; 44 additions, 704 points, 55 KiB. φ(x, y) = (β x, y)
-//     is λ times a point, so the k2 half reads the same table with x
-//     multiplied by β: one field multiplication per lookup buys half the
-//     memory of any table without it.
+//     both halves: 44 additions and 22 multiplications by β (~46 µs),
+//     704 points, 55 KiB. φ(x, y) = (β x, y) is λ times a point, so the
+//     k2 half reads the same table with x multiplied by β: one field
+//     multiplication per lookup instead of a second table. The fastest
+//     and the smallest of the options that fit; with 7-bit windows it
+//     would take 95 KiB.
 //
 // A negative digit adds the negated point (y -> -y); a table holds only
 // positive multiples. Points are affine (z = 1), so every addition takes

@@ -18,8 +18,8 @@ import (
 // against the reference over the generated cases of differential_test.go.
 
 // TestFastVerifyMatchesReference is the differential test of the table
-// path: every case goes through a KeyCache that builds a key's table on
-// its first verification, so every signature that reaches the backend
+// path: every case goes through a KeyCache that builds a key's table
+// before its first verification, so every signature that reaches the backend
 // is verified with a table. TALLY_DIFF_N and TALLY_DIFF_SEED as for
 // TestVerifierMatchesReference:
 //
@@ -32,7 +32,7 @@ func TestFastVerifyMatchesReference(t *testing.T) {
 	var caches []*KeyCache
 	runDifferential(t, diffCount(t, 100_000), diffSeed(t), func() *KeyCache {
 		c := NewKeyCacheWithTables(256, 256*TableBytes)
-		c.tables.after = 1 // every key verifies with a table
+		c.tables.after = 0 // every key verifies with a table
 		mu.Lock()
 		caches = append(caches, c)
 		mu.Unlock()
@@ -218,7 +218,7 @@ func TestKeyTableEntries(t *testing.T) {
 				want.ToAffine()
 				p := &tab.points[j*tableDigits+m-1]
 				if !p.x.Equals(&want.X) || !p.y.Equals(&want.Y) {
-					t.Fatalf("key %x: entry %d 2^(6*%d) differs from btcec", q.X.Bytes(), m, j)
+					t.Fatalf("key %x: entry %d 2^(6*%d) differs from btcec", q.X.Bytes()[:], m, j)
 				}
 			}
 		}
@@ -272,7 +272,7 @@ func TestKeyTableDigitExtremes(t *testing.T) {
 					btcec.ScalarMultNonConst(&ks, &q, &want)
 					tab.sumDigits(&vectors[i], neg1, &l, neg2, &got)
 					if !samePoint(&want, &got) {
-						t.Fatalf("key %x, digits %v (neg %v) and %v (neg %v): table sum differs from btcec", q.X.Bytes(), vectors[i], neg1, l, neg2)
+						t.Fatalf("key %x, digits %v (neg %v) and %v (neg %v): table sum differs from btcec", q.X.Bytes()[:], vectors[i], neg1, l, neg2)
 					}
 					tested++
 				}
@@ -307,7 +307,7 @@ func TestKeyTableMulMatchesBtcec(t *testing.T) {
 			btcec.ScalarMultNonConst(&k, &q, &want)
 			tab.mul(&k, &got)
 			if !samePoint(&want, &got) {
-				t.Fatalf("key %x, k %x: table differs from btcec", q.X.Bytes(), scalarBytes(&k))
+				t.Fatalf("key %x, k %x: table differs from btcec", q.X.Bytes()[:], scalarBytes(&k))
 			}
 		}
 	}
@@ -339,10 +339,10 @@ func TestFastVerifyEdgeCases(t *testing.T) {
 		s := [SignatureSize]byte(sig)
 		ref := verifyBtcec(pub, hash, &s)
 		if got := tab.verifyHash(hash, &s); got != ref {
-			t.Fatalf("%s: hash %x, pub %x, sig %x: table says %v, btcec %v", what, hash, pub.SerializeCompressed(), sig, got, ref)
+			t.Fatalf("%s: hash %x, pub %x, sig %x: table says %v, btcec %v", what, hash[:], pub.SerializeCompressed(), sig, got, ref)
 		}
 		if want != nil && *want != ref {
-			t.Fatalf("%s: hash %x, pub %x, sig %x: btcec says %v, built to give %v", what, hash, pub.SerializeCompressed(), sig, ref, *want)
+			t.Fatalf("%s: hash %x, pub %x, sig %x: btcec says %v, built to give %v", what, hash[:], pub.SerializeCompressed(), sig, ref, *want)
 		}
 		if ref {
 			accepted++
@@ -435,8 +435,8 @@ func sigBytes(r, s *btcec.ModNScalar) []byte {
 }
 
 // TestTableBuiltOnceConcurrently verifies with one key from many
-// goroutines (run with -race): the table is built once, on the second
-// use, and every answer is right.
+// goroutines (run with -race): the table is built once, after two valid
+// signatures, and every answer is right.
 func TestTableBuiltOnceConcurrently(t *testing.T) {
 	if VerifierBackend != "btcec" {
 		t.Skip("fixed-base tables are for the btcec backend")
@@ -482,8 +482,42 @@ func TestTableBuiltOnceConcurrently(t *testing.T) {
 	}
 }
 
+// TestTableAfterTwoValidSignatures checks when a key gets its table:
+// signatures that do not verify never count, two valid ones do, and the
+// next verification builds it.
+func TestTableAfterTwoValidSignatures(t *testing.T) {
+	if VerifierBackend != "btcec" {
+		t.Skip("fixed-base tables are for the btcec backend")
+	}
+	c := NewKeyCache(16)
+	k := testKey(t, "c0ffee")
+	pub := k.PubKey()
+	msg := []byte("m")
+	sig := k.Sign(msg)
+	vk, err := c.VerifyingKey(pub[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if vk.Verify([]byte("other"), sig[:]) == nil {
+			t.Fatal("signature over another message accepted")
+		}
+	}
+	for i := range tableAfterUses + 2 {
+		if c.tables.builds.Load() != 0 && i <= tableAfterUses {
+			t.Fatalf("table built after %d valid signatures (and 20 invalid), want %d", i, tableAfterUses)
+		}
+		if err := vk.Verify(msg, sig[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b := c.tables.builds.Load(); b != 1 {
+		t.Fatalf("%d tables built after %d valid signatures, want 1", b, tableAfterUses+2)
+	}
+}
+
 // TestTablesChangeNoAnswer verifies the same generated cases through a
-// cache that keeps tables (each key's from its second use) and through
+// cache that keeps tables (each key's after two valid signatures) and through
 // one that keeps none: the answers, errors included, are the same, and
 // the table memory stays within its bound, keys dropping their tables
 // and building them again.
@@ -492,7 +526,7 @@ func TestTablesChangeNoAnswer(t *testing.T) {
 		t.Skip("fixed-base tables are for the btcec backend")
 	}
 	gen := newCaseGen(t, 15)
-	const bound = 8
+	const bound = 4
 	with := NewKeyCacheWithTables(64, bound*TableBytes)
 	without := NewKeyCacheWithTables(64, TableBytes-1)
 	if without.tables != nil {

@@ -15,21 +15,22 @@ const DefaultTableMemory = 64 << 20
 // TableBytes is the memory of one key's table: 704 affine points, 55 KiB.
 const TableBytes = tableBytes
 
-// tableAfterUses is the verification on which a key's table is built:
-// its second. A table costs about ten verifications to build (see
+// tableAfterUses is the number of valid signatures a key must have
+// verified before it is given a table, built on its next verification.
+// A table costs about eight verifications to build (see
 // BenchmarkKeyTableBuild) and saves about half of each later one, so it
-// pays for itself by the key's twentieth or so signature; a key seen
-// twice is likely to be seen many more times (an account's stream of
-// transactions), and one seen once costs nothing.
+// pays for itself by the key's twentieth or so signature; a key that has
+// signed twice is likely to sign many more times (an account's stream of
+// transactions). Only valid signatures count: signatures that do not
+// verify, which anyone can make up for any key, never build a table.
 const tableAfterUses = 2
-
 // tableCache bounds the tables held by the keys of one KeyCache: at most
 // limit tables, the oldest dropped first (FIFO, as the KeyCache itself).
-// A dropped key loses its table and its count of uses, so it must prove
-// itself a repeat key again before it is given another.
+// A dropped key loses its table and its count of valid signatures, so it
+// must prove itself a repeat key again before it is given another.
 type tableCache struct {
 	limit int
-	after uint32 // build on this use
+	after uint32 // valid signatures before a table; 0 in tests: at once
 
 	mu   sync.Mutex
 	ring []*keyTables // keys holding a table, oldest at next once full
@@ -50,15 +51,16 @@ func newTableCache(memory int) *tableCache {
 
 // keyTables is the table state of one parsed key.
 type keyTables struct {
-	cache *tableCache // nil: never build a table for this key
-	uses  atomic.Uint32
-	table atomic.Pointer[keyTable]
+	cache    *tableCache // nil: never build a table for this key
+	uses     atomic.Uint32
+	building atomic.Bool // set by the one builder, until the table is dropped
+	table    atomic.Pointer[keyTable]
 }
 
-// tableFor returns the key's table, building it on the use that makes
-// the key a repeat key; nil until then, and always nil without a cache.
-// Exactly one caller sees the count reach the threshold, so a table is
-// built at most once while it is held, however many goroutines verify
+// tableFor returns the key's table, building it first if the key has
+// verified enough valid signatures; nil until then, and always nil
+// without a cache. Only the caller that sets building builds, so a table
+// is built at most once while it is held, however many goroutines verify
 // with the key; the others verify the slow way meanwhile.
 func (kt *keyTables) tableFor(pub *btcec.PublicKey) *keyTable {
 	if kt.cache == nil {
@@ -67,18 +69,25 @@ func (kt *keyTables) tableFor(pub *btcec.PublicKey) *keyTable {
 	if t := kt.table.Load(); t != nil {
 		return t
 	}
-	if kt.uses.Load() >= kt.cache.after || kt.uses.Add(1) != kt.cache.after {
+	if kt.uses.Load() < kt.cache.after || !kt.building.CompareAndSwap(false, true) {
 		return nil
 	}
 	var q btcec.JacobianPoint
 	pub.AsJacobian(&q)
 	t := newKeyTable(&q)
 	if t == nil {
-		return nil // a valid key never gets here; verify the slow way
+		return nil // a key of the curve never gets here; stay slow
 	}
 	kt.cache.builds.Add(1)
 	kt.cache.hold(kt, t)
 	return t
+}
+
+// noteValid counts a valid signature verified without a table.
+func (kt *keyTables) noteValid() {
+	if kt.cache != nil && kt.uses.Load() < kt.cache.after {
+		kt.uses.Add(1)
+	}
 }
 
 // hold gives kt its table, dropping the oldest table if the cache is full.
@@ -93,8 +102,9 @@ func (c *tableCache) hold(kt *keyTables, t *keyTable) {
 	old := c.ring[c.next]
 	// A verification holding the old table finishes with it; the memory
 	// goes when it does.
-	old.table.Store(nil)
 	old.uses.Store(0)
+	old.table.Store(nil)
+	old.building.Store(false)
 	c.ring[c.next] = kt
 	c.next = (c.next + 1) % c.limit
 }
