@@ -24,6 +24,7 @@ const TableBytes = tableBytes
 // transactions). Only valid signatures count: signatures that do not
 // verify, which anyone can make up for any key, never build a table.
 const tableAfterUses = 2
+
 // tableCache bounds the tables held by the keys of one KeyCache: at most
 // limit tables, the oldest dropped first (FIFO, as the KeyCache itself).
 // A dropped key loses its table and its count of valid signatures, so it
