@@ -31,7 +31,9 @@ func TestFastVerifyMatchesReference(t *testing.T) {
 	var mu sync.Mutex
 	var caches []*KeyCache
 	runDifferential(t, diffCount(t, 100_000), diffSeed(t), func() *KeyCache {
-		c := NewKeyCacheWithTables(256, 256*TableBytes)
+		// 28 MiB of tables: the generator's pool keys keep theirs
+		// a while among the fresh keys of other cases.
+		c := NewKeyCacheWithTables(512, 512*TableBytes)
 		c.tables.after = 0 // every key verifies with a table
 		mu.Lock()
 		caches = append(caches, c)
