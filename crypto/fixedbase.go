@@ -81,10 +81,11 @@ var (
 	endoLambda = scalarFromHex("5363ad4cc05c30e0a5261c028812645a122e22ea20816678df02967c1b23bd72")
 	endoBeta   = fieldFromHex("7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501ee")
 
-	// The short basis vectors (a1, b1), (a2, b2) with b2 = a1.
+	// Of the short basis vectors (a1, b1), (a2, b2) of the lattice of
+	// (x, y) with x + y λ = 0 mod N, the split needs b1 and b2 = a1
+	// (a2 = 0x114ca50f7a8e2f3f657c1108d9d44cfd8 bounds the halves).
 	endoA1 = bigFromHex("3086d221a7d46bcde86c90e49284eb15")
 	endoB1 = new(big.Int).Neg(bigFromHex("e4437ed6010e88286f547fa90abfe4c3"))
-	endoA2 = bigFromHex("114ca50f7a8e2f3f657c1108d9d44cfd8")
 
 	// -b1 and -b2 modulo N.
 	endoNegB1 = scalarFromBig(new(big.Int).Neg(endoB1))
@@ -121,7 +122,9 @@ func newKeyTable(q *btcec.JacobianPoint) *keyTable {
 		for m := 1; m < tableDigits; m++ {
 			btcec.AddNonConst(&row[m-1], &base, &row[m])
 		}
-		btcec.DoubleNonConst(&row[tableDigits-1], &base)
+		if j+1 < tableWindows {
+			btcec.DoubleNonConst(&row[tableDigits-1], &base)
+		}
 	}
 
 	// To affine with one inversion (Montgomery's trick): prefix[i] is

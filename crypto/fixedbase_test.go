@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 )
@@ -206,8 +207,11 @@ func testKeys(rng *rand.Rand) []btcec.JacobianPoint {
 }
 
 // TestKeyTableEntries checks every entry of the tables of G, -G and a
-// random key against btcec's scalar multiplication.
+// random key against btcec's scalar multiplication, and a table's size.
 func TestKeyTableEntries(t *testing.T) {
+	if size := unsafe.Sizeof(keyTable{}); size < TableBytes || size > TableBytes+256 {
+		t.Fatalf("a table takes %d bytes, TableBytes says %d", size, TableBytes)
+	}
 	rng := rand.New(rand.NewPCG(14, 4))
 	keys := testKeys(rng)
 	for _, q := range []btcec.JacobianPoint{keys[0], keys[3], keys[len(keys)-1]} {
