@@ -31,8 +31,13 @@ import (
 // libsecp256k1 against btcec; in a default build it checks that the split
 // into rules and backend changed nothing.
 //
+// In a default build the key cache also verifies repeat keys with
+// fixed-base tables; TestFastVerifyMatchesReference (fixedbase_test.go)
+// runs the same comparison with a table for every key.
+//
 // TALLY_DIFF_N sets the number of generated cases (default 100,000 with
-// libsecp256k1, 10,000 with btcec) and TALLY_DIFF_SEED another sequence:
+// libsecp256k1, 10,000 with btcec; 100,000 for the table test) and
+// TALLY_DIFF_SEED another sequence:
 //
 //	TALLY_DIFF_N=5000000 go test -tags libsecp256k1 -run TestVerifierMatchesReference -timeout 4h ./crypto/
 

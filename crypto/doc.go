@@ -18,11 +18,12 @@
 // for every input; differential_test.go compares the build's path with the
 // btcec reference, over millions of cases with TALLY_DIFF_N.
 //
-// A KeyCache also speeds up keys that sign again: with btcec, a key's
-// second verification builds a table of its multiples (55 KiB, at most
-// DefaultTableMemory of them per cache), with which each later one needs
-// no point doublings, about twice as fast; the answers stay btcec's,
-// which fixedbase_test.go checks differentially.
+// A KeyCache also speeds up keys that sign again: with btcec, once a key
+// has verified two valid signatures, its next verification builds a
+// table of its multiples (55 KiB, at most DefaultTableMemory of them per
+// cache), with which it and each later one need no point doublings,
+// about twice as fast; the answers stay btcec's, which fixedbase_test.go
+// checks differentially.
 //
 // Addresses are RIPEMD-160(SHA-256(compressed public key)), 20 bytes, shown
 // as bech32 with the human-readable prefix "tally":

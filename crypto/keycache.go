@@ -8,9 +8,9 @@ import "github.com/tallyledger/tally/internal/fifocache"
 // are kept, so a hit gives the answer a parse would: results never depend
 // on the cache. It is safe for concurrent use.
 //
-// With the btcec backend it also keeps, for keys it has seen verify
-// before, a fixed-base table that makes each later verification about
-// twice as fast (fixedbase.go), within a bound of memory of its own
+// With the btcec backend it also keeps, for keys that have verified two
+// valid signatures, a fixed-base table that makes each later
+// verification about twice as fast (fixedbase.go), within a bound of memory of its own
 // (DefaultTableMemory); the answers are btcec's, bit for bit, table or
 // not.
 type KeyCache struct {
