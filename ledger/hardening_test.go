@@ -360,3 +360,24 @@ func TestCheckTxAdmitsNoMoreThanTheMempoolHolds(t *testing.T) {
 		t.Errorf("admitted %d and refused %d as full, want %d and %d", admitted.Load(), full.Load(), bound, 2*bound)
 	}
 }
+
+// A transaction whose sender is not a registered account is refused by
+// CheckTx before its signature is verified: made-up keys cost a validator
+// no signature check. A registered sender's signature is still verified
+// (once), and block execution still checks the signature first.
+func TestCheckTxRefusesUnknownSenderBeforeVerifying(t *testing.T) {
+	c := newTestChain(t, testGenesis())
+	_, before := c.l.SigCacheStats()
+	wantResult(t, c.l.CheckTx(newTx(t).from(stranger).to(alice).nonce(0).bytes(nil), false), CodeUnknownAccount, "is not a registered account")
+	forged := newTx(t).from(stranger).to(alice).nonce(1).tamper(func(tx *Tx) { tx.Signature[5] ^= 1 }).bytes(nil)
+	wantResult(t, c.l.CheckTx(forged, false), CodeUnknownAccount, "is not a registered account")
+	if _, after := c.l.SigCacheStats(); after != before {
+		t.Fatalf("%d signatures verified for unregistered senders, want 0", after-before)
+	}
+	wantResult(t, c.l.CheckTx(newTx(t).from(alice).to(bob).nonce(0).bytes(nil), false), CodeOK, "")
+	if _, after := c.l.SigCacheStats(); after != before+1 {
+		t.Fatalf("%d signatures verified for a registered sender, want 1", after-before)
+	}
+	// In a block, the bad signature is what the transaction fails on.
+	wantResult(t, c.block(forged).TxResults[0], CodeBadSignature, "")
+}

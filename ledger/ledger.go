@@ -280,9 +280,21 @@ func (l *Ledger) ready(height int64) error {
 // refused for room, since the transaction already holds its place. The
 // result carries the code and log, never events (only a block's execution
 // builds them), and a transaction seen before is neither decoded nor
-// verified again (the signature cache).
+// verified again (the signature cache). A sender that is not a registered
+// account is refused before its signature is verified (a block verifies
+// first, so there a bad signature is what such a transaction fails on).
 func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
-	d := l.verify.decodeOne(l.ChainID(), raw)
+	chainID := l.ChainID()
+	d, hit := l.verify.decode(chainID, raw)
+	if !hit && d.decodeErr == nil {
+		// Verifying is most of CheckTx's cost: a sender that is not a
+		// registered account is refused before it, so made-up keys cost
+		// a validator no signature check (nor earn a key table).
+		if res, known := l.checkSenderKnown(d.sender); !known {
+			return res
+		}
+		l.verify.verifyOne(chainID, d)
+	}
 
 	l.checkMu.Lock()
 	defer l.checkMu.Unlock()
@@ -313,6 +325,25 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 		l.checkBytes += int64(len(raw))
 	}
 	return res
+}
+
+// checkSenderKnown reports whether sender is an account of the check
+// state, and the refusal when it is not (the one execution would give
+// once the signature verified).
+func (l *Ledger) checkSenderKnown(sender crypto.Address) (TxResult, bool) {
+	l.checkMu.Lock()
+	defer l.checkMu.Unlock()
+	if l.check == nil {
+		return TxResult{Code: CodeInternal, Log: "ledger has no chain yet: InitChain has not run"}, false
+	}
+	acct, err := getAccount(l.check, sender)
+	switch {
+	case err != nil:
+		return TxResult{Code: CodeInternal, Log: err.Error()}, false
+	case acct == nil:
+		return TxResult{Code: CodeUnknownAccount, Log: fmt.Sprintf("sender %s is not a registered account", sender)}, false
+	}
+	return TxResult{}, true
 }
 
 // mempoolFull refuses a new transaction of size bytes when admitting it

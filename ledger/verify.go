@@ -149,11 +149,17 @@ func (v *verifier) decodeOne(chainID string, raw []byte) *decodedTx {
 	if hit || d.decodeErr != nil {
 		return d
 	}
+	v.verifyOne(chainID, d)
+	return d
+}
+
+// verifyOne verifies d (decoded, keyed, not from the cache) and caches it
+// if its signature verifies.
+func (v *verifier) verifyOne(chainID string, d *decodedTx) {
 	v.misses.Add(1)
 	if d.sigErr = d.tx.verifySignature(chainID, v.keys); d.sigErr == nil {
 		v.cache.add(d.key, d)
 	}
-	return d
 }
 
 // decodeAll decodes a block's transactions and verifies those not cached,
