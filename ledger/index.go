@@ -43,6 +43,7 @@ func indexBlock(base Reader, height int64, txs [][]byte, results []TxResult) ([]
 	seen := map[[32]byte]bool{}
 	counts := map[crypto.Address]uint64{}
 	var order []crypto.Address // accounts in first-touched order: deterministic writes
+	parsed := map[string]crypto.Address{} // event addresses decoded in this block
 	for i, raw := range txs {
 		hash := TxHash(raw)
 		if seen[hash] {
@@ -59,7 +60,7 @@ func indexBlock(base Reader, height int64, txs [][]byte, results []TxResult) ([]
 		r := results[i]
 		rec := TxRecord{Height: uint64(height), Index: uint32(i), Tx: raw, Code: r.Code, Log: r.Log, Events: r.Events}
 		out = append(out, change{Key: TxIndexKey(hash), Value: mustMarshal(&rec)})
-		for _, a := range touchedAccounts(r.Events) {
+		for _, a := range touchedAccounts(r.Events, parsed) {
 			n, ok := counts[a]
 			if !ok {
 				if n, err = historyCount(base, a); err != nil {
@@ -78,8 +79,9 @@ func indexBlock(base Reader, height int64, txs [][]byte, results []TxResult) ([]
 }
 
 // touchedAccounts lists the addresses of a result's account events, once
-// each, in order.
-func touchedAccounts(events []Event) []crypto.Address {
+// each, in order. parsed remembers the addresses decoded so far (an
+// account's events repeat through a block; decoding is bech32's checksum).
+func touchedAccounts(events []Event, parsed map[string]crypto.Address) []crypto.Address {
 	var out []crypto.Address
 	for _, e := range events {
 		if e.Type != "account" {
@@ -89,9 +91,13 @@ func touchedAccounts(events []Event) []crypto.Address {
 			if at.Key != "address" {
 				continue
 			}
-			a, err := crypto.ParseAddress(at.Value)
-			if err != nil {
-				continue // the ledger writes these events itself: never happens
+			a, ok := parsed[at.Value]
+			if !ok {
+				var err error
+				if a, err = crypto.ParseAddress(at.Value); err != nil {
+					continue // the ledger writes these events itself: never happens
+				}
+				parsed[at.Value] = a
 			}
 			dup := false
 			for _, x := range out {
