@@ -42,7 +42,7 @@ func indexBlock(base Reader, height int64, txs [][]byte, results []TxResult) ([]
 	var out []change
 	seen := map[[32]byte]bool{}
 	counts := map[crypto.Address]uint64{}
-	var order []crypto.Address // accounts in first-touched order: deterministic writes
+	var order []crypto.Address            // accounts in first-touched order: deterministic writes
 	parsed := map[string]crypto.Address{} // event addresses decoded in this block
 	for i, raw := range txs {
 		hash := TxHash(raw)
