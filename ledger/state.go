@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/tallyledger/tally/crypto"
+	"github.com/tallyledger/tally/internal/fifocache"
 )
 
 // Typed reads and writes of the records in a Reader or an overlay. State
@@ -57,17 +58,68 @@ func getAccount(r Reader, a crypto.Address) (*Account, error) {
 }
 
 func getBalance(r Reader, a crypto.Address, asset string) (uint64, error) {
-	var amount uint64
-	_, err := getRecord(r, BalanceKey(a, asset), &amount)
-	return amount, err
+	b, err := r.Get(BalanceKey(a, asset))
+	if err != nil || b == nil {
+		return 0, err
+	}
+	return decodeUint(b)
 }
 
+// decodeUint decodes a state value that is an unsigned integer (a
+// balance). The shortest CBOR forms, the only ones the ledger writes, are
+// read directly; anything else goes through the decoder, so the answer is
+// always the decoder's.
+func decodeUint(b []byte) (uint64, error) {
+	if v, ok := shortestCBORUint(b); ok {
+		return v, nil
+	}
+	var v uint64
+	return v, decodeState(b, &v)
+}
+
+// shortestCBORUint reads b if it is a CBOR unsigned integer (major type
+// 0) in its shortest form and nothing else.
+func shortestCBORUint(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	switch h := b[0]; {
+	case h <= 0x17:
+		return uint64(h), len(b) == 1
+	case h == 0x18 && len(b) == 2:
+		return uint64(b[1]), b[1] > 0x17
+	case h == 0x19 && len(b) == 3:
+		v := uint64(binary.BigEndian.Uint16(b[1:]))
+		return v, v > 0xff
+	case h == 0x1a && len(b) == 5:
+		v := uint64(binary.BigEndian.Uint32(b[1:]))
+		return v, v > 0xffff
+	case h == 0x1b && len(b) == 9:
+		v := binary.BigEndian.Uint64(b[1:])
+		return v, v > 0xffffffff
+	}
+	return 0, false
+}
+
+// decodedAssets keeps asset records decoded, by their encoding: every
+// transfer reads its asset's record, and decoding is a pure function of
+// the bytes, so a hit gives what decoding would. Supply changes make new
+// encodings; the oldest go first.
+var decodedAssets = fifocache.New[string, Asset](256)
+
 func getAsset(r Reader, symbol string) (*Asset, error) {
-	var asset Asset
-	ok, err := getRecord(r, AssetKey(symbol), &asset)
-	if !ok || err != nil {
+	b, err := r.Get(AssetKey(symbol))
+	if err != nil || b == nil {
 		return nil, err
 	}
+	if a, ok := decodedAssets.Get(string(b)); ok {
+		return &a, nil // a copy: Asset holds no slices
+	}
+	var asset Asset
+	if err := decodeState(b, &asset); err != nil {
+		return nil, err
+	}
+	decodedAssets.Add(string(b), asset)
 	return &asset, nil
 }
 
