@@ -11,6 +11,23 @@ import (
 // Benchmarks hold the cost figures behind the performance model: every
 // validator verifies every transaction's signature.
 
+// benchSample is one key, a message of about a transfer's sign bytes and
+// its signature, as the verification benchmarks use them.
+func benchSample(b *testing.B) (PubKey, []byte, Signature) {
+	k := testKey(b, "c0ffee")
+	msg := make([]byte, 200)
+	return k.PubKey(), msg, k.Sign(msg)
+}
+
+// benchBtcecKey parses pub for the btcec backend.
+func benchBtcecKey(b *testing.B, pub PubKey) *btcecKey {
+	bk := new(btcecKey)
+	if !parseBtcec(bk, (*[PubKeySize]byte)(pub[:])) {
+		b.Fatal("key does not parse")
+	}
+	return bk
+}
+
 func BenchmarkSign(b *testing.B) {
 	k := testKey(b, "c0ffee")
 	msg := make([]byte, 200) // about the size of a transfer's sign bytes
@@ -21,10 +38,7 @@ func BenchmarkSign(b *testing.B) {
 }
 
 func BenchmarkVerify(b *testing.B) {
-	k := testKey(b, "c0ffee")
-	pub := k.PubKey()
-	msg := make([]byte, 200)
-	sig := k.Sign(msg)
+	pub, msg, sig := benchSample(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := pub.Verify(msg, sig[:]); err != nil {
@@ -34,10 +48,7 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 func BenchmarkVerifyParallel(b *testing.B) {
-	k := testKey(b, "c0ffee")
-	pub := k.PubKey()
-	msg := make([]byte, 200)
-	sig := k.Sign(msg)
+	pub, msg, sig := benchSample(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -92,14 +103,8 @@ func BenchmarkKeyFromMnemonic(b *testing.B) {
 // alternate within one loop, so that a busy machine slows both alike, and
 // the ratio is reported as btcec/backend.
 func BenchmarkVerifyBackends(b *testing.B) {
-	k := testKey(b, "c0ffee")
-	pub := k.PubKey()
-	msg := make([]byte, 200)
-	sig := k.Sign(msg)
-	var bk btcecKey
-	if !parseBtcec(&bk, (*[PubKeySize]byte)(pub[:])) {
-		b.Fatal("key does not parse")
-	}
+	pub, msg, sig := benchSample(b)
+	bk := benchBtcecKey(b, pub)
 	vk, err := pub.VerifyingKey()
 	if err != nil {
 		b.Fatal(err)
@@ -193,14 +198,8 @@ func BenchmarkVerifyRepeatKey(b *testing.B) {
 // BenchmarkKeyTableBuild is the cost of one key's table, also in
 // verifications without a table measured in the same loop.
 func BenchmarkKeyTableBuild(b *testing.B) {
-	k := testKey(b, "c0ffee")
-	pub := k.PubKey()
-	msg := make([]byte, 200)
-	sig := k.Sign(msg)
-	var bk btcecKey
-	if !parseBtcec(&bk, (*[PubKeySize]byte)(pub[:])) {
-		b.Fatal("key does not parse")
-	}
+	pub, msg, sig := benchSample(b)
+	bk := benchBtcecKey(b, pub)
 	var q btcec.JacobianPoint
 	bk.pub.AsJacobian(&q)
 	h := sha256.Sum256(msg)
