@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -207,26 +206,9 @@ func copyLevelDB(dir, to string) error {
 		if !e.Type().IsRegular() || e.Name() == "LOCK" {
 			continue
 		}
-		if err := copyFileTo(filepath.Join(dir, e.Name()), filepath.Join(to, e.Name())); err != nil {
+		if err := copyFile(filepath.Join(dir, e.Name()), filepath.Join(to, e.Name())); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func copyFileTo(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

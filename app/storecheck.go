@@ -280,6 +280,7 @@ func (r *fullReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// copyFile copies src to a new file dst (it must not exist), synced.
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
