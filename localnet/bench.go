@@ -329,7 +329,7 @@ func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method 
 	q := newLaneQueue()
 	next, offered := first, 0
 	for ctx.Err() == nil {
-		if offered >= len(l.txs) && (len(q.txs) == 0 || !time.Now().Before(giveUp)) {
+		if offered >= len(l.txs) && (len(q.pending()) == 0 || !time.Now().Before(giveUp)) {
 			break
 		}
 		if d := time.Until(next); d > 0 {
@@ -345,7 +345,7 @@ func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method 
 			fresh := l.txs[offered:min(offered+batch, len(l.txs))]
 			offered += len(fresh)
 			tr.offer(fresh)
-			q.txs = append(q.txs, fresh...)
+			q.push(fresh)
 		}
 		// A second request catches up a backlog.
 		for range 2 {
@@ -363,7 +363,7 @@ func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method 
 			q.settle(send, outs, tr)
 		}
 	}
-	for _, tx := range q.txs {
+	for _, tx := range q.pending() {
 		reason := "not sent when the retries ended (its lane was still resending earlier ones)"
 		if last := q.last[tx.hash]; last != "" {
 			reason = "not admitted when the retries ended; last refused with: " + last
@@ -373,9 +373,12 @@ func runLane(ctx context.Context, l *lane, bc *batchClient, tr *tracker, method 
 }
 
 // laneQueue is a lane's transactions offered and not yet admitted, in
-// order.
+// order: buf[head:]. Taking from and putting back at the head move head
+// and touch only the transactions concerned, so a long backlog (a load
+// far above the network's peak) is not copied at every request.
 type laneQueue struct {
-	txs     []benchTx
+	buf     []benchTx
+	head    int
 	refused map[int]bool        // senders with a transaction refused for good
 	held    map[int]bool        // senders with a transaction refused for now, this interval
 	full    bool                // the node refused for now whatever the sender, this interval
@@ -384,6 +387,19 @@ type laneQueue struct {
 
 func newLaneQueue() *laneQueue {
 	return &laneQueue{refused: map[int]bool{}, held: map[int]bool{}, last: map[[32]byte]string{}}
+}
+
+// pending returns the transactions waiting, in order.
+func (q *laneQueue) pending() []benchTx { return q.buf[q.head:] }
+
+// push appends newly offered transactions, first reclaiming the space
+// before the head once it is most of the buffer.
+func (q *laneQueue) push(txs []benchTx) {
+	if q.head > len(q.buf)/2 {
+		q.buf = q.buf[:copy(q.buf, q.buf[q.head:])]
+		q.head = 0
+	}
+	q.buf = append(q.buf, txs...)
 }
 
 // release lets every sender send again: a new interval begins.
@@ -399,11 +415,10 @@ func (q *laneQueue) take(max int, tr *tracker) []benchTx {
 	if q.full {
 		return nil
 	}
-	var send []benchTx
-	keep := q.txs[:0:0]
-	i := 0
-	for ; i < len(q.txs) && len(send) < max; i++ {
-		tx := q.txs[i]
+	var send, keep []benchTx
+	i := q.head
+	for ; i < len(q.buf) && len(send) < max; i++ {
+		tx := q.buf[i]
 		switch {
 		case tx.sender >= 0 && q.refused[tx.sender]:
 			tr.reject(tx, skippedReason)
@@ -414,7 +429,10 @@ func (q *laneQueue) take(max int, tr *tracker) []benchTx {
 			send = append(send, tx)
 		}
 	}
-	q.txs = append(keep, q.txs[i:]...)
+	// The held ones go back just before the rest, in order, into slots
+	// already read.
+	q.head = i - len(keep)
+	copy(q.buf[q.head:i], keep)
 	return send
 }
 
@@ -451,7 +469,12 @@ func (q *laneQueue) settle(send []benchTx, outs []outcome, tr *tracker) int {
 			}
 		}
 	}
-	q.txs = append(again, q.txs...)
+	if len(again) <= q.head { // the slots they were taken from
+		q.head -= len(again)
+		copy(q.buf[q.head:], again)
+	} else {
+		q.buf, q.head = append(again, q.pending()...), 0
+	}
 	return len(again)
 }
 

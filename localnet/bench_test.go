@@ -2,6 +2,8 @@ package localnet
 
 import (
 	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +100,7 @@ func TestLaneRetriesInOrder(t *testing.T) {
 	tr.began = time.Now()
 	q := newLaneQueue()
 	tr.offer([]benchTx{a1, a2, b1, c1, b2, c2, d1})
-	q.txs = []benchTx{a1, a2, b1, c1, b2, c2, d1}
+	q.push([]benchTx{a1, a2, b1, c1, b2, c2, d1})
 
 	send := q.take(4, tr)
 	if got := names(send); got != "a1 a2 b1 c1" {
@@ -110,7 +112,7 @@ func TestLaneRetriesInOrder(t *testing.T) {
 	if n := q.settle(send, []outcome{pending, ahead, {}, {reason: "CheckTx code 7 (tally): insufficient"}}, tr); n != 2 {
 		t.Fatalf("%d refused for now, want 2", n)
 	}
-	if got := names(q.txs); got != "a1 a2 b2 c2 d1" {
+	if got := names(q.pending()); got != "a1 a2 b2 c2 d1" {
 		t.Fatalf("queue after the first answers %q, want a1 a2 b2 c2 d1 (refused for now first, in order)", got)
 	}
 	// Same interval: a's are held, c's sender was refused for good.
@@ -119,7 +121,7 @@ func TestLaneRetriesInOrder(t *testing.T) {
 		t.Fatalf("second request %q, want b2 d1", got)
 	}
 	q.settle(send, []outcome{{}, full}, tr)
-	if got := names(q.txs); got != "d1 a1 a2" {
+	if got := names(q.pending()); got != "d1 a1 a2" {
 		t.Fatalf("queue %q, want d1 a1 a2", got)
 	}
 	if send = q.take(4, tr); len(send) != 0 {
@@ -131,11 +133,11 @@ func TestLaneRetriesInOrder(t *testing.T) {
 		t.Fatalf("next interval's request %q, want d1 a1 a2", got)
 	}
 	q.settle(send, []outcome{{}, {}, full}, tr)
-	if got := names(q.txs); got != "a2" {
+	if got := names(q.pending()); got != "a2" {
 		t.Fatalf("queue %q, want a2", got)
 	}
 	// The retries end with a2 still refused.
-	for _, x := range q.txs {
+	for _, x := range q.pending() {
 		tr.reject(x, "not admitted when the retries ended; last refused with: "+q.last[x.hash])
 	}
 	tr.block(3, [][]byte{a1.raw, b1.raw, b2.raw, d1.raw}, time.Now())
@@ -198,5 +200,66 @@ func TestOutcomeClassification(t *testing.T) {
 		if (o.reason == "") != tc.ok || o.retry != tc.retry {
 			t.Errorf("%s: outcome %+v, want admitted %v retry %v", tc.name, o, tc.ok, tc.retry)
 		}
+	}
+}
+
+// TestLaneQueueKeepsEachSendersOrder drives a queue through many intervals
+// of pushes, takes and answers (some refused for now, a node now and then
+// full) and checks what the lane relies on: every transaction is admitted
+// exactly once, each sender's in its order, whatever the head's moves and
+// the buffer's reclaiming did.
+func TestLaneQueueKeepsEachSendersOrder(t *testing.T) {
+	const senders, perSender = 7, 60
+	var all []benchTx
+	for n := range perSender {
+		for s := range senders {
+			raw := []byte(fmt.Sprintf("%d/%d", s, n))
+			all = append(all, benchTx{raw: raw, hash: sha256.Sum256(raw), sender: s})
+		}
+	}
+	tr := newTracker(len(all), map[string]int{}, map[string]int{})
+	tr.began = time.Now()
+	q := newLaneQueue()
+	rnd := rand.New(rand.NewPCG(3, 4))
+	next := make([]int, senders) // next nonce each sender must have admitted
+	offered := 0
+	for round := 0; round < 2000 && (offered < len(all) || len(q.pending()) > 0); round++ {
+		q.release()
+		if offered < len(all) {
+			fresh := all[offered:min(offered+5, len(all))]
+			offered += len(fresh)
+			tr.offer(fresh)
+			q.push(fresh)
+		}
+		for range 2 {
+			send := q.take(4, tr)
+			if len(send) == 0 {
+				break
+			}
+			outs := make([]outcome, len(send))
+			refused := map[int]bool{}
+			for i, tx := range send {
+				var s, n int
+				fmt.Sscanf(string(tx.raw), "%d/%d", &s, &n)
+				switch {
+				case refused[s] || rnd.IntN(4) == 0:
+					refused[s] = true // a refusal holds the sender's later ones too
+					outs[i] = outcome{reason: "for now", retry: true, full: rnd.IntN(10) == 0}
+				case n != next[s]:
+					t.Fatalf("sender %d sent nonce %d, expected %d", s, n, next[s])
+				default:
+					next[s]++
+				}
+			}
+			q.settle(send, outs, tr)
+		}
+	}
+	for s, n := range next {
+		if n != perSender {
+			t.Errorf("sender %d: %d admitted, want %d", s, n, perSender)
+		}
+	}
+	if len(q.pending()) != 0 || tr.rejected != 0 {
+		t.Errorf("%d still queued, %d rejected", len(q.pending()), tr.rejected)
 	}
 }
