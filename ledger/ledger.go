@@ -336,11 +336,11 @@ func (l *Ledger) checkSenderKnown(sender crypto.Address) (TxResult, bool) {
 	if l.check == nil {
 		return TxResult{Code: CodeInternal, Log: "ledger has no chain yet: InitChain has not run"}, false
 	}
-	acct, err := getAccount(l.check, sender)
+	b, err := l.check.Get(AccountKey(sender)) // presence only: no decoding
 	switch {
 	case err != nil:
 		return TxResult{Code: CodeInternal, Log: err.Error()}, false
-	case acct == nil:
+	case b == nil:
 		return TxResult{Code: CodeUnknownAccount, Log: fmt.Sprintf("sender %s is not a registered account", sender)}, false
 	}
 	return TxResult{}, true
