@@ -34,10 +34,11 @@ type HistoryPage struct {
 	Txs   []TxRecord
 }
 
-// indexBlock returns the index writes for a block: a record per new
+// indexBlock returns the index writes for a block: a record per
 // transaction hash (the first execution of the same bytes is kept, as
-// later copies fail their nonce) and a history entry per account named by
-// a transaction's account events. base is the committed store.
+// later copies fail their nonce, unless a later one succeeds: see below)
+// and a history entry per account named by a transaction's account
+// events. base is the committed store.
 func indexBlock(base Reader, height int64, txs [][]byte, results []TxResult) ([]change, error) {
 	var out []change
 	seen := map[[32]byte]bool{}
@@ -50,19 +51,27 @@ func indexBlock(base Reader, height int64, txs [][]byte, results []TxResult) ([]
 			continue
 		}
 		seen[hash] = true
-		old, err := base.Get(TxIndexKey(hash))
-		if err != nil {
-			return nil, fmt.Errorf("index block %d: %w", height, err)
-		}
-		if old != nil {
-			continue
-		}
 		r := results[i]
+		// A success is the only one these bytes will ever have (it
+		// consumed the nonce), and it replaces a failure recorded before
+		// (bytes refused for a nonce ahead of the account's can be
+		// included again once it catches up): no lookup. A failure is
+		// recorded only if the bytes have no record yet.
+		if r.Code != CodeOK {
+			old, err := base.Get(TxIndexKey(hash))
+			if err != nil {
+				return nil, fmt.Errorf("index block %d: %w", height, err)
+			}
+			if old != nil {
+				continue
+			}
+		}
 		rec := TxRecord{Height: uint64(height), Index: uint32(i), Tx: raw, Code: r.Code, Log: r.Log, Events: r.Events}
 		out = append(out, change{Key: TxIndexKey(hash), Value: mustMarshal(&rec)})
 		for _, a := range touchedAccounts(r.Events, parsed) {
 			n, ok := counts[a]
 			if !ok {
+				var err error
 				if n, err = historyCount(base, a); err != nil {
 					return nil, fmt.Errorf("index block %d: %w", height, err)
 				}

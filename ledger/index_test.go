@@ -76,6 +76,34 @@ func TestTransactionIndexKeepsTheFirstExecution(t *testing.T) {
 	}
 }
 
+// Bytes refused for a nonce ahead of the account's can be included again
+// once the account catches up, and then succeed: the success replaces the
+// failure, so the transaction is found as it ended, once in the history.
+func TestTransactionIndexSuccessReplacesEarlierFailure(t *testing.T) {
+	c := newTestChain(t, testGenesis())
+	ahead := newTx(t).from(alice).to(bob).amount(2).nonce(1).bytes(nil)
+	if r := c.blockRaw(ahead).TxResults[0]; r.Code != CodeBadNonce {
+		t.Fatalf("setup: nonce ahead gave %v", r)
+	}
+	if rec, _ := c.view().TxByHash(TxHash(ahead)); rec == nil || rec.Code != CodeBadNonce || rec.Height != 1 {
+		t.Fatalf("after block 1: %+v, want the refusal at height 1", rec)
+	}
+	first := newTx(t).from(alice).to(bob).amount(1).nonce(0).bytes(nil)
+	if rs := c.blockRaw(first, ahead).TxResults; rs[0].Code != CodeOK || rs[1].Code != CodeOK {
+		t.Fatalf("setup: block 2 gave %v", rs)
+	}
+	c.blockRaw(ahead) // a third copy fails its nonce and changes nothing
+	v := c.view()
+	rec, err := v.TxByHash(TxHash(ahead))
+	if err != nil || rec == nil || rec.Code != CodeOK || rec.Height != 2 || rec.Index != 1 {
+		t.Fatalf("record %+v, %v; want the success at 2/1", rec, err)
+	}
+	h, err := v.History(alice.addr, 1, 10)
+	if err != nil || h.Total != 2 || h.Txs[0].Hash() != TxHash(ahead) || h.Txs[0].Height != 2 {
+		t.Fatalf("alice's history %+v, %v; want the two transfers of block 2", h, err)
+	}
+}
+
 // The index is written in the block's batch: a commit that fails writes
 // neither the state nor the index, and the block committed again counts
 // each transaction once.
