@@ -47,7 +47,7 @@ consensus engine's ceiling that the ledger reaches on this machine. Only
 ratios from one run mean much on a shared machine; --repeat alternates the
 two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 		Example: `  tallyd localnet bench --baseline kvstore
-  tallyd localnet bench --rates 500,1000,2000 --duration 20s --baseline kvstore --repeat 2 --plot bench.png
+  tallyd localnet bench --rates 1000,2000,3000,5000,7000 --duration 20s --baseline kvstore --repeat 2 --plot bench.png
   tallyd localnet bench --baseline kvstore --output json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -156,6 +156,7 @@ two apps (tally, kvstore, tally, kvstore...) to show the spread.`,
 				}
 			}
 			if output == "json" {
+				printUnsaturated(e.stderr, runs)
 				return writeBenchJSON(e.stdout, runs, baseline != "")
 			}
 			printBenchTable(e.stdout, runs, baseline != "")
@@ -337,6 +338,42 @@ func printBenchTable(w io.Writer, runs []*localnet.BenchResult, withBaseline boo
 	if withBaseline {
 		fmt.Fprintf(w, "Tally's best committed tx/s is %.1f%% of the kvstore baseline's on this network.\n", 100*benchRatio(runs))
 	}
+	printUnsaturated(w, runs)
+}
+
+// printUnsaturated says of each app not driven to its peak that its best
+// rate is not its ceiling.
+func printUnsaturated(w io.Writer, runs []*localnet.BenchResult) {
+	for _, u := range unsaturated(runs) {
+		fmt.Fprintf(w, "%s committed %.0f%% of its highest offered rate (%d/s): its peak was not reached, add higher --rates for its ceiling.\n", u.App, 100*u.CommittedTPS/u.OfferedTPS, u.Rate)
+	}
+}
+
+// unsaturated returns, per app, its run at the highest rate offered if
+// that run committed nearly all it was offered (90% or more) and as much
+// as any run of the app: the app was not driven to its peak, so its best
+// rate, and a ratio made of it, understates what it can do.
+func unsaturated(runs []*localnet.BenchResult) []*localnet.BenchResult {
+	var apps []string
+	top := map[string]*localnet.BenchResult{}
+	best := map[string]float64{}
+	for _, r := range runs {
+		if _, ok := top[r.App]; !ok {
+			apps = append(apps, r.App)
+		}
+		if t := top[r.App]; t == nil || r.Rate > t.Rate || (r.Rate == t.Rate && r.CommittedTPS > t.CommittedTPS) {
+			top[r.App] = r
+		}
+		best[r.App] = max(best[r.App], r.CommittedTPS)
+	}
+	var out []*localnet.BenchResult
+	for _, app := range apps {
+		t := top[app]
+		if t.OfferedTPS > 0 && t.CommittedTPS >= 0.9*t.OfferedTPS && t.CommittedTPS >= 0.97*best[app] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // sortedReasons lists the reasons of counts, most frequent first.

@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tallyledger/tally/localnet"
 )
 
 // TestLocalnetBenchBaseline runs the bench with the kvstore baseline on
@@ -75,5 +78,47 @@ func TestLocalnetBenchBadFlags(t *testing.T) {
 	} {
 		args := append([]string{"localnet", "bench"}, tc.args...)
 		runInProcess(t, args...).wantError(t, 2, tc.want)
+	}
+}
+
+// An app whose highest offered rate was committed nearly in full was not
+// driven to its peak; one that fell short of it, or did better at a
+// lower rate, was.
+func TestBenchUnsaturated(t *testing.T) {
+	run := func(app string, rate int, offered, committed float64) *localnet.BenchResult {
+		return &localnet.BenchResult{App: app, Rate: rate, OfferedTPS: offered, CommittedTPS: committed}
+	}
+	for _, c := range []struct {
+		name string
+		runs []*localnet.BenchResult
+		want []string
+	}{
+		{"both below their peaks", []*localnet.BenchResult{
+			run("tally", 1000, 990, 980), run("tally", 2000, 1990, 1950),
+			run("kvstore", 1000, 990, 985), run("kvstore", 2000, 1990, 1960),
+		}, []string{"tally@2000", "kvstore@2000"}},
+		{"both saturated", []*localnet.BenchResult{
+			run("tally", 2500, 2480, 2456), run("tally", 6000, 5500, 2513),
+			run("kvstore", 3000, 2987, 2854), run("kvstore", 7000, 6900, 5860),
+		}, nil},
+		{"best below the top rate", []*localnet.BenchResult{
+			run("tally", 2000, 1990, 1950), run("tally", 2100, 1900, 1800),
+		}, nil},
+		{"repeat runs of one rate", []*localnet.BenchResult{
+			run("kvstore", 7000, 6960, 4000), run("kvstore", 7000, 6960, 6800),
+		}, []string{"kvstore@7000"}},
+	} {
+		var got []string
+		for _, u := range unsaturated(c.runs) {
+			got = append(got, fmt.Sprintf("%s@%d", u.App, u.Rate))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	var b strings.Builder
+	printBenchTable(&b, []*localnet.BenchResult{run("tally", 500, 495, 490), run("kvstore", 500, 495, 493)}, true)
+	if want := "kvstore committed 100% of its highest offered rate (500/s): its peak was not reached"; !strings.Contains(b.String(), want) {
+		t.Errorf("table does not say %q:\n%s", want, b.String())
 	}
 }
