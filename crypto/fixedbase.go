@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/big"
 	"math/bits"
+	"sync"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 )
@@ -56,20 +57,23 @@ const (
 	tableDigits     = 1 << (tableWindowBits - 1) // |digit| <= 32
 	tableWindows    = 22                         // 132 bits >= the 128 of k1, k2
 	tablePoints     = tableWindows * tableDigits // 704
-	// tableBytes is the memory of one key's table: two field values
-	// (x, y) of 40 bytes per point.
-	tableBytes = tablePoints * 80
-)
+	// tableBytes is the memory of one key's table: two field elements
+	// (x, y) of 32 bytes per point.
+	tableBytes = tablePoints * 64
 
-// affinePoint is a normalized point with z = 1.
-type affinePoint struct {
-	x, y btcec.FieldVal
-}
+	// G's table: see gTable.
+	gWindowBits = 8
+	gDigits     = 1 << (gWindowBits - 1) // |digit| <= 128
+	gWindows    = 17                     // 136 bits >= the 128 of k1, k2, and a carry
+	gPoints     = gWindows * gDigits     // 2,176
+
+	maxWindows = max(tableWindows, gWindows)
+)
 
 // keyTable holds m 2^(6j) Q for j < 22, 1 <= m <= 32, at index
 // 32 j + m - 1.
 type keyTable struct {
-	q      btcec.JacobianPoint // Q itself, for the rare fallback
+	pub    *btcec.PublicKey // Q itself, for the rare fallback
 	points [tablePoints]affinePoint
 }
 
@@ -99,38 +103,60 @@ var (
 
 	secpN = bigFromHex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
 
-	// orderAsField is N as a field value, for the final check's r + N.
-	orderAsField = func() btcec.FieldVal {
-		var f btcec.FieldVal
-		f.SetByteSlice(secpN.Bytes())
-		return f
-	}()
+	// orderAsField is N as a field element, for the final check's r + N;
+	// primeMinusOrder is P - N, the bound below which r + N < P.
+	orderAsField    = fieldFromHex(secpN.Text(16))
+	primeMinusOrder = fieldFromHex("14551231950b75fc4402da1722fc9baee")
 )
+
+// gTable holds m 2^(8j) G for j < 17, 1 <= m <= 128, at index
+// 128 j + m - 1, built at the first verification with a key table.
+var gTable = sync.OnceValue(func() []affinePoint {
+	var g btcec.JacobianPoint
+	btcec.GeneratorJacobian(&g)
+	return multiplesTable(&g, gWindowBits, gWindows)
+})
 
 // newKeyTable builds the table of the affine, normalized point q. It
 // returns nil if a multiple comes out as the point at infinity, which
 // cannot happen for a point of the curve (the largest multiple,
 // 32 * 2^126, is far below the group order).
 func newKeyTable(q *btcec.JacobianPoint) *keyTable {
+	points := multiplesTable(q, tableWindowBits, tableWindows)
+	if points == nil {
+		return nil
+	}
+	t := &keyTable{pub: btcec.NewPublicKey(&q.X, &q.Y)}
+	copy(t.points[:], points)
+	return t
+}
+
+// multiplesTable returns m 2^(w j) q for j < windows, 1 <= m <= 2^(w-1),
+// at index 2^(w-1) j + m - 1, affine; nil if one is the point at
+// infinity (not for a point of the curve: see newKeyTable). It uses
+// btcec's arithmetic, then converts.
+func multiplesTable(q *btcec.JacobianPoint, w, windows int) []affinePoint {
+	digits := 1 << (w - 1)
+	n := windows * digits
 	// Jacobian multiples first: each row by additions of the row's base,
-	// the next base by doubling 32 base (64 = 2^6).
-	jac := make([]btcec.JacobianPoint, tablePoints)
+	// the next base by doubling the row's last (2^(w-1) base).
+	jac := make([]btcec.JacobianPoint, n)
 	base := *q
-	for j := range tableWindows {
-		row := jac[j*tableDigits : (j+1)*tableDigits]
+	for j := range windows {
+		row := jac[j*digits : (j+1)*digits]
 		row[0] = base
-		for m := 1; m < tableDigits; m++ {
+		for m := 1; m < digits; m++ {
 			btcec.AddNonConst(&row[m-1], &base, &row[m])
 		}
-		if j+1 < tableWindows {
-			btcec.DoubleNonConst(&row[tableDigits-1], &base)
+		if j+1 < windows {
+			btcec.DoubleNonConst(&row[digits-1], &base)
 		}
 	}
 
 	// To affine with one inversion (Montgomery's trick): prefix[i] is
 	// the product of the first i+1 z values; its inverse, walked back,
 	// yields each z^-1.
-	prefix := make([]btcec.FieldVal, tablePoints)
+	prefix := make([]btcec.FieldVal, n)
 	for i := range jac {
 		if jac[i].Z.IsZero() {
 			return nil
@@ -141,11 +167,11 @@ func newKeyTable(q *btcec.JacobianPoint) *keyTable {
 			prefix[i].Mul2(&prefix[i-1], &jac[i].Z)
 		}
 	}
-	t := &keyTable{q: *q}
+	points := make([]affinePoint, n)
 	var inv btcec.FieldVal
-	inv.Set(&prefix[tablePoints-1]).Inverse()
-	for i := tablePoints - 1; i >= 0; i-- {
-		var zInv, zInv2 btcec.FieldVal
+	inv.Set(&prefix[n-1]).Inverse()
+	for i := n - 1; i >= 0; i-- {
+		var zInv, zInv2, x, y btcec.FieldVal
 		if i > 0 {
 			zInv.Mul2(&inv, &prefix[i-1])
 			inv.Mul(&jac[i].Z)
@@ -153,11 +179,12 @@ func newKeyTable(q *btcec.JacobianPoint) *keyTable {
 			zInv.Set(&inv)
 		}
 		zInv2.SquareVal(&zInv)
-		p := &t.points[i]
-		p.x.Mul2(&jac[i].X, &zInv2).Normalize()
-		p.y.Mul2(&jac[i].Y, zInv2.Mul(&zInv)).Normalize()
+		x.Mul2(&jac[i].X, &zInv2)
+		y.Mul2(&jac[i].Y, zInv2.Mul(&zInv))
+		points[i].x.setFieldVal(&x)
+		points[i].y.setFieldVal(&y)
 	}
-	return t
+	return points
 }
 
 // verifyHash answers exactly as btcec's ecdsa.Signature.Verify for (r, s)
@@ -177,41 +204,42 @@ func (t *keyTable) verifyHash(hash *[32]byte, sig *[SignatureSize]byte) bool {
 	u1 := new(btcec.ModNScalar).Mul2(&e, w)
 	u2 := new(btcec.ModNScalar).Mul2(&r, w)
 
-	// X = u1 G + u2 Q, u2 Q from the table.
-	var X, u1G, u2Q btcec.JacobianPoint
-	btcec.ScalarBaseMultNonConst(u1, &u1G)
-	t.mul(u2, &u2Q)
-	btcec.AddNonConst(&u1G, &u2Q, &X)
+	// X = u1 G + u2 Q, both from tables, into one sum. Should a half of
+	// a split not fit its table, which the bounds of the split rule out,
+	// btcec verifies instead.
+	var X jacobianPoint // the point at infinity
+	if !addScalarMul(&X, gTable(), gWindowBits, gWindows, u1) ||
+		!addScalarMul(&X, t.points[:], tableWindowBits, tableWindows, u2) {
+		return verifyBtcec(t.pub, hash, sig)
+	}
 
 	// Fail at infinity.
-	if (X.X.IsZero() && X.Y.IsZero()) || X.Z.IsZero() {
+	if X.isInfinity() {
 		return false
 	}
 	// Verified if r z^2 == X.x (mod P), or, when r + N < P, if
 	// (r + N) z^2 == X.x: the affine x is r or r + N.
-	z := new(btcec.FieldVal).SquareVal(&X.Z)
+	var z2, rField, result fieldElem
+	z2.square(&X.z)
 	rBytes := r.Bytes()
-	var rField btcec.FieldVal
-	rField.SetBytes(&rBytes)
-	result := new(btcec.FieldVal).Mul2(&rField, z).Normalize()
-	if result.Equals(&X.X) {
+	rField.setBytes(&rBytes)
+	if result.mul(&rField, &z2).equal(&X.x) {
 		return true
 	}
-	if rField.IsGtOrEqPrimeMinusOrder() {
+	if !rField.lessThan(&primeMinusOrder) {
 		return false
 	}
-	rField.Add(&orderAsField)
-	result.Mul2(&rField, z).Normalize()
-	return result.Equals(&X.X)
+	rField.add(&rField, &orderAsField)
+	return result.mul(&rField, &z2).equal(&X.x)
 }
 
-// mul sets result to k Q: k = k1 + k2 λ, then each half's signed 6-bit
-// digits select table points (for k2, through φ). Should a half not fit
-// the table, which the bounds of the split rule out, it falls back to
-// btcec's double-and-add.
-func (t *keyTable) mul(k *btcec.ModNScalar, result *btcec.JacobianPoint) {
+// addScalarMul adds k P to acc, given points, the multiples table of P
+// with w-bit windows (multiplesTable): k = k1 + k2 λ, then each half's
+// signed digits select table points (for k2, through φ). False, with
+// acc unchanged, if a half does not fit the windows.
+func addScalarMul(acc *jacobianPoint, points []affinePoint, w, windows int, k *btcec.ModNScalar) bool {
 	k1, k2 := splitScalar(k)
-	// k1 Q = (-k1)(-Q): take the short, positive one and flip the point.
+	// k1 P = (-k1)(-P): take the short, positive one and flip the point.
 	neg1, neg2 := k1.IsOverHalfOrder(), k2.IsOverHalfOrder()
 	if neg1 {
 		k1.Negate()
@@ -219,73 +247,73 @@ func (t *keyTable) mul(k *btcec.ModNScalar, result *btcec.JacobianPoint) {
 	if neg2 {
 		k2.Negate()
 	}
-	var d1, d2 [tableWindows]int8
-	if !signedDigits(&k1, &d1) || !signedDigits(&k2, &d2) {
-		btcec.ScalarMultNonConst(k, &t.q, result)
-		return
+	var d1, d2 [maxWindows]int16
+	if !signedDigits(&k1, w, d1[:windows]) || !signedDigits(&k2, w, d2[:windows]) {
+		return false
 	}
-	t.sumDigits(&d1, neg1, &d2, neg2, result)
+	addDigits(acc, points, w, d1[:windows], neg1, false)
+	addDigits(acc, points, w, d2[:windows], neg2, true)
+	return true
 }
 
-// sumDigits sets result to the sum over windows j of d1[j] 2^(6j) Q and
-// d2[j] 2^(6j) φ(Q), each negated if neg1 (neg2) is set.
-func (t *keyTable) sumDigits(d1 *[tableWindows]int8, neg1 bool, d2 *[tableWindows]int8, neg2 bool, result *btcec.JacobianPoint) {
-	var acc, pt btcec.JacobianPoint // acc starts at infinity
-	pt.Z.SetInt(1)
-	for j := range tableWindows {
-		row := t.points[j*tableDigits : (j+1)*tableDigits]
-		if d := d1[j]; d != 0 {
-			p := &row[abs8(d)-1]
-			pt.X.Set(&p.x)
-			pt.Y.Set(&p.y)
-			if (d < 0) != neg1 {
-				pt.Y.Negate(1).Normalize()
-			}
-			btcec.AddNonConst(&acc, &pt, &acc)
+// addDigits adds to acc the sum over windows j of d[j] 2^(wj) P, or of
+// φ(P) if endo, negated if neg, from P's multiples table.
+func addDigits(acc *jacobianPoint, points []affinePoint, w int, d []int16, neg, endo bool) {
+	row := 1 << (w - 1)
+	var pt affinePoint
+	for j, dj := range d {
+		if dj == 0 {
+			continue
 		}
-		if d := d2[j]; d != 0 {
-			p := &row[abs8(d)-1]
-			pt.X.Mul2(&p.x, &endoBeta).Normalize()
-			pt.Y.Set(&p.y)
-			if (d < 0) != neg2 {
-				pt.Y.Negate(1).Normalize()
-			}
-			btcec.AddNonConst(&acc, &pt, &acc)
+		p := &points[j*row+abs16(dj)-1]
+		if endo {
+			pt.x.mul(&p.x, &endoBeta)
+		} else {
+			pt.x = p.x
 		}
+		if (dj < 0) != neg {
+			pt.y.negate(&p.y)
+		} else {
+			pt.y = p.y
+		}
+		acc.addAffine(&pt)
 	}
-	result.Set(&acc)
 }
 
-func abs8(d int8) int {
+func abs16(d int16) int {
 	if d < 0 {
 		return -int(d)
 	}
 	return int(d)
 }
 
-// signedDigits writes k, below 2^132, as sum d[j] 2^(6j) with digits in
-// [-31, 32]: a window above 32 becomes its value minus 64 and carries one
-// into the next. False if k does not fit in the 22 windows.
-func signedDigits(k *btcec.ModNScalar, d *[tableWindows]int8) bool {
+// signedDigits writes k as sum d[j] 2^(wj) with digits in
+// [-2^(w-1)+1, 2^(w-1)]: a window above 2^(w-1) becomes its value minus
+// 2^w and carries one into the next. False if k does not fit in
+// len(d) windows.
+func signedDigits(k *btcec.ModNScalar, w int, d []int16) bool {
 	b := k.Bytes() // big-endian
 	limbs := limbsFromBytes(&b)
-	if limbs[3] != 0 || limbs[2]>>(tableWindows*tableWindowBits-128) != 0 {
-		return false
+	for i, l := range limbs {
+		if below := len(d)*w - 64*i; below <= 0 && l != 0 || below > 0 && below < 64 && l>>below != 0 {
+			return false
+		}
 	}
+	half := uint64(1) << (w - 1)
 	carry := uint64(0)
-	for j := range tableWindows {
-		bit := j * tableWindowBits
+	for j := range d {
+		bit := j * w
 		v := limbs[bit/64] >> (bit % 64)
-		if bit%64 > 64-tableWindowBits && bit/64+1 < 4 {
+		if bit%64 > 64-w && bit/64+1 < 4 {
 			v |= limbs[bit/64+1] << (64 - bit%64)
 		}
-		v = v&(1<<tableWindowBits-1) + carry
+		v = v&(1<<w-1) + carry
 		carry = 0
-		if v > tableDigits {
-			d[j] = int8(int(v) - 1<<tableWindowBits)
+		if v > half {
+			d[j] = int16(int(v) - 1<<w)
 			carry = 1
 		} else {
-			d[j] = int8(v)
+			d[j] = int16(v)
 		}
 	}
 	return carry == 0
@@ -358,10 +386,11 @@ func scalarFromBig(v *big.Int) btcec.ModNScalar {
 	return s
 }
 
-func fieldFromHex(h string) btcec.FieldVal {
-	var f btcec.FieldVal
-	f.SetByteSlice(bigFromHex(h).Bytes())
-	return f
+func fieldFromHex(h string) fieldElem {
+	var b [32]byte
+	bigFromHex(h).FillBytes(b[:])
+	var f fieldElem
+	return *f.setBytes(&b)
 }
 
 // roundDiv is a / b rounded to the nearest integer, for a, b > 0.

@@ -58,7 +58,8 @@ func TestEndomorphismConstants(t *testing.T) {
 	if new(big.Int).Exp(lambda, big.NewInt(3), curveN).Cmp(big.NewInt(1)) != 0 || lambda.Cmp(big.NewInt(1)) == 0 {
 		t.Fatal("λ is not a non-trivial cube root of 1 modulo N")
 	}
-	beta := new(big.Int).SetBytes(endoBeta.Bytes()[:])
+	betaBytes := endoBeta.bytes()
+	beta := new(big.Int).SetBytes(betaBytes[:])
 	if new(big.Int).Exp(beta, big.NewInt(3), curveP).Cmp(big.NewInt(1)) != 0 || beta.Cmp(big.NewInt(1)) == 0 {
 		t.Fatal("β is not a non-trivial cube root of 1 modulo P")
 	}
@@ -66,9 +67,10 @@ func TestEndomorphismConstants(t *testing.T) {
 	btcec.GeneratorJacobian(&g)
 	btcec.ScalarBaseMultNonConst(&endoLambda, &lg)
 	lg.ToAffine()
-	var bx btcec.FieldVal
-	bx.Mul2(&g.X, &endoBeta).Normalize()
-	if !bx.Equals(&lg.X) || !g.Y.Equals(&lg.Y) {
+	var gx, bx fieldElem
+	gx.setFieldVal(&g.X)
+	bx.mul(&gx, &endoBeta)
+	if want := lg.X.Bytes(); bx.bytes() != *want || !g.Y.Equals(&lg.Y) {
 		t.Fatal("λ G is not (β Gx, Gy): λ and β do not belong together")
 	}
 }
@@ -100,7 +102,7 @@ func interestingScalars() []btcec.ModNScalar {
 }
 
 // TestSplitScalar checks k = k1 + k2 λ and that both halves fit the
-// table's 22 windows, on the border scalars and on random ones.
+// windows of the key tables and of G's, on the border scalars and on random ones.
 func TestSplitScalar(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 3))
 	scalars := interestingScalars()
@@ -120,64 +122,72 @@ func TestSplitScalar(t *testing.T) {
 			if h.IsOverHalfOrder() {
 				h.Negate()
 			}
-			var d [tableWindows]int8
-			if new(big.Int).SetBytes(scalarBytes(&h)).Cmp(bound) >= 0 || !signedDigits(&h, &d) {
+			var d [tableWindows]int16
+			var dg [gWindows]int16
+			if new(big.Int).SetBytes(scalarBytes(&h)).Cmp(bound) >= 0 || !signedDigits(&h, tableWindowBits, d[:]) || !signedDigits(&h, gWindowBits, dg[:]) {
 				t.Fatalf("k %x: half %x is not below 2^128", scalarBytes(&k), scalarBytes(&h))
 			}
 		}
 	}
 }
 
-// TestSignedDigits checks the digits of values whose windows are all at
-// an extreme, and that values above the table's reach are refused.
+// TestSignedDigits checks, for the widths of the key tables and of G's
+// table, the digits of values whose windows are all at an extreme, and
+// that values above the table's reach are refused.
 func TestSignedDigits(t *testing.T) {
-	pattern := func(window uint64) *big.Int { // every 6-bit window = window
-		v := new(big.Int)
-		for range tableWindows {
-			v.Lsh(v, tableWindowBits).Or(v, new(big.Int).SetUint64(window))
-		}
-		return v
-	}
-	one := big.NewInt(1)
-	values := []*big.Int{
-		new(big.Int), one, big.NewInt(32), big.NewInt(33), big.NewInt(63), big.NewInt(64),
-		pattern(32), pattern(31), pattern(33), pattern(1),
-		pattern(63), // 2^132 - 1: every window carries, the last one out
-		new(big.Int).Sub(new(big.Int).Lsh(one, 128), one), // all ones: -1 digits and carries
-		new(big.Int).Lsh(one, 128),
-		new(big.Int).Sub(new(big.Int).Lsh(one, 131), one),
-		new(big.Int).Lsh(one, 131),
-		new(big.Int).Lsh(one, 132),
-		new(big.Int).Lsh(one, 200),
-	}
-	for _, v := range values {
-		k := scalarFromBig(v)
-		var d [tableWindows]int8
-		// The same recoding in math/big: take the low window, as a
-		// digit above 32 less 64, subtract it, shift; it fits if
-		// nothing is left after the last window.
-		rest := new(big.Int).Set(v)
-		for range tableWindows {
-			digit := new(big.Int).And(rest, big.NewInt(1<<tableWindowBits-1))
-			if digit.Int64() > tableDigits {
-				digit.Sub(digit, big.NewInt(1<<tableWindowBits))
+	for _, width := range []struct{ w, windows int }{{tableWindowBits, tableWindows}, {gWindowBits, gWindows}} {
+		w, windows := width.w, width.windows
+		half := int64(1) << (w - 1)
+		pattern := func(window int64) *big.Int { // every window = window
+			v := new(big.Int)
+			for range windows {
+				v.Lsh(v, uint(w)).Or(v, big.NewInt(window))
 			}
-			rest.Sub(rest, digit).Rsh(rest, tableWindowBits)
+			return v
 		}
-		if ok, want := signedDigits(&k, &d), rest.Sign() == 0; ok != want {
-			t.Fatalf("%x: fits %v, want %v", v, ok, want)
-		} else if !ok {
-			continue
+		one := big.NewInt(1)
+		reach := uint(w * windows)
+		values := []*big.Int{
+			new(big.Int), one, big.NewInt(half), big.NewInt(half + 1), big.NewInt(2*half - 1), big.NewInt(2 * half),
+			pattern(half), pattern(half - 1), pattern(half + 1), pattern(1),
+			pattern(2*half - 1), // 2^reach - 1: every window carries, the last one out
+			new(big.Int).Sub(new(big.Int).Lsh(one, 128), one), // all ones: -1 digits and carries
+			new(big.Int).Lsh(one, 128),
+			new(big.Int).Sub(new(big.Int).Lsh(one, reach-1), one),
+			new(big.Int).Lsh(one, reach-1),
+			new(big.Int).Lsh(one, reach),
+			new(big.Int).Lsh(one, 200),
+			new(big.Int).Sub(curveN, one),
 		}
-		sum := new(big.Int)
-		for j := tableWindows - 1; j >= 0; j-- {
-			if d[j] < -(tableDigits-1) || d[j] > tableDigits {
-				t.Fatalf("%x: digit %d is %d, outside [-31, 32]", v, j, d[j])
+		for _, v := range values {
+			k := scalarFromBig(v)
+			d := make([]int16, windows)
+			// The same recoding in math/big: take the low window, as a
+			// digit above half less 2^w, subtract it, shift; it fits if
+			// nothing is left after the last window.
+			rest := new(big.Int).Set(v)
+			for range windows {
+				digit := new(big.Int).And(rest, big.NewInt(2*half-1))
+				if digit.Int64() > half {
+					digit.Sub(digit, big.NewInt(2*half))
+				}
+				rest.Sub(rest, digit).Rsh(rest, uint(w))
 			}
-			sum.Lsh(sum, tableWindowBits).Add(sum, big.NewInt(int64(d[j])))
-		}
-		if sum.Cmp(v) != 0 {
-			t.Fatalf("%x: digits %v sum to %x", v, d, sum)
+			if ok, want := signedDigits(&k, w, d), rest.Sign() == 0; ok != want {
+				t.Fatalf("w %d: %x: fits %v, want %v", w, v, ok, want)
+			} else if !ok {
+				continue
+			}
+			sum := new(big.Int)
+			for j := windows - 1; j >= 0; j-- {
+				if int64(d[j]) < -(half-1) || int64(d[j]) > half {
+					t.Fatalf("w %d: %x: digit %d is %d, outside [%d, %d]", w, v, j, d[j], -(half - 1), half)
+				}
+				sum.Lsh(sum, uint(w)).Add(sum, big.NewInt(int64(d[j])))
+			}
+			if sum.Cmp(v) != 0 {
+				t.Fatalf("w %d: %x: digits %v sum to %x", w, v, d, sum)
+			}
 		}
 	}
 }
@@ -206,25 +216,52 @@ func testKeys(rng *rand.Rand) []btcec.JacobianPoint {
 	return keys
 }
 
-// TestKeyTableEntries checks every entry of the tables of G, -G and a
-// random key against btcec's scalar multiplication, and a table's size.
+// tableUnderTest is a multiples table as verification reads it: the
+// table of a key, or G's.
+type tableUnderTest struct {
+	name       string
+	q          btcec.JacobianPoint
+	points     []affinePoint
+	w, windows int
+}
+
+// testTables are the tables of testKeys and G's table.
+func testTables(rng *rand.Rand) []tableUnderTest {
+	var out []tableUnderTest
+	for _, q := range testKeys(rng) {
+		out = append(out, tableUnderTest{fmt.Sprintf("key %x", q.X.Bytes()[:]), q, newKeyTable(&q).points[:], tableWindowBits, tableWindows})
+	}
+	var g btcec.JacobianPoint
+	btcec.GeneratorJacobian(&g)
+	return append(out, tableUnderTest{"G", g, gTable(), gWindowBits, gWindows})
+}
+
+// TestKeyTableEntries checks every entry of the tables of G, -G, a
+// random key and of G's own table against btcec's scalar multiplication,
+// and a table's size.
 func TestKeyTableEntries(t *testing.T) {
 	if size := unsafe.Sizeof(keyTable{}); size < TableBytes || size > TableBytes+256 {
 		t.Fatalf("a table takes %d bytes, TableBytes says %d", size, TableBytes)
 	}
+	if len(gTable()) != gPoints {
+		t.Fatalf("G's table has %d points, want %d", len(gTable()), gPoints)
+	}
 	rng := rand.New(rand.NewPCG(14, 4))
-	keys := testKeys(rng)
-	for _, q := range []btcec.JacobianPoint{keys[0], keys[3], keys[len(keys)-1]} {
-		tab := newKeyTable(&q)
-		for j := range tableWindows {
-			for m := 1; m <= tableDigits; m++ {
-				k := scalarFromBig(new(big.Int).Lsh(big.NewInt(int64(m)), uint(tableWindowBits*j)))
+	tables := testTables(rng)
+	for _, tab := range []tableUnderTest{tables[0], tables[3], tables[len(tables)-2], tables[len(tables)-1]} {
+		digits := 1 << (tab.w - 1)
+		if len(tab.points) != digits*tab.windows {
+			t.Fatalf("%s: %d points, want %d", tab.name, len(tab.points), digits*tab.windows)
+		}
+		for j := range tab.windows {
+			for m := 1; m <= digits; m++ {
+				k := scalarFromBig(new(big.Int).Lsh(big.NewInt(int64(m)), uint(tab.w*j)))
 				var want btcec.JacobianPoint
-				btcec.ScalarMultNonConst(&k, &q, &want)
+				btcec.ScalarMultNonConst(&k, &tab.q, &want)
 				want.ToAffine()
-				p := &tab.points[j*tableDigits+m-1]
-				if !p.x.Equals(&want.X) || !p.y.Equals(&want.Y) {
-					t.Fatalf("key %x: entry %d 2^(6*%d) differs from btcec", q.X.Bytes()[:], m, j)
+				p := &tab.points[j*digits+m-1]
+				if p.x.bytes() != *want.X.Bytes() || p.y.bytes() != *want.Y.Bytes() {
+					t.Fatalf("%s: entry %d 2^(%d*%d) differs from btcec", tab.name, m, tab.w, j)
 				}
 			}
 		}
@@ -232,53 +269,56 @@ func TestKeyTableEntries(t *testing.T) {
 }
 
 // TestKeyTableDigitExtremes sums digit vectors at the extremes (all
-// zero, all 32, all -31, alternating, one digit at either end) with
-// either sign on either half, and compares with btcec's k Q.
+// zero, all the highest digit, all the lowest, -1, alternating, one digit
+// at either end) with either sign on either half, for the key tables and
+// G's table, and compares with btcec's k Q.
 func TestKeyTableDigitExtremes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 5))
-	var vectors [][tableWindows]int8
-	fill := func(f func(j int) int8) {
-		var d [tableWindows]int8
-		for j := range d {
-			d[j] = f(j)
-		}
-		vectors = append(vectors, d)
-	}
-	fill(func(int) int8 { return 0 })
-	fill(func(int) int8 { return tableDigits })
-	fill(func(int) int8 { return -(tableDigits - 1) })
-	fill(func(int) int8 { return -1 })
-	fill(func(j int) int8 { return [2]int8{tableDigits, -(tableDigits - 1)}[j%2] })
-	fill(func(j int) int8 { return [2]int8{tableDigits, 0}[j%2] })
-	fill(func(j int) int8 { return map[bool]int8{true: tableDigits}[j == 0] })
-	fill(func(j int) int8 { return map[bool]int8{true: -(tableDigits - 1)}[j == tableWindows-1] })
-	fill(func(j int) int8 { return int8(j%(2*tableDigits)) - (tableDigits - 1) })
 	lambda := new(big.Int).SetBytes(scalarBytes(&endoLambda))
-	value := func(d *[tableWindows]int8, neg bool) *big.Int {
-		v := new(big.Int)
-		for j := tableWindows - 1; j >= 0; j-- {
-			v.Lsh(v, tableWindowBits).Add(v, big.NewInt(int64(d[j])))
-		}
-		if neg {
-			v.Neg(v)
-		}
-		return v
-	}
 	tested := 0
-	for _, q := range testKeys(rng) {
-		tab := newKeyTable(&q)
-		for i := range vectors {
-			for _, l := range vectors {
+	for _, tab := range testTables(rng) {
+		hi := int16(1) << (tab.w - 1) // the highest digit; the lowest is 1 - hi
+		var vectors [][]int16
+		fill := func(f func(j int) int16) {
+			d := make([]int16, tab.windows)
+			for j := range d {
+				d[j] = f(j)
+			}
+			vectors = append(vectors, d)
+		}
+		fill(func(int) int16 { return 0 })
+		fill(func(int) int16 { return hi })
+		fill(func(int) int16 { return 1 - hi })
+		fill(func(int) int16 { return -1 })
+		fill(func(j int) int16 { return [2]int16{hi, 1 - hi}[j%2] })
+		fill(func(j int) int16 { return [2]int16{hi, 0}[j%2] })
+		fill(func(j int) int16 { return map[bool]int16{true: hi}[j == 0] })
+		fill(func(j int) int16 { return map[bool]int16{true: 1 - hi}[j == tab.windows-1] })
+		fill(func(j int) int16 { return int16(j%int(2*hi)) - (hi - 1) })
+		value := func(d []int16, neg bool) *big.Int {
+			v := new(big.Int)
+			for j := len(d) - 1; j >= 0; j-- {
+				v.Lsh(v, uint(tab.w)).Add(v, big.NewInt(int64(d[j])))
+			}
+			if neg {
+				v.Neg(v)
+			}
+			return v
+		}
+		for _, d1 := range vectors {
+			for _, d2 := range vectors {
 				for signs := range 4 {
 					neg1, neg2 := signs&1 == 1, signs&2 == 2
-					k := value(&vectors[i], neg1)
-					k.Add(k, new(big.Int).Mul(value(&l, neg2), lambda)).Mod(k, curveN)
+					k := value(d1, neg1)
+					k.Add(k, new(big.Int).Mul(value(d2, neg2), lambda)).Mod(k, curveN)
 					ks := scalarFromBig(k)
-					var want, got btcec.JacobianPoint
-					btcec.ScalarMultNonConst(&ks, &q, &want)
-					tab.sumDigits(&vectors[i], neg1, &l, neg2, &got)
-					if !samePoint(&want, &got) {
-						t.Fatalf("key %x, digits %v (neg %v) and %v (neg %v): table sum differs from btcec", q.X.Bytes()[:], vectors[i], neg1, l, neg2)
+					var want btcec.JacobianPoint
+					btcec.ScalarMultNonConst(&ks, &tab.q, &want)
+					var acc jacobianPoint
+					addDigits(&acc, tab.points, tab.w, d1, neg1, false)
+					addDigits(&acc, tab.points, tab.w, d2, neg2, true)
+					if got := acc.jacobian(); !samePoint(&want, &got) {
+						t.Fatalf("%s, digits %v (neg %v) and %v (neg %v): table sum differs from btcec", tab.name, d1, neg1, d2, neg2)
 					}
 					tested++
 				}
@@ -299,21 +339,23 @@ func samePoint(a, b *btcec.JacobianPoint) bool {
 
 // TestKeyTableMulMatchesBtcec compares k Q through the table with btcec
 // on the border scalars and random ones, for keys with small discrete
-// logs and random keys.
+// logs, random keys and G (G's table).
 func TestKeyTableMulMatchesBtcec(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 6))
 	scalars := interestingScalars()
 	for range 100 {
 		scalars = append(scalars, randScalar(rng))
 	}
-	for _, q := range testKeys(rng) {
-		tab := newKeyTable(&q)
+	for _, tab := range testTables(rng) {
 		for _, k := range scalars {
-			var want, got btcec.JacobianPoint
-			btcec.ScalarMultNonConst(&k, &q, &want)
-			tab.mul(&k, &got)
-			if !samePoint(&want, &got) {
-				t.Fatalf("key %x, k %x: table differs from btcec", q.X.Bytes()[:], scalarBytes(&k))
+			var want btcec.JacobianPoint
+			btcec.ScalarMultNonConst(&k, &tab.q, &want)
+			var acc jacobianPoint
+			if !addScalarMul(&acc, tab.points, tab.w, tab.windows, &k) {
+				t.Fatalf("%s, k %x: a half does not fit the table", tab.name, scalarBytes(&k))
+			}
+			if got := acc.jacobian(); !samePoint(&want, &got) {
+				t.Fatalf("%s, k %x: table differs from btcec", tab.name, scalarBytes(&k))
 			}
 		}
 	}
