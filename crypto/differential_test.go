@@ -286,7 +286,7 @@ func TestBackendCoreMatchesBtcec(t *testing.T) {
 		hash := [32]byte(h)
 		var e btcec.ModNScalar
 		e.SetBytes(&hash)
-		for _, kind := range []string{"random R", "R.x >= N", "doubling", "infinity"} {
+		for _, kind := range []string{"random R", "R.x >= N", "r + N >= P", "doubling", "infinity"} {
 			for range 4 {
 				pub, sig, valid := craftSignature(rng, &e, kind)
 				if pub == nil {
@@ -455,7 +455,7 @@ func (g *caseGen) generate(i int) diffCase {
 		h := sha256.Sum256(c.msg)
 		var e btcec.ModNScalar
 		e.SetBytes(&h)
-		kinds := []string{"random R", "R.x >= N", "R.x >= N unreduced", "doubling", "infinity", "key G", "key -G"}
+		kinds := []string{"random R", "R.x >= N", "R.x >= N unreduced", "r + N >= P", "doubling", "infinity", "key G", "key -G"}
 		kind := kinds[rng.IntN(len(kinds))]
 		c.kind = "crafted " + kind
 		if kind == "key G" || kind == "key -G" {
@@ -505,6 +505,9 @@ func badPubEncoding(rng *rand.Rand, s signedCase) []byte {
 //     and only if the verifier compares x modulo N.
 //   - "R.x >= N unreduced": the same with r = x itself, which is >= N;
 //     refused as out of range.
+//   - "r + N >= P": R with a small x (below 2N - P), r = x + P - N, in
+//     range; r + N = x (mod P), but x is compared with r + N only when
+//     r + N < P, so refused.
 //   - "doubling": Q chosen so that u1 G = u2 Q, the sum a doubling; valid.
 //   - "infinity": Q chosen so that u1 G + u2 Q is the point at infinity;
 //     refused.
@@ -524,21 +527,31 @@ func craftSignatureWithS(rng *rand.Rand, e *btcec.ModNScalar, kind string, s btc
 	var rBytes [32]byte
 	var Q btcec.JacobianPoint
 	switch kind {
-	case "random R", "R.x >= N", "R.x >= N unreduced":
+	case "random R", "R.x >= N", "R.x >= N unreduced", "r + N >= P":
 		var R btcec.JacobianPoint
-		if kind == "random R" {
+		switch kind {
+		case "random R":
 			k := randScalar(rng)
 			btcec.ScalarBaseMultNonConst(&k, &R)
 			R.ToAffine()
-		} else {
+		case "r + N >= P":
+			R = pointWithSmallX(rng)
+		default:
 			R = pointWithLargeX(rng)
 		}
 		rBytes = *R.X.Bytes()
 		r.SetBytes(&rBytes) // x modulo N
-		if kind != "R.x >= N unreduced" {
+		switch kind {
+		case "R.x >= N unreduced":
+		case "r + N >= P":
+			x := new(big.Int).SetBytes(rBytes[:])
+			x.Add(x, curveP).Sub(x, curveN)
+			r.SetByteSlice(x.Bytes())
+			rBytes = r.Bytes()
+		default:
 			rBytes = r.Bytes()
 		}
-		valid = kind != "R.x >= N unreduced"
+		valid = kind == "random R" || kind == "R.x >= N"
 		// Q = r^-1 (s R - e G)
 		var sR, eG, sum btcec.JacobianPoint
 		btcec.ScalarMultNonConst(&s, &R, &sR)
@@ -606,6 +619,20 @@ func pointWithLargeX(rng *rand.Rand) btcec.JacobianPoint {
 		x := new(big.Int).Add(curveN, k.Mod(k, span))
 		var fx, fy btcec.FieldVal
 		fx.SetByteSlice(scalar32(x))
+		if !btcec.DecompressY(&fx, rng.IntN(2) == 1, &fy) {
+			continue
+		}
+		one := new(btcec.FieldVal).SetInt(1)
+		return btcec.MakeJacobianPoint(&fx, &fy, one)
+	}
+}
+
+// pointWithSmallX returns an affine point whose x is below 2^128, so
+// below 2N - P: x + P - N is then a scalar below N.
+func pointWithSmallX(rng *rand.Rand) btcec.JacobianPoint {
+	for {
+		var fx, fy btcec.FieldVal
+		fx.SetByteSlice(randBytes(rng, 16))
 		if !btcec.DecompressY(&fx, rng.IntN(2) == 1, &fy) {
 			continue
 		}

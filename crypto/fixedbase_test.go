@@ -363,7 +363,8 @@ func TestKeyTableMulMatchesBtcec(t *testing.T) {
 
 // TestFastVerifyEdgeCases compares verification with a table against
 // btcec's on crafted signatures: hashes that are 0 or at least N, R.x >=
-// N, u1 G = u2 Q (a doubling), u1 G = -u2 Q (infinity), s = 1 and s = N/2,
+// N, r >= P - N (r + N past P), u1 G = u2 Q (a doubling), u1 G = -u2 Q
+// (infinity), s = 1 and s = N/2,
 // keys G, -G, 2G and others with small discrete logs, and r and s at
 // their edges (0, N, above N: both sides reduce or refuse alike).
 func TestFastVerifyEdgeCases(t *testing.T) {
@@ -407,7 +408,7 @@ func TestFastVerifyEdgeCases(t *testing.T) {
 	for _, hash := range hashes {
 		var e btcec.ModNScalar
 		e.SetBytes(&hash)
-		for _, kind := range []string{"random R", "R.x >= N", "R.x >= N unreduced", "doubling", "infinity"} {
+		for _, kind := range []string{"random R", "R.x >= N", "R.x >= N unreduced", "r + N >= P", "doubling", "infinity"} {
 			for _, s := range []btcec.ModNScalar{randScalar(rng), sOne, sHalf} {
 				pub, sig, valid := craftSignatureWithS(rng, &e, kind, s)
 				if pub == nil {
