@@ -16,41 +16,55 @@ import (
 // 129 doublings and 86 additions, most of a verification. An account
 // signs many transactions with one key, so for a key seen again this file
 // precomputes a table of multiples of Q once; u2 Q is then a sum of
-// table points with no doubling at all.
+// table points with no doubling at all. u1 G is such a sum too, from a
+// table of G's multiples built once per process, and both go into one
+// sum, in the 64-bit field arithmetic of field.go and the point
+// operations of point.go (a mixed addition 0.21 µs, where btcec's takes
+// 0.98 µs; a field multiplication, by β for instance, 0.016 µs).
 //
-// The layout is chosen by counting the operations of each option, costed
-// with btcec's own operations measured in one run on this code (mixed
-// addition 0.98 µs, doubling 0.38 µs, a field multiplication by β
-// 0.10 µs, the split and digits below 1.0 µs; btcec's u2 Q is about 129
-// doublings and 86 additions, ~134 µs), within the ~64 KiB a table may
-// take:
+// A key table's layout was chosen by counting the operations of each
+// option, within the ~64 KiB a table may take (costed with btcec's
+// operations, measured in one run when it was chosen: mixed addition
+// 0.98 µs, doubling 0.38 µs, a multiplication by β 0.10 µs; btcec's u2 Q
+// about 129 doublings and 86 additions, ~134 µs):
 //
-//   - unsigned 4-bit windows over 256 bits: 64 additions (~63 µs), 960
-//     points, 75 KiB: over the bound;
-//   - signed 5-bit windows over 256 bits: 52 additions (~51 µs), 832
-//     points, 65 KiB: at the bound;
+//   - unsigned 4-bit windows over 256 bits: 64 additions, 960 points;
+//   - signed 5-bit windows over 256 bits: 52 additions, 832 points;
 //   - signed 6-bit or wider windows over 256 bits: 1,376 points or more,
-//     107 KiB and up: over;
+//     86 KiB and up: over the bound;
 //   - the GLV endomorphism with signed 6-bit windows (chosen): u2 =
 //     k1 + k2 λ with |k1|, |k2| < 2^128, so 22 windows of 6 bits cover
-//     both halves: 44 additions and 22 multiplications by β (~46 µs),
-//     704 points, 55 KiB. φ(x, y) = (β x, y) is λ times a point, so the
-//     k2 half reads the same table with x multiplied by β: one field
-//     multiplication per lookup instead of a second table. The fastest
-//     and the smallest of the options that fit; with 7-bit windows it
-//     would take 95 KiB.
+//     both halves: 44 additions and 22 multiplications by β (~9.6 µs
+//     now, ~46 µs with btcec's arithmetic), 704 points, 44 KiB.
+//     φ(x, y) = (β x, y) is λ times a point, so the k2 half reads the
+//     same table with x multiplied by β: one field multiplication per
+//     lookup instead of a second table. The fastest of the options that
+//     fit; 7-bit windows would take 76 KiB.
+//
+// A point takes 64 bytes (x and y, 32 each; btcec's FieldVal took 80).
+//
+// G's table (gTable) is one per process, so it may be larger: GLV with
+// signed 10-bit windows, 13 windows of 512 points, 6,656 points,
+// 416 KiB, 26 additions and 13 multiplications by β (~5.8 µs). Measured
+// on this code, per verification with a key table (BenchmarkVerifyRepeatKey
+// with one key, its table in cache; BenchmarkVerifyManyKeys with 1,024
+// keys in turn, their tables in memory), against signed 8-bit windows
+// (17 windows of 128, 136 KiB, 34 additions): 18.5 µs against 20.3 µs
+// with one key, 28.8 µs against 29.2 µs with many; 7-bit windows took
+// 20.8 µs, 9-bit 19.0 µs with one key.
 //
 // A negative digit adds the negated point (y -> -y); a table holds only
-// positive multiples. Points are affine (z = 1), so every addition takes
-// btcec's cheaper mixed-addition path.
+// positive multiples. Points are affine (z = 1), so every addition is a
+// mixed addition.
 //
 // Verification with a table must answer exactly as btcec's
 // ecdsa.Signature.Verify: that is consensus. It computes the same u1, u2
 // with the same scalar functions, the same group element X (the order of
-// the additions does not change a sum, and btcec's AddNonConst handles
-// doublings and the point at infinity), and ends with btcec's own final
-// check, transcribed below. fixedbase_test.go compares the two
-// differentially and on crafted edge cases.
+// the additions does not change a sum, and addAffine handles doublings
+// and the point at infinity exactly), and ends with btcec's final check,
+// transcribed below. fixedbase_test.go compares the two differentially
+// and on crafted edge cases, field_test.go and point_test.go the
+// arithmetic with math/big and btcec.
 
 const (
 	tableWindowBits = 6
@@ -61,11 +75,11 @@ const (
 	// (x, y) of 32 bytes per point.
 	tableBytes = tablePoints * 64
 
-	// G's table: see gTable.
-	gWindowBits = 8
-	gDigits     = 1 << (gWindowBits - 1) // |digit| <= 128
-	gWindows    = 17                     // 136 bits >= the 128 of k1, k2, and a carry
-	gPoints     = gWindows * gDigits     // 2,176
+	// G's table: see the comment above.
+	gWindowBits = 10
+	gDigits     = 1 << (gWindowBits - 1) // |digit| <= 512
+	gWindows    = 13                     // 130 bits >= the 128 of k1, k2
+	gPoints     = gWindows * gDigits     // 6,656
 
 	maxWindows = max(tableWindows, gWindows)
 )
@@ -109,8 +123,9 @@ var (
 	primeMinusOrder = fieldFromHex("14551231950b75fc4402da1722fc9baee")
 )
 
-// gTable holds m 2^(8j) G for j < 17, 1 <= m <= 128, at index
-// 128 j + m - 1, built at the first verification with a key table.
+// gTable holds m 2^(10j) G for j < 13, 1 <= m <= 512, at index
+// 512 j + m - 1, built at the first verification with a key table
+// (about 7 ms).
 var gTable = sync.OnceValue(func() []affinePoint {
 	var g btcec.JacobianPoint
 	btcec.GeneratorJacobian(&g)
