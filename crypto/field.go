@@ -219,7 +219,9 @@ func (z *fieldElem) bytes() [32]byte {
 // setFieldVal sets z to btcec's f and returns z.
 func (z *fieldElem) setFieldVal(f *btcec.FieldVal) *fieldElem {
 	n := *f
-	return z.setBytes(n.Normalize().Bytes())
+	var b [32]byte
+	n.Normalize().PutBytes(&b)
+	return z.setBytes(&b)
 }
 
 // fieldVal returns z as a normalized btcec FieldVal.

@@ -129,7 +129,11 @@ var (
 var gTable = sync.OnceValue(func() []affinePoint {
 	var g btcec.JacobianPoint
 	btcec.GeneratorJacobian(&g)
-	return multiplesTable(&g, gWindowBits, gWindows)
+	points := make([]affinePoint, gPoints)
+	if !multiplesTable(&g, gWindowBits, points) {
+		panic("crypto: a multiple of G in its table is the point at infinity")
+	}
+	return points
 })
 
 // newKeyTable builds the table of the affine, normalized point q. It
@@ -137,22 +141,21 @@ var gTable = sync.OnceValue(func() []affinePoint {
 // cannot happen for a point of the curve (the largest multiple,
 // 32 * 2^126, is far below the group order).
 func newKeyTable(q *btcec.JacobianPoint) *keyTable {
-	points := multiplesTable(q, tableWindowBits, tableWindows)
-	if points == nil {
+	t := &keyTable{pub: btcec.NewPublicKey(&q.X, &q.Y)}
+	if !multiplesTable(q, tableWindowBits, t.points[:]) {
 		return nil
 	}
-	t := &keyTable{pub: btcec.NewPublicKey(&q.X, &q.Y)}
-	copy(t.points[:], points)
 	return t
 }
 
-// multiplesTable returns m 2^(w j) q for j < windows, 1 <= m <= 2^(w-1),
-// at index 2^(w-1) j + m - 1, affine; nil if one is the point at
-// infinity (not for a point of the curve: see newKeyTable). It uses
-// btcec's arithmetic, then converts.
-func multiplesTable(q *btcec.JacobianPoint, w, windows int) []affinePoint {
+// multiplesTable sets points, of windows 2^(w-1) entries, to m 2^(w j) q
+// for j < windows, 1 <= m <= 2^(w-1), at index 2^(w-1) j + m - 1,
+// affine; false if one is the point at infinity (not for a point of the
+// curve: see newKeyTable). It uses btcec's arithmetic, then converts.
+func multiplesTable(q *btcec.JacobianPoint, w int, points []affinePoint) bool {
 	digits := 1 << (w - 1)
-	n := windows * digits
+	n := len(points)
+	windows := n / digits
 	// Jacobian multiples first: each row by additions of the row's base,
 	// the next base by doubling the row's last (2^(w-1) base).
 	jac := make([]btcec.JacobianPoint, n)
@@ -174,7 +177,7 @@ func multiplesTable(q *btcec.JacobianPoint, w, windows int) []affinePoint {
 	prefix := make([]btcec.FieldVal, n)
 	for i := range jac {
 		if jac[i].Z.IsZero() {
-			return nil
+			return false
 		}
 		if i == 0 {
 			prefix[0].Set(&jac[0].Z)
@@ -182,7 +185,6 @@ func multiplesTable(q *btcec.JacobianPoint, w, windows int) []affinePoint {
 			prefix[i].Mul2(&prefix[i-1], &jac[i].Z)
 		}
 	}
-	points := make([]affinePoint, n)
 	var inv btcec.FieldVal
 	inv.Set(&prefix[n-1]).Inverse()
 	for i := n - 1; i >= 0; i-- {
@@ -199,7 +201,7 @@ func multiplesTable(q *btcec.JacobianPoint, w, windows int) []affinePoint {
 		points[i].x.setFieldVal(&x)
 		points[i].y.setFieldVal(&y)
 	}
-	return points
+	return true
 }
 
 // verifyHash answers exactly as btcec's ecdsa.Signature.Verify for (r, s)

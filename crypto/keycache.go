@@ -10,9 +10,9 @@ import "github.com/tallyledger/tally/internal/fifocache"
 //
 // With the btcec backend it also keeps, for keys that have verified two
 // valid signatures, a fixed-base table that makes each later
-// verification about twice as fast (fixedbase.go), within a bound of memory of its own
-// (DefaultTableMemory); the answers are btcec's, bit for bit, table or
-// not.
+// verification about five times as fast (fixedbase.go), within a bound
+// of memory of its own (DefaultTableMemory); the answers are btcec's,
+// bit for bit, table or not.
 type KeyCache struct {
 	keys   *fifocache.Cache[PubKey, *VerifyingKey]
 	tables *tableCache

@@ -9,17 +9,19 @@ import (
 
 // DefaultTableMemory bounds the memory of the fixed-base tables a
 // KeyCache keeps for its repeat keys (btcec backend): 64 MiB, the tables
-// of the 1,191 keys that most recently became hot.
+// of the 1,489 keys that most recently became hot.
 const DefaultTableMemory = 64 << 20
 
-// TableBytes is the memory of one key's table: 704 affine points, 55 KiB.
+// TableBytes is the memory of one key's table: 704 affine points of 64
+// bytes, 44 KiB.
 const TableBytes = tableBytes
 
 // tableAfterUses is the number of valid signatures a key must have
 // verified before it is given a table, built on its next verification.
-// A table costs about eight verifications to build (see
-// BenchmarkKeyTableBuild) and saves about half of each later one, so it
-// pays for itself by the key's twentieth or so signature; a key that has
+// A table costs about seven and a half verifications to build (see
+// BenchmarkKeyTableBuild) and saves four fifths of each later one
+// (BenchmarkVerifyRepeatKey), so it pays for itself by the key's
+// twelfth or so signature; a key that has
 // signed twice is likely to sign many more times (an account's stream of
 // transactions). Only valid signatures count: signatures that do not
 // verify, which anyone can make up for any key, never build a table.
