@@ -79,7 +79,7 @@ func randomFieldValue(rng *rand.Rand) fieldElem {
 	switch rng.IntN(8) {
 	case 0: // P + small: a representative above P
 		f = fieldPrime
-		f[0] += uint64(rng.IntN(fieldC))
+		f[0] += rng.Uint64N(fieldC)
 	case 1: // P - small
 		f = fieldPrime
 		f[0] -= uint64(rng.IntN(1 << 20))
