@@ -376,7 +376,9 @@ var edgeScalars = func() [][]byte {
 		big.NewInt(0), one, big.NewInt(2),
 		halfN, new(big.Int).Sub(halfN, one), new(big.Int).Add(halfN, one),
 		new(big.Int).Sub(curveN, one), curveN, new(big.Int).Add(curveN, one),
-		new(big.Int).Sub(curveP, curveN), new(big.Int).Sub(curveP, one), curveP,
+		new(big.Int).Sub(curveP, curveN), new(big.Int).Sub(new(big.Int).Sub(curveP, curveN), one),
+		new(big.Int).Add(new(big.Int).Sub(curveP, curveN), one), // r + N just past, just below P
+		new(big.Int).Sub(curveP, one), curveP,
 		new(big.Int).Lsh(one, 255), new(big.Int).Sub(new(big.Int).Lsh(one, 256), one),
 	} {
 		out = append(out, scalar32(v))

@@ -364,7 +364,7 @@ func TestKeyTableMulMatchesBtcec(t *testing.T) {
 // TestFastVerifyEdgeCases compares verification with a table against
 // btcec's on crafted signatures: hashes that are 0 or at least N, R.x >=
 // N, r >= P - N (r + N past P), u1 G = u2 Q (a doubling), u1 G = -u2 Q
-// (infinity), s = 1 and s = N/2,
+// (infinity), s at the edges of its inverse (1, 2, (N+1)/2, N/2, N-1),
 // keys G, -G, 2G and others with small discrete logs, and r and s at
 // their edges (0, N, above N: both sides reduce or refuse alike).
 func TestFastVerifyEdgeCases(t *testing.T) {
@@ -401,15 +401,20 @@ func TestFastVerifyEdgeCases(t *testing.T) {
 	}
 	yes, no := true, false
 
-	// Keys crafted for a signature, for every kind, with s random, 1
-	// and N/2.
-	sOne := scalarFromBig(big.NewInt(1))
-	sHalf := scalarFromBig(halfN)
+	// Keys crafted for a signature, for every kind, with s random and
+	// with s whose inverse is at an edge: 1 (inverse 1), 2 (inverse
+	// (N+1)/2), (N+1)/2 (inverse 2), N/2, N-1 (inverse N-1, a high S the
+	// rules refuse before a backend, which accepts it).
+	sEdges := []btcec.ModNScalar{
+		scalarFromBig(big.NewInt(1)), scalarFromBig(big.NewInt(2)),
+		scalarFromBig(new(big.Int).Add(halfN, big.NewInt(1))), scalarFromBig(halfN),
+		scalarFromBig(new(big.Int).Sub(curveN, big.NewInt(1))),
+	}
 	for _, hash := range hashes {
 		var e btcec.ModNScalar
 		e.SetBytes(&hash)
 		for _, kind := range []string{"random R", "R.x >= N", "R.x >= N unreduced", "r + N >= P", "doubling", "infinity"} {
-			for _, s := range []btcec.ModNScalar{randScalar(rng), sOne, sHalf} {
+			for _, s := range append([]btcec.ModNScalar{randScalar(rng)}, sEdges...) {
 				pub, sig, valid := craftSignatureWithS(rng, &e, kind, s)
 				if pub == nil {
 					continue // a zero hash leaves some kinds without a key
