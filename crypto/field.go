@@ -238,6 +238,24 @@ func (z *fieldElem) fieldVal() btcec.FieldVal {
 	return f
 }
 
+// fieldPrimeMinus2 is the exponent of an inversion, P - 2.
+var fieldPrimeMinus2 = fieldElem{0xfffffffefffffc2d, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff}
+
+// inverse sets z = 1/a = a^(P-2) (0 if a = 0) and returns z: square and
+// multiply over the bits of P - 2, about 256 squarings and 250
+// multiplications (~7 µs). Only table building inverts, twice a table.
+func (z *fieldElem) inverse(a *fieldElem) *fieldElem {
+	x, r := *a, fieldOne
+	for i := 255; i >= 0; i-- {
+		r.square(&r)
+		if fieldPrimeMinus2[i/64]>>(i%64)&1 == 1 {
+			r.mul(&r, &x)
+		}
+	}
+	*z = r
+	return z
+}
+
 // lessThan tells whether z < b, both below P.
 func (z *fieldElem) lessThan(b *fieldElem) bool {
 	_, borrow := bits.Sub64(z[0], b[0], 0)

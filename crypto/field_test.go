@@ -171,6 +171,28 @@ func TestFieldOpsRandom(t *testing.T) {
 	}
 }
 
+// TestFieldInverse checks the inverse against math/big on edge values
+// (0 has none: it gives 0) and random ones.
+func TestFieldInverse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 25))
+	values := edgeFieldValues()
+	for range 300 {
+		values = append(values, randomFieldValue(rng))
+	}
+	for _, a := range values {
+		x := new(big.Int).Mod(bigFromField(&a), curveP)
+		var z fieldElem
+		z.inverse(&a)
+		want := new(big.Int)
+		if x.Sign() != 0 {
+			want.ModInverse(x, curveP)
+		}
+		if got := bigFromField(z.normalize()); got.Cmp(want) != 0 {
+			t.Fatalf("inverse of %x: %x, want %x", x, got, want)
+		}
+	}
+}
+
 // TestFieldReduce checks the reduction of 512-bit values modulo P on
 // random ones and on crafted ones no product of random inputs reaches:
 // the high half all ones (the first fold leaves its largest remainder,

@@ -18,10 +18,10 @@ const TableBytes = tableBytes
 
 // tableAfterUses is the number of valid signatures a key must have
 // verified before it is given a table, built on its next verification.
-// A table costs about seven and a half verifications to build (see
+// A table costs about three verifications to build (see
 // BenchmarkKeyTableBuild) and saves four fifths of each later one
 // (BenchmarkVerifyRepeatKey), so it pays for itself by the key's
-// twelfth or so signature; a key that has
+// sixth or so signature; a key that has
 // signed twice is likely to sign many more times (an account's stream of
 // transactions). Only valid signatures count: signatures that do not
 // verify, which anyone can make up for any key, never build a table.
