@@ -21,7 +21,7 @@ const TableBytes = tableBytes
 // A table costs about three verifications to build (see
 // BenchmarkKeyTableBuild) and saves four fifths of each later one
 // (BenchmarkVerifyRepeatKey), so it pays for itself by the key's
-// sixth or so signature; a key that has
+// seventh or so signature; a key that has
 // signed twice is likely to sign many more times (an account's stream of
 // transactions). Only valid signatures count: signatures that do not
 // verify, which anyone can make up for any key, never build a table.
