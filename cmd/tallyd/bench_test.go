@@ -86,7 +86,11 @@ func TestLocalnetBenchBadFlags(t *testing.T) {
 // lower rate, was.
 func TestBenchUnsaturated(t *testing.T) {
 	run := func(app string, rate int, offered, committed float64) *localnet.BenchResult {
-		return &localnet.BenchResult{App: app, Rate: rate, OfferedTPS: offered, CommittedTPS: committed}
+		return &localnet.BenchResult{App: app, Rate: rate, Offered: int(offered) * 12, OfferedTPS: offered, CommittedTPS: committed}
+	}
+	withRetries := func(r *localnet.BenchResult, offered, retried int) *localnet.BenchResult {
+		r.Offered, r.Retried = offered, retried
+		return r
 	}
 	for _, c := range []struct {
 		name string
@@ -103,6 +107,9 @@ func TestBenchUnsaturated(t *testing.T) {
 		}, nil},
 		{"best below the top rate", []*localnet.BenchResult{
 			run("tally", 2000, 1990, 1950), run("tally", 2100, 1900, 1800),
+		}, nil},
+		{"refused for a full mempool at the top rate", []*localnet.BenchResult{
+			run("kvstore", 4500, 4480, 4397), withRetries(run("kvstore", 7000, 6987, 6600), 84000, 12956),
 		}, nil},
 		{"repeat runs of one rate", []*localnet.BenchResult{
 			run("kvstore", 7000, 6960, 4000), run("kvstore", 7000, 6960, 6800),
