@@ -65,31 +65,31 @@ var StateGroups = []string{
 
 // AccountKey is the key of addr's Account record.
 func AccountKey(addr crypto.Address) []byte {
-	return appendHex([]byte(PrefixAccount), addr[:])
+	return hexKey(PrefixAccount, addr[:], 0)
 }
 
 // BalancePrefix prefixes every balance key of addr.
 func BalancePrefix(addr crypto.Address) []byte {
-	return append(appendHex([]byte(PrefixBalance), addr[:]), balanceSep)
+	return append(hexKey(PrefixBalance, addr[:], 1), balanceSep)
 }
 
 // BalanceKey is the key of addr's balance of asset.
 func BalanceKey(addr crypto.Address, asset string) []byte {
-	return append(BalancePrefix(addr), asset...)
+	return append(append(hexKey(PrefixBalance, addr[:], 1+len(asset)), balanceSep), asset...)
 }
 
 // HoldingsKey is the key of the set of assets addr holds (a non-zero
 // balance of): proving it makes a proven read of the account's balances
 // complete.
 func HoldingsKey(addr crypto.Address) []byte {
-	return appendHex([]byte(PrefixHoldings), addr[:])
+	return hexKey(PrefixHoldings, addr[:], 0)
 }
 
 // AssetKey is the key of the Asset record with the given symbol.
 func AssetKey(symbol string) []byte { return []byte(PrefixAsset + symbol) }
 
 // ValidatorKey is the key of the validator with the given ed25519 key.
-func ValidatorKey(pubKey []byte) []byte { return appendHex([]byte(PrefixValidator), pubKey) }
+func ValidatorKey(pubKey []byte) []byte { return hexKey(PrefixValidator, pubKey, 0) }
 
 // NodeKey is the key marking node ID id as allowed to connect.
 func NodeKey(id string) []byte { return []byte(PrefixNode + id) }
@@ -121,7 +121,7 @@ func parseOpenProposalKey(key []byte) (expiry, id uint64, err error) {
 
 // AdminKey indexes admins so that the admin count is found without
 // scanning every account.
-func AdminKey(addr crypto.Address) []byte { return appendHex([]byte(PrefixAdmin), addr[:]) }
+func AdminKey(addr crypto.Address) []byte { return hexKey(PrefixAdmin, addr[:], 0) }
 
 // ParamsKey is the key of the Params record.
 func ParamsKey() []byte { return []byte(KeyParams) }
@@ -135,7 +135,14 @@ func NextProposalIDKey() []byte { return []byte(KeyNextProposalID) }
 // IsStateKey reports whether k is a key committed by the app hash.
 func IsStateKey(k []byte) bool { return len(k) > 0 && k[0] == StatePrefix[0] }
 
-func appendHex(dst, b []byte) []byte { return hex.AppendEncode(dst, b) }
+// hexKey returns prefix followed by b in hex, with room for extra more
+// bytes: one allocation for the whole key (keys are built on every read
+// and write of the state).
+func hexKey(prefix string, b []byte, extra int) []byte {
+	k := make([]byte, len(prefix), len(prefix)+hex.EncodedLen(len(b))+extra)
+	copy(k, prefix)
+	return hex.AppendEncode(k, b)
+}
 
 func appendUint(prefix string, n uint64) []byte {
 	return fmt.Appendf([]byte(prefix), "%016x", n)
@@ -173,7 +180,7 @@ func addressFromKey(key []byte, prefix string) (crypto.Address, error) {
 // RetiredNonceKey holds the next nonce of a removed account, so that
 // re-registering it does not make its old transactions valid again.
 func RetiredNonceKey(addr crypto.Address) []byte {
-	return appendHex([]byte(PrefixRetiredNonce), addr[:])
+	return hexKey(PrefixRetiredNonce, addr[:], 0)
 }
 
 // TreePageKey is the key of the data of state tree page p.
@@ -196,15 +203,15 @@ func parseTreePage(key []byte, prefix string) (uint32, error) {
 }
 
 // TxIndexKey is the index key of a committed transaction by hash.
-func TxIndexKey(hash [32]byte) []byte { return appendHex([]byte(PrefixTxIndex), hash[:]) }
+func TxIndexKey(hash [32]byte) []byte { return hexKey(PrefixTxIndex, hash[:], 0) }
 
 // HistoryKey is the key of entry seq (from 0, oldest first) of addr's
 // history.
 func HistoryKey(addr crypto.Address, seq uint64) []byte {
-	return fmt.Appendf(appendHex([]byte(PrefixHistory), addr[:]), ":%016x", seq)
+	return fmt.Appendf(hexKey(PrefixHistory, addr[:], 17), ":%016x", seq)
 }
 
 // HistoryCountKey holds the length of addr's history.
 func HistoryCountKey(addr crypto.Address) []byte {
-	return appendHex([]byte(PrefixHistoryCount), addr[:])
+	return hexKey(PrefixHistoryCount, addr[:], 0)
 }
