@@ -241,7 +241,7 @@ func BenchmarkCheckTxClient(b *testing.B) {
 
 // BenchmarkCheckTxScaling measures how CheckTx throughput through the
 // parallel client scales from one core to two: every iteration checks the
-// same 500 transfers (signatures not cached) with GOMAXPROCS=1 and one
+// same 2,000 transfers (signatures not cached) with GOMAXPROCS=1 and one
 // connection, then with GOMAXPROCS=2 and two, alternating at sub-second
 // grain so that the load of a shared machine drifts out of the ratio. It
 // reports both rates, speedup = rate at 2 / rate at 1 (the target is 1.8
