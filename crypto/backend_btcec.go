@@ -10,6 +10,9 @@ import (
 // the reference the libsecp256k1 backend is tested against.
 type btcecKey struct {
 	pub *btcec.PublicKey
+	// q is the key in the 64-bit field's affine form, for verification
+	// without a table (varbase.go): converted once, at parsing.
+	q affinePoint
 	// tables holds the key's fixed-base table (fixedbase.go) once it
 	// is a repeat key of a KeyCache that keeps tables.
 	tables keyTables
@@ -23,7 +26,11 @@ func parseBtcec(dst *btcecKey, b *[PubKeySize]byte) bool {
 	if err != nil {
 		return false
 	}
+	var q btcec.JacobianPoint
+	pub.AsJacobian(&q)
 	dst.pub = pub
+	dst.q.x.setFieldVal(&q.X)
+	dst.q.y.setFieldVal(&q.Y)
 	return true
 }
 
@@ -33,13 +40,14 @@ func (k *btcecKey) useTables(c *tableCache) { k.tables.cache = c }
 
 // verifyHash is plain ECDSA verification of (r, s) over hash. It reduces
 // r, s and hash modulo N and does not look at the size of s: the caller
-// checks the signature's shape first. With a table it answers exactly as
-// btcec does, faster.
+// checks the signature's shape first. It answers exactly as btcec does,
+// faster: with the key's table if it has one (fixedbase.go), else by
+// variable-base multiplication (varbase.go).
 func (k *btcecKey) verifyHash(hash *[32]byte, sig *[SignatureSize]byte) bool {
 	if t := k.tables.tableFor(k.pub); t != nil {
 		return t.verifyHash(hash, sig)
 	}
-	if !verifyBtcec(k.pub, hash, sig) {
+	if !verifyVarBase(&k.q, k.pub, hash, sig) {
 		return false
 	}
 	k.tables.noteValid()

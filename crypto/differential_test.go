@@ -225,9 +225,11 @@ func runDifferential(t *testing.T, n int, seed uint64, newKeys func() *KeyCache)
 // FuzzVerifierMatchesReference compares the build's verification with the
 // reference on arbitrary keys, messages and signatures, seeded with every
 // kind of case the generator makes. In a default build it also verifies
-// through a cache that gives every key a table at once, and, for any key
-// that parses and 64 bytes of signature, compares btcec's curve
-// arithmetic with the table's directly, on (r, s) no rule has checked.
+// through a cache that gives every key a table at once and through one
+// that keeps no tables (variable base), and, for any key that parses and
+// 64 bytes of signature, compares btcec's curve arithmetic with the
+// table's and the variable base's directly, on (r, s) no rule has
+// checked.
 func FuzzVerifierMatchesReference(f *testing.F) {
 	gen := newCaseGen(f, 14)
 	for i := range 3 * len(caseKinds) {
@@ -237,11 +239,15 @@ func FuzzVerifierMatchesReference(f *testing.F) {
 	keys := NewKeyCache(16)
 	fast := NewKeyCacheWithTables(16, 16*TableBytes)
 	fast.tables.after = 0
+	slow := NewKeyCacheWithTables(16, 0)
 	f.Fuzz(func(t *testing.T, pub, msg, sig []byte) {
 		c := diffCase{kind: "fuzz", pub: pub, msg: msg, sig: sig}
 		d, ref := checkAgainstReference(keys, c)
 		if d == "" {
 			d = compareWithReference(fast, c, ref)
+		}
+		if d == "" {
+			d = compareWithReference(slow, c, ref)
 		}
 		if d != "" {
 			t.Fatal(d)
@@ -257,8 +263,12 @@ func FuzzVerifierMatchesReference(f *testing.F) {
 		k.pub.AsJacobian(&q)
 		h := sha256.Sum256(msg)
 		s := (*[SignatureSize]byte)(sig)
-		if got, want := newKeyTable(&q).verifyHash(&h, s), verifyBtcec(k.pub, &h, s); got != want {
+		want := verifyBtcec(k.pub, &h, s)
+		if got := newKeyTable(&q).verifyHash(&h, s); got != want {
 			t.Fatalf("pub %x msg %x sig %x: table says %v, btcec %v", pub, msg, sig, got, want)
+		}
+		if got := verifyVarBase(&k.q, k.pub, &h, s); got != want {
+			t.Fatalf("pub %x msg %x sig %x: variable base says %v, btcec %v", pub, msg, sig, got, want)
 		}
 	})
 }

@@ -232,34 +232,46 @@ func toAffine(jac []jacobianPoint, out []affinePoint) bool {
 // = sig over hash and the table's key, reducing r, s and hash modulo N as
 // it does.
 func (t *keyTable) verifyHash(hash *[32]byte, sig *[SignatureSize]byte) bool {
-	// The steps and their order are btcec's (ecdsa/signature.go, Verify).
-	var r, s btcec.ModNScalar
-	r.SetByteSlice(sig[:32])
-	s.SetByteSlice(sig[32:])
-	if r.IsZero() || s.IsZero() {
+	r, u1, u2, ok := verifyScalars(hash, sig)
+	if !ok {
 		return false
 	}
-	var e btcec.ModNScalar
-	e.SetByteSlice(hash[:])
-	w := new(btcec.ModNScalar).InverseValNonConst(&s)
-	u1 := new(btcec.ModNScalar).Mul2(&e, w)
-	u2 := new(btcec.ModNScalar).Mul2(&r, w)
-
 	// X = u1 G + u2 Q, both from tables, into one sum. Should a half of
 	// a split not fit its table, which the bounds of the split rule out,
 	// btcec verifies instead.
 	var X jacobianPoint // the point at infinity
-	if !addScalarMul(&X, gTable(), gWindowBits, gWindows, u1) ||
-		!addScalarMul(&X, t.points[:], tableWindowBits, tableWindows, u2) {
+	if !addScalarMul(&X, gTable(), gWindowBits, gWindows, &u1) ||
+		!addScalarMul(&X, t.points[:], tableWindowBits, tableWindows, &u2) {
 		return verifyBtcec(t.pub, hash, sig)
 	}
+	return verifyFinal(&X, &r)
+}
 
-	// Fail at infinity.
+// verifyScalars reads r and s from sig and returns r, u1 = e/s and u2 =
+// r/s, e the hash modulo N; false if r or s is zero (after reduction).
+// The steps and their order are btcec's (ecdsa/signature.go, Verify).
+func verifyScalars(hash *[32]byte, sig *[SignatureSize]byte) (r, u1, u2 btcec.ModNScalar, ok bool) {
+	var s btcec.ModNScalar
+	r.SetByteSlice(sig[:32])
+	s.SetByteSlice(sig[32:])
+	if r.IsZero() || s.IsZero() {
+		return r, u1, u2, false
+	}
+	var e, w btcec.ModNScalar
+	e.SetByteSlice(hash[:])
+	w.InverseValNonConst(&s)
+	u1.Mul2(&e, &w)
+	u2.Mul2(&r, &w)
+	return r, u1, u2, true
+}
+
+// verifyFinal is btcec's final check of X = u1 G + u2 Q: refused at
+// infinity, else verified if r z^2 == X.x (mod P), or, when r + N < P,
+// if (r + N) z^2 == X.x: the affine x is r or r + N.
+func verifyFinal(X *jacobianPoint, r *btcec.ModNScalar) bool {
 	if X.isInfinity() {
 		return false
 	}
-	// Verified if r z^2 == X.x (mod P), or, when r + N < P, if
-	// (r + N) z^2 == X.x: the affine x is r or r + N.
 	var z2, rField, result fieldElem
 	z2.square(&X.z)
 	rBytes := r.Bytes()

@@ -364,8 +364,9 @@ func TestKeyTableMulMatchesBtcec(t *testing.T) {
 	}
 }
 
-// TestFastVerifyEdgeCases compares verification with a table against
-// btcec's on crafted signatures: hashes that are 0 or at least N, R.x >=
+// TestFastVerifyEdgeCases compares verification with a table, and
+// without one (variable base, varbase.go), against btcec's on crafted
+// signatures: hashes that are 0 or at least N, R.x >=
 // N, r >= P - N (r + N past P), u1 G = u2 Q (a doubling), u1 G = -u2 Q
 // (infinity), s at the edges of its inverse (1, 2, (N+1)/2, N/2, N-1),
 // keys G, -G, 2G and others with small discrete logs, and r and s at
@@ -392,6 +393,12 @@ func TestFastVerifyEdgeCases(t *testing.T) {
 		ref := verifyBtcec(pub, hash, &s)
 		if got := tab.verifyHash(hash, &s); got != ref {
 			t.Fatalf("%s: hash %x, pub %x, sig %x: table says %v, btcec %v", what, hash[:], pub.SerializeCompressed(), sig, got, ref)
+		}
+		var aq affinePoint
+		aq.x.setFieldVal(&q.X)
+		aq.y.setFieldVal(&q.Y)
+		if got := verifyVarBase(&aq, pub, hash, &s); got != ref {
+			t.Fatalf("%s: hash %x, pub %x, sig %x: no-table path says %v, btcec %v", what, hash[:], pub.SerializeCompressed(), sig, got, ref)
 		}
 		if want != nil && *want != ref {
 			t.Fatalf("%s: hash %x, pub %x, sig %x: btcec says %v, built to give %v", what, hash[:], pub.SerializeCompressed(), sig, ref, *want)
@@ -483,7 +490,7 @@ func TestFastVerifyEdgeCases(t *testing.T) {
 	if accepted == 0 || refused == 0 {
 		t.Fatalf("%d accepted, %d refused: the cases do not cover both answers", accepted, refused)
 	}
-	t.Logf("%d accepted, %d refused: the table path agrees with btcec", accepted, refused)
+	t.Logf("%d accepted, %d refused: the table and no-table paths agree with btcec", accepted, refused)
 }
 
 func sigBytes(r, s *btcec.ModNScalar) []byte {
