@@ -20,7 +20,10 @@ import (
 // table of G's multiples built once per process, and both go into one
 // sum, in the 64-bit field arithmetic of field.go and the point
 // operations of point.go (a mixed addition 0.21 µs, where btcec's takes
-// 0.98 µs; a field multiplication, by β for instance, 0.016 µs).
+// 0.98 µs; a field multiplication, by β for instance, 0.016 µs). A key
+// without a table (its first signatures, or its table dropped) is
+// verified in the same arithmetic too, u1 G from G's table and u2 Q by
+// variable-base multiplication (varbase.go).
 //
 // A key table's layout was chosen by counting the operations of each
 // option, within the ~64 KiB a table may take (costed with btcec's
@@ -134,8 +137,8 @@ var (
 )
 
 // gTable holds m 2^(10j) G for j < 13, 1 <= m <= 512, at index
-// 512 j + m - 1, built at the first verification with a key table
-// (about 2.4 ms).
+// 512 j + m - 1, built at the process's first verification (about
+// 2.4 ms).
 var gTable = sync.OnceValue(func() []affinePoint {
 	var g btcec.JacobianPoint
 	btcec.GeneratorJacobian(&g)
