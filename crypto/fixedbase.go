@@ -23,7 +23,9 @@ import (
 // 0.98 µs; a field multiplication, by β for instance, 0.016 µs). A key
 // without a table (its first signatures, or its table dropped) is
 // verified in the same arithmetic too, u1 G from G's table and u2 Q by
-// variable-base multiplication (varbase.go).
+// variable-base multiplication (varbase.go): 42 µs where btcec's
+// verification takes 95, against 19 µs with a table
+// (BenchmarkVerifyRepeatKey, one run).
 //
 // A key table's layout was chosen by counting the operations of each
 // option, within the ~64 KiB a table may take (costed with btcec's

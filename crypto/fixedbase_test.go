@@ -505,8 +505,8 @@ func sigBytes(r, s *btcec.ModNScalar) []byte {
 }
 
 // TestTableBuiltOnceConcurrently verifies with one key from many
-// goroutines (run with -race): the table is built once, after two valid
-// signatures, and every answer is right.
+// goroutines (run with -race): the table is built once, after
+// tableAfterUses valid signatures, and every answer is right.
 func TestTableBuiltOnceConcurrently(t *testing.T) {
 	if VerifierBackend != "btcec" {
 		t.Skip("fixed-base tables are for the btcec backend")
@@ -552,10 +552,10 @@ func TestTableBuiltOnceConcurrently(t *testing.T) {
 	}
 }
 
-// TestTableAfterTwoValidSignatures checks when a key gets its table:
-// signatures that do not verify never count, two valid ones do, and the
-// next verification builds it.
-func TestTableAfterTwoValidSignatures(t *testing.T) {
+// TestTableAfterValidSignatures checks when a key gets its table:
+// signatures that do not verify never count, tableAfterUses valid ones
+// do, and the next verification builds it.
+func TestTableAfterValidSignatures(t *testing.T) {
 	if VerifierBackend != "btcec" {
 		t.Skip("fixed-base tables are for the btcec backend")
 	}
@@ -587,10 +587,10 @@ func TestTableAfterTwoValidSignatures(t *testing.T) {
 }
 
 // TestTablesChangeNoAnswer verifies the same generated cases through a
-// cache that keeps tables (each key's after two valid signatures) and through
-// one that keeps none: the answers, errors included, are the same, and
-// the table memory stays within its bound, keys dropping their tables
-// and building them again.
+// cache that keeps tables (each key's after two valid signatures, so
+// that tables come and go often) and through one that keeps none: the
+// answers, errors included, are the same, and the table memory stays
+// within its bound, keys dropping their tables and building them again.
 func TestTablesChangeNoAnswer(t *testing.T) {
 	if VerifierBackend != "btcec" {
 		t.Skip("fixed-base tables are for the btcec backend")
@@ -598,6 +598,7 @@ func TestTablesChangeNoAnswer(t *testing.T) {
 	gen := newCaseGen(t, 15)
 	const bound = 4
 	with := NewKeyCacheWithTables(64, bound*TableBytes)
+	with.tables.after = 2
 	without := NewKeyCacheWithTables(64, TableBytes-1)
 	if without.tables != nil {
 		t.Fatal("a table memory below one table keeps tables")
