@@ -25,7 +25,10 @@ import (
 //
 //	TALLY_DIFF_N=2000000 GOMAXPROCS=1 go test -run TestNoTableVerifyMatchesReference -timeout 4h ./crypto/
 //
-// Run so (seed 14): 2,000,000 cases, no disagreement.
+// Run so on the code that introduced the path: 2,000,000 cases with seed
+// 14 (236 s) and 3,000,000 with TALLY_DIFF_SEED=15 (347 s), no
+// disagreement; and FuzzVerifierMatchesReference, which covers this path
+// too, for 3 minutes with GOMAXPROCS=1 (840,440 executions), no failure.
 func TestNoTableVerifyMatchesReference(t *testing.T) {
 	if VerifierBackend != "btcec" {
 		t.Skip("variable-base verification is for the btcec backend")
