@@ -296,15 +296,7 @@ func verifyFinal(X *jacobianPoint, r *btcec.ModNScalar) bool {
 // signed digits select table points (for k2, through φ). False, with
 // acc unchanged, if a half does not fit the windows.
 func addScalarMul(acc *jacobianPoint, points []affinePoint, w, windows int, k *btcec.ModNScalar) bool {
-	k1, k2 := splitScalar(k)
-	// k1 P = (-k1)(-P): take the short, positive one and flip the point.
-	neg1, neg2 := k1.IsOverHalfOrder(), k2.IsOverHalfOrder()
-	if neg1 {
-		k1.Negate()
-	}
-	if neg2 {
-		k2.Negate()
-	}
+	k1, k2, neg1, neg2 := shortHalves(k)
 	var d1, d2 [maxWindows]int16
 	if !signedDigits(&k1, w, d1[:windows]) || !signedDigits(&k2, w, d2[:windows]) {
 		return false
@@ -399,6 +391,21 @@ func signedDigits(k *btcec.ModNScalar, w int, d []int16) bool {
 		}
 	}
 	return carry == 0
+}
+
+// shortHalves splits k = k1 + k2 λ (splitScalar) and returns each half
+// as its short, positive value, with whether it was negated: k1 P =
+// (-k1)(-P), so a caller flips the point where neg is set.
+func shortHalves(k *btcec.ModNScalar) (k1, k2 btcec.ModNScalar, neg1, neg2 bool) {
+	k1, k2 = splitScalar(k)
+	neg1, neg2 = k1.IsOverHalfOrder(), k2.IsOverHalfOrder()
+	if neg1 {
+		k1.Negate()
+	}
+	if neg2 {
+		k2.Negate()
+	}
+	return k1, k2, neg1, neg2
 }
 
 // splitScalar returns k1, k2 with k = k1 + k2 λ (mod N), each within

@@ -61,14 +61,7 @@ func verifyVarBase(q *affinePoint, pub *btcec.PublicKey, hash *[32]byte, sig *[S
 // halves (w from 2 to 7); false, with acc unchanged, if a half does not
 // fit varBaseDigits.
 func mulVarBase(acc *jacobianPoint, q *affinePoint, k *btcec.ModNScalar, w int) bool {
-	k1, k2 := splitScalar(k)
-	neg1, neg2 := k1.IsOverHalfOrder(), k2.IsOverHalfOrder()
-	if neg1 {
-		k1.Negate()
-	}
-	if neg2 {
-		k2.Negate()
-	}
+	k1, k2, neg1, neg2 := shortHalves(k)
 	var n1, n2 [varBaseDigits]int8
 	top1, ok1 := wnaf(&k1, w, n1[:])
 	top2, ok2 := wnaf(&k2, w, n2[:])

@@ -290,14 +290,7 @@ func BenchmarkVerifyVarBaseWindow(b *testing.B) {
 // mulVarBaseAffine is mulVarBase with affine odd multiples (one
 // inversion, then mixed additions), for BenchmarkVerifyVarBaseWindow.
 func mulVarBaseAffine(acc *jacobianPoint, q *affinePoint, k *btcec.ModNScalar, w int) bool {
-	k1, k2 := splitScalar(k)
-	neg1, neg2 := k1.IsOverHalfOrder(), k2.IsOverHalfOrder()
-	if neg1 {
-		k1.Negate()
-	}
-	if neg2 {
-		k2.Negate()
-	}
+	k1, k2, neg1, neg2 := shortHalves(k)
 	var n1, n2 [varBaseDigits]int8
 	top1, ok1 := wnaf(&k1, w, n1[:])
 	top2, ok2 := wnaf(&k2, w, n2[:])
