@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -261,5 +263,55 @@ func TestLaneQueueKeepsEachSendersOrder(t *testing.T) {
 	}
 	if len(q.pending()) != 0 || tr.rejected != 0 {
 		t.Errorf("%d still queued, %d rejected", len(q.pending()), tr.rejected)
+	}
+}
+
+// The plot's committed rate is a centred moving average, cut at the ends, so that blocks committing every second or so do not show as
+// a saw between a block and none.
+func TestMovingAverage(t *testing.T) {
+	tl := []BenchSecond{{Second: 0, Committed: 0}, {Second: 1, Committed: 3000}, {Second: 2, Committed: 0}, {Second: 3, Committed: 3000}, {Second: 4, Committed: 600}}
+	got := movingAverage(tl, 3)
+	want := []float64{1500, 1000, 2000, 1200, 1800}
+	if len(got) != len(want) {
+		t.Fatalf("%d points, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		if got[i].X != float64(i) || got[i].Y != w {
+			t.Errorf("point %d: (%v, %v), want (%d, %v)", i, got[i].X, got[i].Y, i, w)
+		}
+	}
+	if got := movingAverage(tl, 5); got[2].Y != 1320 || got[0].Y != 1000 {
+		t.Errorf("window of 5: %v, want 1000 first and 1320 in the middle", got)
+	}
+	if got := movingAverage(nil, 3); len(got) != 0 {
+		t.Errorf("empty timeline gave %v", got)
+	}
+}
+
+// WriteBenchPlot draws repeated runs of the same rate and refuses a file
+// name that is not a PNG.
+func TestWriteBenchPlot(t *testing.T) {
+	var runs []*BenchResult
+	for rep := range 2 {
+		for _, app := range []string{"tally", "kvstore"} {
+			for _, rate := range []int{1000, 3000} {
+				r := &BenchResult{App: app, Rate: rate}
+				for s := range 12 {
+					r.Timeline = append(r.Timeline, BenchSecond{Second: s, Committed: (rate + 100*rep) * (s % 2) * 2, P50: time.Duration(400+s*10) * time.Millisecond})
+				}
+				runs = append(runs, r)
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "bench.png")
+	if err := WriteBenchPlot(path, runs); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 8 || string(b[1:4]) != "PNG" {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	if err := WriteBenchPlot(filepath.Join(t.TempDir(), "bench.svg"), runs); err == nil || !strings.Contains(err.Error(), "expected a .png") {
+		t.Fatalf("svg name: %v, want a refusal", err)
 	}
 }

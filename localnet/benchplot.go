@@ -15,15 +15,19 @@ import (
 )
 
 // WriteBenchPlot writes a PNG of the runs: committed transactions per
-// second (top) and the median submit-to-commit latency of each second's
-// commits (bottom), against seconds from the start of each run's load, one
-// line per run.
+// second, averaged over a moving window of five seconds (blocks commit
+// every second or so, so single seconds alternate between a block and
+// none) (top), and the median submit-to-commit latency of each second's
+// commits (bottom), against seconds from the start of each run's load,
+// one line per run: a colour per offered rate, solid for Tally and dashed
+// for the baseline, and the repeat named when a rate was run more than
+// once.
 func WriteBenchPlot(path string, runs []*BenchResult) error {
 	if !strings.EqualFold(filepath.Ext(path), ".png") {
 		return fmt.Errorf("plot %s: expected a .png file name", path)
 	}
 	tps := plot.New()
-	tps.Title.Text = "Committed transactions per second"
+	tps.Title.Text = "Committed transactions per second (5-second moving average)"
 	tps.X.Label.Text = "seconds from the start of the load"
 	tps.Y.Label.Text = "tx/s"
 	lat := plot.New()
@@ -34,17 +38,33 @@ func WriteBenchPlot(path string, runs []*BenchResult) error {
 		p.Add(plotter.NewGrid())
 		p.Legend.Top = true
 	}
-	for i, r := range runs {
-		committed := make(plotter.XYs, 0, len(r.Timeline))
+	colours := map[int]int{}   // offered rate -> colour index, in order of first appearance
+	runsOf := map[string]int{} // app@rate -> how many runs it has
+	for _, r := range runs {
+		if _, ok := colours[r.Rate]; !ok {
+			colours[r.Rate] = len(colours)
+		}
+		runsOf[fmt.Sprintf("%s@%d", r.App, r.Rate)]++
+	}
+	seen := map[string]int{}
+	for _, r := range runs {
+		committed := movingAverage(r.Timeline, 5)
 		median := make(plotter.XYs, 0, len(r.Timeline))
 		for _, s := range r.Timeline {
-			committed = append(committed, plotter.XY{X: float64(s.Second), Y: float64(s.Committed)})
 			if s.Committed > 0 {
 				median = append(median, plotter.XY{X: float64(s.Second), Y: float64(s.P50.Milliseconds())})
 			}
 		}
+		key := fmt.Sprintf("%s@%d", r.App, r.Rate)
+		seen[key]++
 		name := fmt.Sprintf("%s @%d/s", r.App, r.Rate)
-		style := lineStyle(i, r.App)
+		if runsOf[key] > 1 {
+			name += fmt.Sprintf(" #%d", seen[key])
+		}
+		style := lineStyle(colours[r.Rate], r.App)
+		if seen[key] > 1 {
+			style.Width = vg.Points(0.8) // later repeats thinner
+		}
 		for _, pl := range []struct {
 			p   *plot.Plot
 			xys plotter.XYs
@@ -79,8 +99,24 @@ func WriteBenchPlot(path string, runs []*BenchResult) error {
 	return f.Close()
 }
 
+// movingAverage is the committed transactions per second of each second
+// of the timeline, averaged over the window of seconds around it (w odd;
+// cut at the ends).
+func movingAverage(tl []BenchSecond, w int) plotter.XYs {
+	out := make(plotter.XYs, 0, len(tl))
+	for i := range tl {
+		lo, hi := max(0, i-w/2), min(len(tl), i+w/2+1)
+		sum := 0
+		for _, s := range tl[lo:hi] {
+			sum += s.Committed
+		}
+		out = append(out, plotter.XY{X: float64(tl[i].Second), Y: float64(sum) / float64(hi-lo)})
+	}
+	return out
+}
+
 // lineStyle gives Tally's runs solid lines and the baseline's dashed ones,
-// in a colour per run.
+// in colour i.
 func lineStyle(i int, app string) draw.LineStyle {
 	palette := []color.RGBA{
 		{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, {R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
