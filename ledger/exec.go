@@ -116,7 +116,7 @@ func authenticate(r Reader, env *execEnv, d *decodedTx) (*Account, error) {
 		return nil, err
 	}
 	if acct == nil {
-		return nil, Errorf(CodeUnknownAccount, "sender %s is not a registered account", sender)
+		return nil, unknownAccount("sender", sender)
 	}
 	if n := d.tx.Body.Nonce; n != acct.Nonce {
 		if n < acct.Nonce {
@@ -221,9 +221,15 @@ func requireAccount(r Reader, a crypto.Address, role string) (*Account, error) {
 		return nil, err
 	}
 	if acct == nil {
-		return nil, Errorf(CodeUnknownAccount, "%s %s is not a registered account", role, a)
+		return nil, unknownAccount(role, a)
 	}
 	return acct, nil
+}
+
+// unknownAccount is the refusal of an address that is not a registered
+// account, in the given role (sender, recipient...).
+func unknownAccount(role string, a crypto.Address) *Error {
+	return Errorf(CodeUnknownAccount, "%s %s is not a registered account", role, a)
 }
 
 func requireAsset(r Reader, symbol string) (*Asset, error) {

@@ -299,7 +299,7 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 	l.checkMu.Lock()
 	defer l.checkMu.Unlock()
 	if l.check == nil {
-		return TxResult{Code: CodeInternal, Log: "ledger has no chain yet: InitChain has not run"}
+		return TxResult{Code: CodeInternal, Log: errNoChain.Error()}
 	}
 	var sender crypto.Address
 	if d.tx != nil {
@@ -327,6 +327,9 @@ func (l *Ledger) CheckTx(raw []byte, recheck bool) TxResult {
 	return res
 }
 
+// errNoChain answers every check before InitChain.
+var errNoChain = errors.New("ledger has no chain yet: InitChain has not run")
+
 // checkSenderKnown reports whether sender is an account of the check
 // state, and the refusal when it is not (the one execution would give
 // once the signature verified).
@@ -334,14 +337,15 @@ func (l *Ledger) checkSenderKnown(sender crypto.Address) (TxResult, bool) {
 	l.checkMu.Lock()
 	defer l.checkMu.Unlock()
 	if l.check == nil {
-		return TxResult{Code: CodeInternal, Log: "ledger has no chain yet: InitChain has not run"}, false
+		return TxResult{Code: CodeInternal, Log: errNoChain.Error()}, false
 	}
 	b, err := l.check.Get(AccountKey(sender)) // presence only: no decoding
 	switch {
 	case err != nil:
 		return TxResult{Code: CodeInternal, Log: err.Error()}, false
 	case b == nil:
-		return TxResult{Code: CodeUnknownAccount, Log: fmt.Sprintf("sender %s is not a registered account", sender)}, false
+		e := unknownAccount("sender", sender)
+		return TxResult{Code: e.Code, Log: e.Msg}, false
 	}
 	return TxResult{}, true
 }
@@ -373,7 +377,7 @@ func (l *Ledger) PendingNonce(addr crypto.Address) (nonce uint64, registered boo
 	l.checkMu.Lock()
 	defer l.checkMu.Unlock()
 	if l.check == nil {
-		return 0, false, errors.New("ledger has no chain yet: InitChain has not run")
+		return 0, false, errNoChain
 	}
 	acct, err := getAccount(l.check, addr)
 	if err != nil {

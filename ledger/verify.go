@@ -142,17 +142,6 @@ func (v *verifier) decode(chainID string, raw []byte) (d *decodedTx, hit bool) {
 	return d, false
 }
 
-// decodeOne decodes and verifies one transaction (CheckTx), caching
-// success.
-func (v *verifier) decodeOne(chainID string, raw []byte) *decodedTx {
-	d, hit := v.decode(chainID, raw)
-	if hit || d.decodeErr != nil {
-		return d
-	}
-	v.verifyOne(chainID, d)
-	return d
-}
-
 // verifyOne verifies d (decoded, keyed, not from the cache) and caches it
 // if its signature verifies.
 func (v *verifier) verifyOne(chainID string, d *decodedTx) {
