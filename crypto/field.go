@@ -230,14 +230,6 @@ func (z *fieldElem) setFieldVal(f *btcec.FieldVal) *fieldElem {
 	return z.setBytes(&b)
 }
 
-// fieldVal returns z as a normalized btcec FieldVal.
-func (z *fieldElem) fieldVal() btcec.FieldVal {
-	b := z.bytes()
-	var f btcec.FieldVal
-	f.SetBytes(&b)
-	return f
-}
-
 // fieldPrimeMinus2 is the exponent of an inversion, P - 2.
 var fieldPrimeMinus2 = fieldElem{0xfffffffefffffc2d, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff}
 

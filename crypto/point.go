@@ -95,9 +95,3 @@ func (p *jacobianPoint) setJacobian(q *btcec.JacobianPoint) {
 	p.y.setFieldVal(&q.Y)
 	p.z.setFieldVal(&q.Z)
 }
-
-// jacobian returns p in btcec's form.
-func (p *jacobianPoint) jacobian() btcec.JacobianPoint {
-	x, y, z := p.x.fieldVal(), p.y.fieldVal(), p.z.fieldVal()
-	return btcec.MakeJacobianPoint(&x, &y, &z)
-}

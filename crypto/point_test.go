@@ -179,3 +179,19 @@ func BenchmarkAddAffine(b *testing.B) {
 		p.addAffine(&q)
 	}
 }
+
+// Conversions to btcec's forms, for comparing with it.
+
+// fieldVal returns z as a normalized btcec FieldVal.
+func (z *fieldElem) fieldVal() btcec.FieldVal {
+	b := z.bytes()
+	var f btcec.FieldVal
+	f.SetBytes(&b)
+	return f
+}
+
+// jacobian returns p in btcec's form.
+func (p *jacobianPoint) jacobian() btcec.JacobianPoint {
+	x, y, z := p.x.fieldVal(), p.y.fieldVal(), p.z.fieldVal()
+	return btcec.MakeJacobianPoint(&x, &y, &z)
+}

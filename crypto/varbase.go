@@ -61,13 +61,11 @@ func verifyVarBase(q *affinePoint, pub *btcec.PublicKey, hash *[32]byte, sig *[S
 // halves (w from 2 to 7); false, with acc unchanged, if a half does not
 // fit varBaseDigits.
 func mulVarBase(acc *jacobianPoint, q *affinePoint, k *btcec.ModNScalar, w int) bool {
-	k1, k2, neg1, neg2 := shortHalves(k)
-	var n1, n2 [varBaseDigits]int8
-	top1, ok1 := wnaf(&k1, w, n1[:])
-	top2, ok2 := wnaf(&k2, w, n2[:])
-	if !ok1 || !ok2 {
+	h, ok := nafHalves(k, w)
+	if !ok {
 		return false
 	}
+	n1, n2, neg1, neg2 := &h.n1, &h.n2, h.neg1, h.neg2
 
 	// The odd multiples m q, m = 2i+1, and their images φ(m q).
 	var odd, oddEndo [1 << 5]jacobianPoint
@@ -80,7 +78,7 @@ func mulVarBase(acc *jacobianPoint, q *affinePoint, k *btcec.ModNScalar, w int) 
 
 	var p jacobianPoint
 	*acc = jacobianPoint{}
-	for i := max(top1, top2) - 1; i >= 0; i-- {
+	for i := h.top - 1; i >= 0; i-- {
 		if !acc.isInfinity() {
 			acc.double()
 		}
@@ -94,6 +92,24 @@ func mulVarBase(acc *jacobianPoint, q *affinePoint, k *btcec.ModNScalar, w int) 
 		}
 	}
 	return true
+}
+
+// halvesNAF is a scalar's two GLV halves in width-w NAF: digits up to
+// top, and whether each half was negated (shortHalves).
+type halvesNAF struct {
+	n1, n2     [varBaseDigits]int8
+	top        int
+	neg1, neg2 bool
+}
+
+// nafHalves splits k and writes its halves in width-w NAF; false if a
+// half does not fit varBaseDigits.
+func nafHalves(k *btcec.ModNScalar, w int) (h halvesNAF, ok bool) {
+	k1, k2, neg1, neg2 := shortHalves(k)
+	top1, ok1 := wnaf(&k1, w, h.n1[:])
+	top2, ok2 := wnaf(&k2, w, h.n2[:])
+	h.top, h.neg1, h.neg2 = max(top1, top2), neg1, neg2
+	return h, ok1 && ok2
 }
 
 // selectOdd sets p to d times the point whose odd multiples are odd,

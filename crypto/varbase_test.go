@@ -290,13 +290,11 @@ func BenchmarkVerifyVarBaseWindow(b *testing.B) {
 // mulVarBaseAffine is mulVarBase with affine odd multiples (one
 // inversion, then mixed additions), for BenchmarkVerifyVarBaseWindow.
 func mulVarBaseAffine(acc *jacobianPoint, q *affinePoint, k *btcec.ModNScalar, w int) bool {
-	k1, k2, neg1, neg2 := shortHalves(k)
-	var n1, n2 [varBaseDigits]int8
-	top1, ok1 := wnaf(&k1, w, n1[:])
-	top2, ok2 := wnaf(&k2, w, n2[:])
-	if !ok1 || !ok2 {
+	h, ok := nafHalves(k, w)
+	if !ok {
 		return false
 	}
+	n1, n2, neg1, neg2 := &h.n1, &h.n2, h.neg1, h.neg2
 	n := 1 << (w - 2)
 	var jac [1 << 5]jacobianPoint
 	var odd, oddEndo [1 << 5]affinePoint
@@ -319,7 +317,7 @@ func mulVarBaseAffine(acc *jacobianPoint, q *affinePoint, k *btcec.ModNScalar, w
 		return p
 	}
 	*acc = jacobianPoint{}
-	for i := max(top1, top2) - 1; i >= 0; i-- {
+	for i := h.top - 1; i >= 0; i-- {
 		if !acc.isInfinity() {
 			acc.double()
 		}
