@@ -277,14 +277,20 @@ type benchRun struct {
 // benchRatio is Tally's best committed tx/s over the baseline's (0 when
 // either is missing).
 func benchRatio(runs []*localnet.BenchResult) float64 {
-	best := map[string]float64{}
-	for _, r := range runs {
-		best[r.App] = max(best[r.App], r.CommittedTPS)
-	}
+	best := bestByApp(runs)
 	if best["kvstore"] == 0 {
 		return 0
 	}
 	return best["tally"] / best["kvstore"]
+}
+
+// bestByApp is each app's best committed tx/s over its runs.
+func bestByApp(runs []*localnet.BenchResult) map[string]float64 {
+	best := map[string]float64{}
+	for _, r := range runs {
+		best[r.App] = max(best[r.App], r.CommittedTPS)
+	}
+	return best
 }
 
 func writeBenchJSON(w io.Writer, runs []*localnet.BenchResult, withBaseline bool) error {
@@ -358,7 +364,6 @@ func printUnsaturated(w io.Writer, runs []*localnet.BenchResult) {
 func unsaturated(runs []*localnet.BenchResult) []*localnet.BenchResult {
 	var apps []string
 	top := map[string]*localnet.BenchResult{}
-	best := map[string]float64{}
 	for _, r := range runs {
 		if _, ok := top[r.App]; !ok {
 			apps = append(apps, r.App)
@@ -366,8 +371,8 @@ func unsaturated(runs []*localnet.BenchResult) []*localnet.BenchResult {
 		if t := top[r.App]; t == nil || r.Rate > t.Rate || (r.Rate == t.Rate && r.CommittedTPS > t.CommittedTPS) {
 			top[r.App] = r
 		}
-		best[r.App] = max(best[r.App], r.CommittedTPS)
 	}
+	best := bestByApp(runs)
 	var out []*localnet.BenchResult
 	for _, app := range apps {
 		t := top[app]
