@@ -211,17 +211,6 @@ func (z *fieldElem) setBytes(b *[32]byte) *fieldElem {
 	return z
 }
 
-// bytes returns z below P as 32 big-endian bytes.
-func (z *fieldElem) bytes() [32]byte {
-	n := *z
-	n.normalize()
-	var b [32]byte
-	for i := range 4 {
-		binary.BigEndian.PutUint64(b[24-8*i:], n[i])
-	}
-	return b
-}
-
 // setFieldVal sets z to btcec's f and returns z.
 func (z *fieldElem) setFieldVal(f *btcec.FieldVal) *fieldElem {
 	n := *f

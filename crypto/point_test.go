@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 
@@ -194,4 +195,15 @@ func (z *fieldElem) fieldVal() btcec.FieldVal {
 func (p *jacobianPoint) jacobian() btcec.JacobianPoint {
 	x, y, z := p.x.fieldVal(), p.y.fieldVal(), p.z.fieldVal()
 	return btcec.MakeJacobianPoint(&x, &y, &z)
+}
+
+// bytes returns z below P as 32 big-endian bytes.
+func (z *fieldElem) bytes() [32]byte {
+	n := *z
+	n.normalize()
+	var b [32]byte
+	for i := range 4 {
+		binary.BigEndian.PutUint64(b[24-8*i:], n[i])
+	}
+	return b
 }
